@@ -1,0 +1,82 @@
+// Package kernels holds ft's hot numeric loops: the one GEMM entry point that
+// every matrix product in forward and backward goes through, and the shared
+// parallel-for. Work is split into fixed chunks that do not depend on the
+// number of threads, so the same inputs give the same bits on any machine.
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+var (
+	poolOnce sync.Once
+	work     chan func()
+	workers  int
+)
+
+// Workers returns the number of goroutines of the shared pool.
+func Workers() int {
+	poolOnce.Do(startPool)
+	return workers
+}
+
+func startPool() {
+	workers = runtime.GOMAXPROCS(0)
+	work = make(chan func(), 4*workers)
+	for i := 0; i < workers; i++ {
+		go func() {
+			for f := range work {
+				f()
+			}
+		}()
+	}
+}
+
+// ParallelFor splits [0, n) into chunks of `grain` items (the last may be
+// shorter) and calls body(lo, hi) for each chunk on the shared pool, returning
+// when all are done. Chunk boundaries depend only on n and grain, so a body
+// that writes disjoint outputs per chunk is deterministic.
+func ParallelFor(n, grain int, body func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	chunks := (n + grain - 1) / grain
+	if chunks == 1 || Workers() == 1 {
+		for lo := 0; lo < n; lo += grain {
+			body(lo, min(lo+grain, n))
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(chunks)
+	for lo := 0; lo < n; lo += grain {
+		lo, hi := lo, min(lo+grain, n)
+		f := func() { body(lo, hi); wg.Done() }
+		select {
+		case work <- f:
+		default:
+			f() // pool busy (or nested call): run here, never deadlock
+		}
+	}
+	wg.Wait()
+}
+
+// Grain returns a chunk size for n items that costs about `cost` flops each,
+// aiming at chunks of roughly 32k flops and at least one chunk per item group.
+func Grain(n int, cost int) int {
+	if cost < 1 {
+		cost = 1
+	}
+	g := 32768 / cost
+	if g < 1 {
+		g = 1
+	}
+	if g > n {
+		g = n
+	}
+	return g
+}

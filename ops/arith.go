@@ -1,0 +1,144 @@
+package ops
+
+// Add, Sub, Mul, Div: numpy-broadcast binary arithmetic.
+//
+//	C = A op B, shapes broadcast; backward sums each gradient back over the
+//	axes its input was broadcast along (SumToShape).
+//	dA = dC (Add, Sub) · B (Mul) · 1/B (Div)
+//	dB = dC (Add) · -dC (Sub) · A (Mul) · -dC·A/B² (Div)
+
+import (
+	"ft/tensor"
+)
+
+type arith struct{ kind byte } // '+', '-', '*', '/'
+
+func init() {
+	for _, o := range []struct {
+		name string
+		k    byte
+	}{{"Add", '+'}, {"Sub", '-'}, {"Mul", '*'}, {"Div", '/'}} {
+		k := o.k
+		Register("", o.name, 7, func(n *Node) (Op, error) { return arith{k}, nil })
+	}
+}
+
+func arithNum[T tensor.Number](k byte, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	switch k {
+	case '+':
+		return binaryMap(a, b, func(x, y T) T { return x + y })
+	case '-':
+		return binaryMap(a, b, func(x, y T) T { return x - y })
+	case '*':
+		return binaryMap(a, b, func(x, y T) T { return x * y })
+	default:
+		return binaryMap(a, b, func(x, y T) T { return x / y })
+	}
+}
+
+func (o arith) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	a, b := in[0], in[1]
+	if err := sameType(string(o.kind), a, b); err != nil {
+		return nil, err
+	}
+	var r *tensor.Tensor
+	var err error
+	switch a.DType() {
+	case tensor.Float32:
+		r, err = arithNum[float32](o.kind, a, b)
+	case tensor.Float64:
+		r, err = arithNum[float64](o.kind, a, b)
+	case tensor.Int64:
+		if o.kind == '/' && hasZero(tensor.Data[int64](b)) {
+			return nil, errDivZero
+		}
+		r, err = arithNum[int64](o.kind, a, b)
+	case tensor.Int32:
+		if o.kind == '/' && hasZero(tensor.Data[int32](b)) {
+			return nil, errDivZero
+		}
+		r, err = arithNum[int32](o.kind, a, b)
+	case tensor.Uint8:
+		if o.kind == '/' && hasZero(tensor.Data[uint8](b)) {
+			return nil, errDivZero
+		}
+		r, err = arithNum[uint8](o.kind, a, b)
+	case tensor.Int8:
+		if o.kind == '/' && hasZero(tensor.Data[int8](b)) {
+			return nil, errDivZero
+		}
+		r, err = arithNum[int8](o.kind, a, b)
+	default:
+		return nil, errDType("arithmetic", a)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return single(r)
+}
+
+func (o arith) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	switch in[0].DType() {
+	case tensor.Float32:
+		return arithBackward[float32](o.kind, in, dout[0], need)
+	case tensor.Float64:
+		return arithBackward[float64](o.kind, in, dout[0], need)
+	}
+	return nil, errDType("arithmetic backward", in[0])
+}
+
+func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	a, b := in[0], in[1]
+	res := make([]*tensor.Tensor, 2)
+	var err error
+	if need[0] {
+		var ga *tensor.Tensor
+		switch k {
+		case '+', '-':
+			ga = g
+		case '*':
+			ga, err = binaryMap(g, b, func(x, y T) T { return x * y })
+		case '/':
+			ga, err = binaryMap(g, b, func(x, y T) T { return x / y })
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ga == g {
+			ga = g.Clone()
+		}
+		res[0] = SumToShape(ga, a.Shape)
+	}
+	if need[1] {
+		var gb *tensor.Tensor
+		switch k {
+		case '+':
+			gb = g.Clone()
+		case '-':
+			gb = unaryMap(g, func(x T) T { return -x })
+		case '*':
+			gb, err = binaryMap(g, a, func(x, y T) T { return x * y })
+		case '/':
+			// -g * a / b²
+			var t *tensor.Tensor
+			t, err = binaryMap(g, a, func(x, y T) T { return x * y })
+			if err == nil {
+				gb, err = binaryMap(t, b, func(x, y T) T { return -x / (y * y) })
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		res[1] = SumToShape(gb, b.Shape)
+	}
+	return res, nil
+}
+
+func hasZero[T int64 | int32 | uint8 | int8](d []T) bool {
+	for _, v := range d {
+		if v == 0 {
+			return true
+		}
+	}
+	return false
+}
