@@ -1,0 +1,391 @@
+// Package graph turns an ONNX model into an executable graph: a topological
+// plan of ops, constants folded, parameters named, run forward on dynamic
+// batch and sequence sizes, and differentiated in reverse mode over the nodes
+// that lie between trainable parameters and the loss.
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"ft/onnx"
+	"ft/ops"
+	"ft/tensor"
+)
+
+// Value is one named value of the graph (an input, an initializer, or a
+// node output).
+type Value struct {
+	ID    int
+	Name  string
+	Const *tensor.Tensor // initializers and folded constants; nil otherwise
+	Param *Param         // set when the value is a parameter
+	// Producer is the index in Nodes of the node computing the value, or -1.
+	Producer int
+	// Info holds the declared type and shape, when the model gives one.
+	Info *onnx.ValueInfoProto
+}
+
+// Node is one planned node.
+type Node struct {
+	Name   string
+	OpType string
+	Domain string
+	Op     ops.Op
+	In     []int // value IDs; -1 for an absent optional input
+	Out    []int // value IDs; -1 for an unused optional output
+	Proto  *onnx.NodeProto
+}
+
+// Param is a float initializer that can be trained.
+type Param struct {
+	// Name is the readable (Hugging Face state_dict style) name.
+	Name string
+	// Initializer is the name of the ONNX initializer holding it.
+	Initializer string
+	// Transposed is true when the ONNX tensor is stored [in, out] while the
+	// PyTorch parameter is [out, in] (a Linear weight consumed by MatMul).
+	Transposed bool
+	// Value is the current value (shared with the graph: updating it in place
+	// changes what the graph computes).
+	Value *tensor.Tensor
+	// ValueID is the graph value that holds it.
+	ValueID int
+}
+
+// Graph is an imported, executable model.
+type Graph struct {
+	Model   *onnx.Model
+	Values  []*Value
+	Nodes   []*Node // in topological order, folded nodes removed
+	Inputs  []int   // runtime inputs (graph inputs that are not initializers)
+	Outputs []int
+	Params  []*Param
+	byName  map[string]int
+	// Folded counts the nodes evaluated at import time.
+	Folded int
+}
+
+// Unsupported lists ops the model needs that ft does not implement.
+type Unsupported struct {
+	Ops []UnsupportedOp
+}
+
+// UnsupportedOp is one (domain, op type, opset) with a node where it occurs.
+type UnsupportedOp struct {
+	Domain, OpType string
+	Opset          int
+	Node           string
+	Count          int
+}
+
+func (u *Unsupported) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the model uses %d operator(s) that ft does not support:", len(u.Ops))
+	for _, o := range u.Ops {
+		fmt.Fprintf(&b, "\n  %s: %d node(s), e.g. %q", ops.OpID(o.Domain, o.OpType, o.Opset), o.Count, o.Node)
+	}
+	return b.String()
+}
+
+// Options control import.
+type Options struct {
+	// NoFold keeps every node (constant folding off), for debugging.
+	NoFold bool
+}
+
+// Load reads a model file or export folder and imports it.
+func Load(path string) (*Graph, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Import(m, Options{})
+}
+
+// Import builds the executable graph of a model. Before anything runs, every
+// unsupported op is reported at once (*Unsupported).
+func Import(m *onnx.Model, opt Options) (*Graph, error) {
+	gp := m.Proto.Graph
+	g := &Graph{Model: m, byName: map[string]int{}}
+	value := func(name string) int {
+		if id, ok := g.byName[name]; ok {
+			return id
+		}
+		v := &Value{ID: len(g.Values), Name: name, Producer: -1}
+		g.Values = append(g.Values, v)
+		g.byName[name] = v.ID
+		return v.ID
+	}
+	// Initializers.
+	for _, init := range gp.Initializer {
+		if init.GetName() == "" {
+			return nil, fmt.Errorf("an initializer has no name")
+		}
+		t, err := m.Tensor(init)
+		if err != nil {
+			return nil, err
+		}
+		v := g.Values[value(init.GetName())]
+		v.Const = t
+	}
+	if len(gp.SparseInitializer) > 0 {
+		return nil, fmt.Errorf("sparse initializers are not supported (%d in the model)", len(gp.SparseInitializer))
+	}
+	for _, in := range gp.Input {
+		id := value(in.GetName())
+		g.Values[id].Info = in
+		if g.Values[id].Const == nil {
+			g.Inputs = append(g.Inputs, id)
+		}
+	}
+	for _, vi := range gp.ValueInfo {
+		if id, ok := g.byName[vi.GetName()]; ok {
+			g.Values[id].Info = vi
+		}
+	}
+	// Nodes: build ops, collecting every unsupported op.
+	unsup := map[string]*UnsupportedOp{}
+	var nodes []*Node
+	for i, np := range gp.Node {
+		name := np.GetName()
+		if name == "" {
+			name = fmt.Sprintf("%s_%d", np.GetOpType(), i)
+		}
+		dom := np.GetDomain()
+		if dom == "ai.onnx" {
+			dom = ""
+		}
+		opset := m.Opset(dom)
+		n := &Node{Name: name, OpType: np.GetOpType(), Domain: dom, Proto: np}
+		on := &ops.Node{Name: name, OpType: n.OpType, Domain: dom, Opset: opset, NumOutputs: len(np.Output)}
+		attrs, err := convertAttrs(m, np)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
+		}
+		on.Attrs = attrs
+		for _, in := range np.Input {
+			on.Inputs = append(on.Inputs, in != "")
+		}
+		if _, ok := ops.Lookup(dom, n.OpType, opset); !ok {
+			k := dom + "\x00" + n.OpType
+			if u := unsup[k]; u != nil {
+				u.Count++
+			} else {
+				unsup[k] = &UnsupportedOp{Domain: dom, OpType: n.OpType, Opset: opset, Node: name, Count: 1}
+			}
+			continue
+		}
+		op, err := ops.Build(on)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
+		}
+		n.Op = op
+		nodes = append(nodes, n)
+	}
+	if len(unsup) > 0 {
+		u := &Unsupported{}
+		for _, o := range unsup {
+			u.Ops = append(u.Ops, *o)
+		}
+		sort.Slice(u.Ops, func(i, j int) bool {
+			a, b := u.Ops[i], u.Ops[j]
+			if a.Domain != b.Domain {
+				return a.Domain < b.Domain
+			}
+			return a.OpType < b.OpType
+		})
+		return nil, u
+	}
+	// Wire values; every output name is produced once.
+	for ni, n := range nodes {
+		for _, out := range n.Proto.Output {
+			if out == "" {
+				n.Out = append(n.Out, -1)
+				continue
+			}
+			id := value(out)
+			v := g.Values[id]
+			if v.Producer >= 0 || v.Const != nil {
+				return nil, fmt.Errorf("node %q: value %q is produced twice", n.Name, out)
+			}
+			v.Producer = ni
+			n.Out = append(n.Out, id)
+		}
+	}
+	for _, n := range nodes {
+		for _, in := range n.Proto.Input {
+			if in == "" {
+				n.In = append(n.In, -1)
+				continue
+			}
+			id, ok := g.byName[in]
+			if !ok {
+				return nil, fmt.Errorf("node %q (%s): input %q is not a graph input, an initializer or any node's output", n.Name, n.OpType, in)
+			}
+			n.In = append(n.In, id)
+		}
+	}
+	for _, out := range gp.Output {
+		id, ok := g.byName[out.GetName()]
+		if !ok {
+			return nil, fmt.Errorf("graph output %q is never computed", out.GetName())
+		}
+		g.Values[id].Info = out
+		g.Outputs = append(g.Outputs, id)
+	}
+	order, err := topoSort(g, nodes)
+	if err != nil {
+		return nil, err
+	}
+	g.Nodes = order
+	for i, n := range g.Nodes {
+		for _, o := range n.Out {
+			if o >= 0 {
+				g.Values[o].Producer = i
+			}
+		}
+	}
+	g.nameParams()
+	if !opt.NoFold {
+		if err := g.fold(); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// topoSort orders nodes so every input is computed before use (Kahn), and
+// reports a cycle by naming the nodes on it.
+func topoSort(g *Graph, nodes []*Node) ([]*Node, error) {
+	producer := make(map[int]int)
+	for i, n := range nodes {
+		for _, o := range n.Out {
+			if o >= 0 {
+				producer[o] = i
+			}
+		}
+	}
+	indeg := make([]int, len(nodes))
+	users := make([][]int, len(nodes))
+	for i, n := range nodes {
+		for _, in := range n.In {
+			if in < 0 {
+				continue
+			}
+			if p, ok := producer[in]; ok {
+				indeg[i]++
+				users[p] = append(users[p], i)
+			}
+		}
+	}
+	var queue, order []int
+	for i := range nodes {
+		if indeg[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		order = append(order, i)
+		for _, u := range users[i] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				queue = append(queue, u)
+			}
+		}
+	}
+	if len(order) != len(nodes) {
+		var stuck []string
+		for i, d := range indeg {
+			if d > 0 {
+				stuck = append(stuck, fmt.Sprintf("%q (%s)", nodes[i].Name, nodes[i].OpType))
+				if len(stuck) == 5 {
+					break
+				}
+			}
+		}
+		return nil, fmt.Errorf("the graph has a cycle through nodes %s", strings.Join(stuck, ", "))
+	}
+	r := make([]*Node, len(order))
+	for k, i := range order {
+		r[k] = nodes[i]
+	}
+	return r, nil
+}
+
+func convertAttrs(m *onnx.Model, np *onnx.NodeProto) (map[string]ops.Attr, error) {
+	attrs := map[string]ops.Attr{}
+	for _, a := range np.Attribute {
+		var at ops.Attr
+		switch a.GetType() {
+		case onnx.AttributeProto_FLOAT:
+			at = ops.Attr{Kind: ops.AttrFloat, F: a.GetF()}
+		case onnx.AttributeProto_INT:
+			at = ops.Attr{Kind: ops.AttrInt, I: a.GetI()}
+		case onnx.AttributeProto_STRING:
+			at = ops.Attr{Kind: ops.AttrString, S: string(a.GetS())}
+		case onnx.AttributeProto_TENSOR:
+			t, err := m.Tensor(a.GetT())
+			if err != nil {
+				return nil, fmt.Errorf("attribute %q: %w", a.GetName(), err)
+			}
+			at = ops.Attr{Kind: ops.AttrTensor, T: t}
+		case onnx.AttributeProto_FLOATS:
+			at = ops.Attr{Kind: ops.AttrFloats, Floats: a.Floats}
+		case onnx.AttributeProto_INTS:
+			at = ops.Attr{Kind: ops.AttrInts, Ints: a.Ints}
+		case onnx.AttributeProto_STRINGS:
+			ss := make([]string, len(a.Strings))
+			for i, s := range a.Strings {
+				ss[i] = string(s)
+			}
+			at = ops.Attr{Kind: ops.AttrStrings, Strings: ss}
+		case onnx.AttributeProto_GRAPH, onnx.AttributeProto_GRAPHS:
+			at = ops.Attr{Kind: ops.AttrGraph}
+		default:
+			if a.GetRefAttrName() != "" {
+				return nil, fmt.Errorf("attribute %q refers to a function attribute", a.GetName())
+			}
+			return nil, fmt.Errorf("attribute %q has unsupported type %v", a.GetName(), a.GetType())
+		}
+		attrs[a.GetName()] = at
+	}
+	return attrs, nil
+}
+
+// ValueID returns the ID of a named value.
+func (g *Graph) ValueID(name string) (int, bool) {
+	id, ok := g.byName[name]
+	return id, ok
+}
+
+// InputNames lists the runtime inputs.
+func (g *Graph) InputNames() []string {
+	r := make([]string, len(g.Inputs))
+	for i, id := range g.Inputs {
+		r[i] = g.Values[id].Name
+	}
+	return r
+}
+
+// OutputNames lists the graph outputs.
+func (g *Graph) OutputNames() []string {
+	r := make([]string, len(g.Outputs))
+	for i, id := range g.Outputs {
+		r[i] = g.Values[id].Name
+	}
+	return r
+}
+
+// Param returns a parameter by readable name or initializer name.
+func (g *Graph) Param(name string) *Param {
+	for _, p := range g.Params {
+		if p.Name == name || p.Initializer == name {
+			return p
+		}
+	}
+	return nil
+}

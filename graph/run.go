@@ -1,0 +1,274 @@
+package graph
+
+import (
+	"fmt"
+
+	"ft/onnx"
+	"ft/tensor"
+)
+
+// fold evaluates, once at import, every node whose inputs are all constants
+// and do not depend on a parameter (a parameter must stay live so training
+// can change it), and removes it from the plan.
+func (g *Graph) fold() error {
+	paramDerived := make([]bool, len(g.Values))
+	for _, p := range g.Params {
+		paramDerived[p.ValueID] = true
+	}
+	var kept []*Node
+	for _, n := range g.Nodes {
+		foldable := true
+		derived := false
+		for _, in := range n.In {
+			if in < 0 {
+				continue
+			}
+			if paramDerived[in] {
+				derived = true
+			}
+			if g.Values[in].Const == nil {
+				foldable = false
+			}
+		}
+		if derived {
+			for _, o := range n.Out {
+				if o >= 0 {
+					paramDerived[o] = true
+				}
+			}
+		}
+		if !foldable || derived {
+			kept = append(kept, n)
+			continue
+		}
+		in := make([]*tensor.Tensor, len(n.In))
+		for i, id := range n.In {
+			if id >= 0 {
+				in[i] = g.Values[id].Const
+			}
+		}
+		out, err := n.Op.Forward(in)
+		if err != nil {
+			return fmt.Errorf("node %q (%s), evaluated at load time: %w", n.Name, n.OpType, err)
+		}
+		for i, id := range n.Out {
+			if id >= 0 && i < len(out) {
+				g.Values[id].Const = out[i]
+				g.Values[id].Producer = -1
+			}
+		}
+		g.Folded++
+	}
+	g.Nodes = kept
+	for i, n := range g.Nodes {
+		for _, o := range n.Out {
+			if o >= 0 {
+				g.Values[o].Producer = i
+			}
+		}
+	}
+	return nil
+}
+
+// checkFeed validates a runtime input against the model's declaration.
+func (g *Graph) checkFeed(v *Value, t *tensor.Tensor) error {
+	if t == nil {
+		return fmt.Errorf("input %q is nil", v.Name)
+	}
+	if t.Len() != dataLen(t) {
+		return fmt.Errorf("input %q: shape %v needs %d elements, data holds %d", v.Name, t.Shape, t.Len(), dataLen(t))
+	}
+	tt := v.Info.GetType().GetTensorType()
+	if tt == nil {
+		return nil
+	}
+	if want := onnx.DTypeOf(tt.GetElemType()); want != tensor.Invalid && want != t.DType() {
+		return fmt.Errorf("input %q must be %s, got %s", v.Name, want, t.DType())
+	}
+	if sh := tt.GetShape(); sh != nil {
+		if len(sh.Dim) != len(t.Shape) {
+			return fmt.Errorf("input %q must have rank %d, got shape %v", v.Name, len(sh.Dim), t.Shape)
+		}
+		for i, d := range sh.Dim {
+			if dv, ok := d.Value.(*onnx.TensorShapeProto_Dimension_DimValue); ok && dv.DimValue > 0 && int(dv.DimValue) != t.Shape[i] {
+				return fmt.Errorf("input %q: dimension %d must be %d, got %d", v.Name, i, dv.DimValue, t.Shape[i])
+			}
+		}
+	}
+	return nil
+}
+
+func dataLen(t *tensor.Tensor) int {
+	switch d := t.Data.(type) {
+	case []float32:
+		return len(d)
+	case []float64:
+		return len(d)
+	case []int64:
+		return len(d)
+	case []int32:
+		return len(d)
+	case []bool:
+		return len(d)
+	case []uint8:
+		return len(d)
+	case []int8:
+		return len(d)
+	}
+	return -1
+}
+
+// Run computes the named outputs (all graph outputs if none are named) from
+// the feeds. Intermediate values are released as soon as no later node needs
+// them.
+func (g *Graph) Run(feeds map[string]*tensor.Tensor, outputs ...string) (map[string]*tensor.Tensor, error) {
+	vals, err := g.execute(feeds, outputs, nil)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]*tensor.Tensor{}
+	for _, name := range g.wanted(outputs) {
+		res[name] = vals[g.byName[name]]
+	}
+	return res, nil
+}
+
+func (g *Graph) wanted(outputs []string) []string {
+	if len(outputs) == 0 {
+		return g.OutputNames()
+	}
+	return outputs
+}
+
+// execute runs the plan. When keep is non-nil, values with keep[id] set are
+// not released, and node extras are stored in extras (for backward).
+func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *Trace) ([]*tensor.Tensor, error) {
+	vals := make([]*tensor.Tensor, len(g.Values))
+	for _, id := range g.Inputs {
+		v := g.Values[id]
+		t, ok := feeds[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("missing input %q (the model takes %v)", v.Name, g.InputNames())
+		}
+		if err := g.checkFeed(v, t); err != nil {
+			return nil, err
+		}
+		vals[id] = t
+	}
+	for name := range feeds {
+		id, ok := g.byName[name]
+		if !ok || (g.Values[id].Const != nil && g.Values[id].Param == nil) {
+			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
+		}
+	}
+	want := g.wanted(outputs)
+	wantIDs := make([]int, len(want))
+	for i, name := range want {
+		id, ok := g.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
+		}
+		wantIDs[i] = id
+	}
+	// Which nodes are needed, and how often each value is still used.
+	needed := make([]bool, len(g.Nodes))
+	uses := make([]int, len(g.Values))
+	stack := append([]int(nil), wantIDs...)
+	seen := make([]bool, len(g.Values))
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		p := g.Values[id].Producer
+		if p < 0 || needed[p] {
+			continue
+		}
+		needed[p] = true
+		for _, in := range g.Nodes[p].In {
+			if in >= 0 {
+				stack = append(stack, in)
+			}
+		}
+	}
+	for i, n := range g.Nodes {
+		if !needed[i] {
+			continue
+		}
+		for _, in := range n.In {
+			if in >= 0 {
+				uses[in]++
+			}
+		}
+	}
+	for _, id := range wantIDs {
+		uses[id]++ // never released
+	}
+	get := func(id int) *tensor.Tensor {
+		if vals[id] != nil {
+			return vals[id]
+		}
+		return g.Values[id].Const
+	}
+	for i, n := range g.Nodes {
+		if !needed[i] {
+			continue
+		}
+		in := make([]*tensor.Tensor, len(n.In))
+		for k, id := range n.In {
+			if id < 0 {
+				continue
+			}
+			in[k] = get(id)
+			if in[k] == nil {
+				return nil, fmt.Errorf("node %q (%s): input %q has no value", n.Name, n.OpType, g.Values[id].Name)
+			}
+		}
+		out, err := n.Op.Forward(in)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+		}
+		if len(out) < countPresent(n.Out) {
+			return nil, fmt.Errorf("node %q (%s): gave %d outputs, the model uses %d", n.Name, n.OpType, len(out), len(n.Out))
+		}
+		for k, id := range n.Out {
+			if id >= 0 && k < len(out) {
+				vals[id] = out[k]
+			}
+		}
+		if tr != nil {
+			tr.record(i, in, out)
+		}
+		// Release inputs nobody needs any more.
+		for _, id := range n.In {
+			if id < 0 {
+				continue
+			}
+			uses[id]--
+			if uses[id] == 0 && (tr == nil || !tr.keep[id]) {
+				vals[id] = nil
+			}
+		}
+	}
+	for k, id := range wantIDs {
+		if get(id) == nil {
+			return nil, fmt.Errorf("output %q was not computed", want[k])
+		}
+		if vals[id] == nil {
+			vals[id] = g.Values[id].Const
+		}
+	}
+	return vals, nil
+}
+
+func countPresent(ids []int) int {
+	n := 0
+	for i, id := range ids {
+		if id >= 0 {
+			n = i + 1
+		}
+	}
+	return n
+}
