@@ -65,6 +65,9 @@ type Graph struct {
 	byName  map[string]int
 	// Folded counts the nodes evaluated at import time.
 	Folded int
+	// Unsupported is set when Options.AllowUnsupported let a model with
+	// unsupported ops in.
+	Unsupported *Unsupported
 }
 
 // Unsupported lists ops the model needs that ft does not implement.
@@ -93,6 +96,9 @@ func (u *Unsupported) Error() string {
 type Options struct {
 	// NoFold keeps every node (constant folding off), for debugging.
 	NoFold bool
+	// AllowUnsupported imports a model with unsupported ops for inspection:
+	// they are listed in Graph.Unsupported and Run refuses to run.
+	AllowUnsupported bool
 }
 
 // Load reads a model file or export folder and imports it.
@@ -175,6 +181,9 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 			} else {
 				unsup[k] = &UnsupportedOp{Domain: dom, OpType: n.OpType, Opset: opset, Node: name, Count: 1}
 			}
+			if opt.AllowUnsupported {
+				nodes = append(nodes, n)
+			}
 			continue
 		}
 		op, err := ops.Build(on)
@@ -196,7 +205,11 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 			}
 			return a.OpType < b.OpType
 		})
-		return nil, u
+		if !opt.AllowUnsupported {
+			return nil, u
+		}
+		g.Unsupported = u
+		opt.NoFold = true
 	}
 	// Wire values; every output name is produced once.
 	for ni, n := range nodes {

@@ -143,6 +143,9 @@ func (g *Graph) wanted(outputs []string) []string {
 // execute runs the plan. When keep is non-nil, values with keep[id] set are
 // not released, and node extras are stored in extras (for backward).
 func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *Trace) ([]*tensor.Tensor, error) {
+	if g.Unsupported != nil {
+		return nil, g.Unsupported
+	}
 	vals := make([]*tensor.Tensor, len(g.Values))
 	for _, id := range g.Inputs {
 		v := g.Values[id]

@@ -1,18 +1,233 @@
 package graph
 
-import "ft/tensor"
+import (
+	"fmt"
 
-// Trace keeps what a forward pass computed that backward will need.
+	"ft/ops"
+	"ft/tensor"
+)
+
+// Trace is a forward pass recorded for backward: the inputs and outputs
+// (extras included) of exactly the nodes that lie between a trainable
+// parameter and the loss. Everything else was released during the pass.
 type Trace struct {
+	g    *Graph
+	plan *gradPlan
 	keep []bool
-	// per node index: inputs and outputs (extras included) of the forward pass
-	ins, outs [][]*tensor.Tensor
+	ins  [][]*tensor.Tensor
+	outs [][]*tensor.Tensor
+	// Outputs holds the requested outputs.
+	Outputs map[string]*tensor.Tensor
+	// BackwardNodes counts the nodes Backward ran (for tests and reports).
+	BackwardNodes int
 }
 
 func (t *Trace) record(node int, in, out []*tensor.Tensor) {
-	if t.ins == nil {
+	if t.plan == nil || !t.plan.active[node] {
 		return
 	}
 	t.ins[node] = in
 	t.outs[node] = out
+}
+
+// gradPlan says which nodes backward visits for a set of trainable
+// parameters and loss outputs.
+type gradPlan struct {
+	params []*Param
+	active []bool // node lies between a trainable parameter and a loss output
+	// dep[v]: value v depends (through float, differentiable paths) on a trainable parameter
+	dep []bool
+}
+
+// planGrad finds the nodes between the trainable parameters and the outputs.
+func (g *Graph) planGrad(params []*Param, outputs []int) (*gradPlan, error) {
+	p := &gradPlan{params: params, active: make([]bool, len(g.Nodes)), dep: make([]bool, len(g.Values))}
+	for _, q := range params {
+		p.dep[q.ValueID] = true
+	}
+	// Forward sweep: which values depend on a trainable parameter.
+	for _, n := range g.Nodes {
+		if _, shapeOnly := n.Op.(ops.ShapeOnly); shapeOnly {
+			continue
+		}
+		any := false
+		for _, in := range n.In {
+			if in >= 0 && p.dep[in] {
+				any = true
+			}
+		}
+		if any {
+			for _, o := range n.Out {
+				if o >= 0 {
+					p.dep[o] = true
+				}
+			}
+		}
+	}
+	// Backward sweep: which values the outputs depend on.
+	reach := make([]bool, len(g.Values))
+	for _, o := range outputs {
+		reach[o] = true
+	}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		hit := false
+		for _, o := range n.Out {
+			if o >= 0 && reach[o] {
+				hit = true
+			}
+		}
+		if !hit {
+			continue
+		}
+		depIn := false
+		for _, in := range n.In {
+			if in >= 0 && p.dep[in] {
+				depIn = true
+				reach[in] = true
+			}
+		}
+		if depIn {
+			if _, ok := n.Op.(ops.Differentiable); !ok {
+				return nil, fmt.Errorf("node %q (%s) lies between a trainable parameter and the loss but %s has no backward", n.Name, n.OpType, n.OpType)
+			}
+			p.active[i] = true
+		}
+	}
+	return p, nil
+}
+
+// Forward runs the graph and records what Backward needs to differentiate
+// the given outputs with respect to the trainable parameters.
+func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, trainable []*Param) (*Trace, error) {
+	want := g.wanted(outputs)
+	ids := make([]int, len(want))
+	for i, name := range want {
+		id, ok := g.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
+		}
+		ids[i] = id
+	}
+	plan, err := g.planGrad(trainable, ids)
+	if err != nil {
+		return nil, err
+	}
+	tr := &Trace{g: g, plan: plan, keep: make([]bool, len(g.Values)),
+		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes))}
+	vals, err := g.execute(feeds, want, tr)
+	if err != nil {
+		return nil, err
+	}
+	tr.Outputs = map[string]*tensor.Tensor{}
+	for i, name := range want {
+		tr.Outputs[name] = vals[ids[i]]
+	}
+	return tr, nil
+}
+
+// Backward propagates the gradients of the named outputs (seeds: d loss /
+// d output) back to the trainable parameters, visiting only the nodes between
+// them, and returns one gradient per trainable parameter (zeros where the
+// loss does not depend on it). Recorded activations are released as soon as
+// their node is done; a Trace can be differentiated once.
+func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Tensor, error) {
+	g := t.g
+	if t.ins == nil {
+		return nil, fmt.Errorf("backward: this trace was already differentiated")
+	}
+	grad := make([]*tensor.Tensor, len(g.Values))
+	owned := make([]bool, len(g.Values)) // grad[v] may be updated in place
+	for name, s := range seeds {
+		id, ok := g.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("backward: unknown output %q", name)
+		}
+		grad[id] = s
+	}
+	t.BackwardNodes = 0
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		if !t.plan.active[i] {
+			continue
+		}
+		n := g.Nodes[i]
+		outs := t.outs[i]
+		dout := make([]*tensor.Tensor, len(outs))
+		any := false
+		for k, o := range n.Out {
+			if o >= 0 && grad[o] != nil {
+				dout[k] = grad[o]
+				any = true
+			}
+		}
+		if !any {
+			t.ins[i], t.outs[i] = nil, nil
+			continue
+		}
+		need := make([]bool, len(n.In))
+		for k, in := range n.In {
+			need[k] = in >= 0 && t.plan.dep[in]
+		}
+		d := n.Op.(ops.Differentiable)
+		gin, err := d.Backward(t.ins[i], outs, dout, need)
+		if err != nil {
+			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
+		}
+		t.BackwardNodes++
+		for k, in := range n.In {
+			if !need[k] || k >= len(gin) || gin[k] == nil {
+				continue
+			}
+			if grad[in] == nil {
+				grad[in] = gin[k]
+				continue
+			}
+			// fan-out: accumulate
+			if !owned[in] {
+				grad[in] = grad[in].Clone()
+				owned[in] = true
+			}
+			if err := addInto(grad[in], gin[k]); err != nil {
+				return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
+			}
+		}
+		// release this node's activations and the output gradients
+		t.ins[i], t.outs[i] = nil, nil
+		for _, o := range n.Out {
+			if o >= 0 {
+				grad[o] = nil
+			}
+		}
+	}
+	t.ins, t.outs = nil, nil
+	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
+	for _, p := range t.plan.params {
+		gr := grad[p.ValueID]
+		if gr == nil {
+			gr = tensor.Zeros(p.Value.DType(), p.Value.Shape...)
+		}
+		res[p] = gr
+	}
+	return res, nil
+}
+
+func addInto(dst, src *tensor.Tensor) error {
+	if !tensor.SameShape(dst.Shape, src.Shape) || dst.DType() != src.DType() {
+		return fmt.Errorf("gradient of shape %v %s added to %v %s", src.Shape, src.DType(), dst.Shape, dst.DType())
+	}
+	switch d := dst.Data.(type) {
+	case []float32:
+		s := src.F32()
+		for i := range d {
+			d[i] += s[i]
+		}
+	case []float64:
+		s := src.F64()
+		for i := range d {
+			d[i] += s[i]
+		}
+	default:
+		return fmt.Errorf("gradient of type %s", dst.DType())
+	}
+	return nil
 }

@@ -1,0 +1,64 @@
+// Command ft fine-tunes pretrained ONNX models (Hugging Face exports) without
+// Python: inspect a model, check its gradients, fine-tune it, evaluate and
+// predict with it.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "ft fine-tunes pretrained ONNX models (Hugging Face exports) in pure Go.\n\nUsage:\n  ft <command> [flags] [arguments]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun `ft <command> --help` for a command's flags.\n")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{defaultCommand}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "ft %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "ft: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
