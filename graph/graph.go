@@ -36,6 +36,9 @@ type Node struct {
 	In     []int // value IDs; -1 for an absent optional input
 	Out    []int // value IDs; -1 for an unused optional output
 	Proto  *onnx.NodeProto
+	// extraIn names values a control-flow node reads from this scope
+	// (its subgraphs' outer references), appended to In after the declared inputs.
+	extraIn []string
 }
 
 // Param is a float initializer that can be trained.
@@ -113,7 +116,13 @@ func Load(path string) (*Graph, error) {
 // Import builds the executable graph of a model. Before anything runs, every
 // unsupported op is reported at once (*Unsupported).
 func Import(m *onnx.Model, opt Options) (*Graph, error) {
-	gp := m.Proto.Graph
+	return importGraph(m, m.Proto.Graph, opt, nil)
+}
+
+// importGraph imports the main graph (outer == nil) or a subgraph of a
+// control-flow node, whose undefined names are read from the enclosing scope
+// (outer reports which names it defines); those become the subgraph's inputs.
+func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(string) bool) (*Graph, error) {
 	g := &Graph{Model: m, byName: map[string]int{}}
 	value := func(name string) int {
 		if id, ok := g.byName[name]; ok {
@@ -174,6 +183,41 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 		for _, in := range np.Input {
 			on.Inputs = append(on.Inputs, in != "")
 		}
+		if dom == "" && n.OpType == "If" {
+			defined := func(name string) bool {
+				if _, ok := g.byName[name]; ok {
+					return true
+				}
+				for _, q := range gp.Node[:i] {
+					for _, o := range q.Output {
+						if o == name {
+							return true
+						}
+					}
+				}
+				return outer != nil && outer(name)
+			}
+			op, extra, err := buildIf(m, np, opt, defined)
+			if err != nil {
+				if u, ok := err.(*Unsupported); ok {
+					for _, o := range u.Ops {
+						k := o.Domain + "\x00" + o.OpType
+						if unsup[k] == nil {
+							oo := o
+							unsup[k] = &oo
+						} else {
+							unsup[k].Count += o.Count
+						}
+					}
+					continue
+				}
+				return nil, fmt.Errorf("node %q (If): %w", name, err)
+			}
+			n.Op = op
+			n.extraIn = extra
+			nodes = append(nodes, n)
+			continue
+		}
 		if _, ok := ops.Lookup(dom, n.OpType, opset); !ok {
 			k := dom + "\x00" + n.OpType
 			if u := unsup[k]; u != nil {
@@ -228,12 +272,17 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 		}
 	}
 	for _, n := range nodes {
-		for _, in := range n.Proto.Input {
+		for _, in := range append(append([]string(nil), n.Proto.Input...), n.extraIn...) {
 			if in == "" {
 				n.In = append(n.In, -1)
 				continue
 			}
 			id, ok := g.byName[in]
+			if !ok && outer != nil && outer(in) {
+				id = value(in) // read from the enclosing graph
+				g.Inputs = append(g.Inputs, id)
+				ok = true
+			}
 			if !ok {
 				return nil, fmt.Errorf("node %q (%s): input %q is not a graph input, an initializer or any node's output", n.Name, n.OpType, in)
 			}
@@ -260,7 +309,9 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 			}
 		}
 	}
-	g.nameParams()
+	if outer == nil {
+		g.nameParams()
+	}
 	if !opt.NoFold {
 		if err := g.fold(); err != nil {
 			return nil, err
