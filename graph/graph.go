@@ -39,6 +39,8 @@ type Node struct {
 	// extraIn names values a control-flow node reads from this scope
 	// (its subgraphs' outer references), appended to In after the declared inputs.
 	extraIn []string
+	// index is the node's position in the model file.
+	index int
 }
 
 // Param is a float initializer that can be trained.
@@ -173,7 +175,7 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 			dom = ""
 		}
 		opset := m.Opset(dom)
-		n := &Node{Name: name, OpType: np.GetOpType(), Domain: dom, Proto: np}
+		n := &Node{Name: name, OpType: np.GetOpType(), Domain: dom, Proto: np, index: i}
 		on := &ops.Node{Name: name, OpType: n.OpType, Domain: dom, Opset: opset, NumOutputs: len(np.Output)}
 		attrs, err := convertAttrs(m, np)
 		if err != nil {

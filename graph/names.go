@@ -3,8 +3,6 @@ package graph
 import (
 	"fmt"
 	"strings"
-
-	"ft/tensor"
 )
 
 // nameParams finds the trainable parameters — float initializers of rank ≥ 1
@@ -20,9 +18,8 @@ import (
 func (g *Graph) nameParams() {
 	consumers := make(map[int][]*Node)
 	for _, n := range g.Nodes {
-		for k, in := range n.In {
-			if in >= 0 && g.Values[in].Const != nil {
-				_ = k
+		for _, in := range n.In {
+			if in >= 0 {
 				consumers[in] = append(consumers[in], n)
 			}
 		}
@@ -36,7 +33,7 @@ func (g *Graph) nameParams() {
 			continue
 		}
 		p := &Param{Initializer: v.Name, Value: v.Const, ValueID: id}
-		p.Name, p.Transposed = readableName(v.Name, v.Const, consumers[id])
+		p.Name, p.Transposed = readableName(g, id, consumers)
 		if p.Name == "" {
 			continue // a constant, not a parameter (e.g. a shape or mask table)
 		}
@@ -68,19 +65,20 @@ func isModuleName(s string) bool {
 }
 
 // scopeOf returns the module scope of a node: "/bert/encoder/layer.0/x/MatMul"
-// → "bert.encoder.layer.0.x", or the scope in metadata_props (dynamo exports).
+// → "bert.encoder.layer.0.x"; for dynamo exports, the module path in the
+// node's metadata_props (pkg.torch.onnx.name_scopes, whose last entry is the
+// op's own name).
 func scopeOf(n *Node) string {
 	for _, kv := range n.Proto.MetadataProps {
-		switch kv.GetKey() {
-		case "pkg.torch.onnx.name_scopes", "namespace":
-			// a list like "['', 'bert', 'bert.encoder', ...]" or "bert: ...": take the last dotted name
-			s := kv.GetValue()
-			s = strings.Trim(s, "[]")
-			parts := strings.Split(s, ",")
-			last := strings.Trim(strings.TrimSpace(parts[len(parts)-1]), "'\"")
-			if last != "" {
-				return last
-			}
+		if kv.GetKey() != "pkg.torch.onnx.name_scopes" {
+			continue
+		}
+		var parts []string
+		for _, p := range strings.Split(strings.Trim(kv.GetValue(), "[]"), ",") {
+			parts = append(parts, strings.Trim(strings.TrimSpace(p), "'\""))
+		}
+		if len(parts) >= 2 && parts[len(parts)-2] != "" {
+			return parts[len(parts)-2]
 		}
 	}
 	name := n.Name
@@ -94,58 +92,82 @@ func scopeOf(n *Node) string {
 	return strings.Join(parts[:len(parts)-1], ".")
 }
 
-// readableName names a parameter initializer. It returns "" for a float
-// constant that is not a parameter.
-func readableName(init string, t *tensor.Tensor, consumers []*Node) (string, bool) {
-	var first *Node
-	if len(consumers) > 0 {
-		first = consumers[0]
-	}
-	transposed := false
-	role := "weight"
-	if first != nil {
-		switch first.OpType {
-		case "MatMul":
-			// MatMul(x, W) with W [in, out]: a Linear weight stored transposed.
-			if len(first.In) == 2 && first.In[1] >= 0 && t.Rank() == 2 && first.In[1] == valueIDOf(first, 1) {
-				transposed = isSecondInput(first, init)
+// passThrough ops forward a parameter unchanged (shared weights go through
+// Identity in ALBERT and DeBERTa exports).
+var passThrough = map[string]bool{"Identity": true, "Cast": true}
+
+// weightUse follows a parameter through pass-through ops to the nodes that
+// use it and returns the first of them in the model file (a shared weight is
+// named after its first use), with the input slot.
+func weightUse(g *Graph, id int, consumers map[int][]*Node) (*Node, int) {
+	var best *Node
+	bestSlot := -1
+	stack := []int{id}
+	for steps := 0; len(stack) > 0 && steps < 64; steps++ {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, n := range consumers[v] {
+			if passThrough[n.OpType] && len(n.Out) > 0 && n.Out[0] >= 0 {
+				stack = append(stack, n.Out[0])
+				continue
 			}
-		case "Gemm":
-			if isSecondInput(first, init) {
-				transposed = first.Proto != nil && attrInt(first, "transB") == 0
-			} else if isInput(first, 2, init) {
-				role = "bias"
-			}
-		case "Add":
-			if t.Rank() == 1 {
-				role = "bias"
-			}
-		case "LayerNormalization":
-			if isInput(first, 2, init) {
-				role = "bias"
+			if best == nil || n.index < best.index {
+				best, bestSlot = n, -1
+				for k, in := range n.In {
+					if in == v {
+						bestSlot = k
+						break
+					}
+				}
 			}
 		}
 	}
-	if isModuleName(init) {
-		return init, transposed && !strings.HasSuffix(init, ".weight_T")
-	}
-	if first == nil {
-		return "", false
-	}
-	scope := scopeOf(first)
-	if scope == "" {
-		// keep the initializer's own name: still stable and unique
-		return init, transposed
-	}
-	return scope + "." + role, transposed
+	return best, bestSlot
 }
 
-func valueIDOf(n *Node, k int) int { return n.In[k] }
-
-func isSecondInput(n *Node, init string) bool { return isInput(n, 1, init) }
-
-func isInput(n *Node, k int, init string) bool {
-	return n.Proto != nil && k < len(n.Proto.Input) && n.Proto.Input[k] == init
+// readableName names a parameter initializer. It returns "" for a float
+// constant that is not a parameter (a scale factor, a mask value).
+func readableName(g *Graph, id int, consumers map[int][]*Node) (string, bool) {
+	v := g.Values[id]
+	t := v.Const
+	n, slot := weightUse(g, id, consumers)
+	if n == nil {
+		return "", false
+	}
+	role, transposed, isWeight := "", false, false
+	switch n.OpType {
+	case "MatMul":
+		// MatMul(x, W) with W [in, out]: a Linear weight stored transposed.
+		isWeight, role, transposed = t.Rank() == 2, "weight", slot == 1 && t.Rank() == 2
+	case "Gemm":
+		switch slot {
+		case 1:
+			isWeight, role, transposed = true, "weight", attrInt(n, "transB") == 0
+		case 2:
+			isWeight, role = true, "bias"
+		}
+	case "Gather":
+		isWeight, role = slot == 0, "weight"
+	case "LayerNormalization":
+		isWeight, role = slot > 0, map[int]string{1: "weight", 2: "bias"}[slot]
+	case "Einsum", "Conv":
+		isWeight, role = true, "weight"
+	case "Add":
+		isWeight, role = t.Rank() == 1 && t.Len() > 1, "bias"
+	case "Mul":
+		isWeight, role = t.Rank() == 1 && t.Len() > 1, "weight"
+	}
+	if isModuleName(v.Name) {
+		return v.Name, transposed
+	}
+	if !isWeight {
+		return "", false
+	}
+	scope := scopeOf(n)
+	if scope == "" {
+		return v.Name, transposed // keep the initializer's own name: still stable and unique
+	}
+	return scope + "." + role, transposed
 }
 
 func attrInt(n *Node, name string) int64 {

@@ -1,0 +1,170 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"ft/onnx"
+	"ft/tensor"
+)
+
+type namesFile struct {
+	Params []struct {
+		ONNX       string `json:"onnx"`
+		Torch      string `json:"torch"`
+		Transposed bool   `json:"transposed"`
+	} `json:"params"`
+}
+
+// lossSeed returns d loss / d output for the fixture's loss, derived by hand:
+// mean softmax cross-entropy: (softmax(z) - onehot(y)) / B;
+// mean BCE on probabilities p: (p - y) / (p (1 - p)) / N.
+func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.Tensor {
+	z := out.F32()
+	g := make([]float32, len(z))
+	switch labels.DType() {
+	case tensor.Int64:
+		b, c := out.Shape[0], out.Shape[1]
+		for i := 0; i < b; i++ {
+			row := z[i*c : (i+1)*c]
+			m := math.Inf(-1)
+			for _, v := range row {
+				m = math.Max(m, float64(v))
+			}
+			s := 0.0
+			for _, v := range row {
+				s += math.Exp(float64(v) - m)
+			}
+			for j, v := range row {
+				p := math.Exp(float64(v)-m) / s
+				if int64(j) == labels.I64()[i] {
+					p--
+				}
+				g[i*c+j] = float32(p / float64(b))
+			}
+		}
+	case tensor.Float32:
+		y := labels.F32()
+		for i, p := range z {
+			g[i] = float32((float64(p) - float64(y[i])) / (float64(p) * (1 - float64(p))) / float64(len(z)))
+		}
+	default:
+		t.Fatalf("labels of type %s", labels.DType())
+	}
+	return tensor.New(out.Shape, g)
+}
+
+func transpose2(x *tensor.Tensor) *tensor.Tensor {
+	r, c := x.Shape[0], x.Shape[1]
+	d := x.F32()
+	o := make([]float32, len(d))
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			o[j*r+i] = d[i*c+j]
+		}
+	}
+	return tensor.New([]int{c, r}, o)
+}
+
+// TestFixtureGradientsMatchPyTorch: for every fixture with grads/, the gradient
+// of the fixture's loss with respect to every parameter matches PyTorch
+// autograd: max|g_ft − g_torch| ≤ 1e-4 · max(1, max|g_torch|), parameters
+// matched by their readable names (transposed MatMul weights included).
+func TestFixtureGradientsMatchPyTorch(t *testing.T) {
+	var report []string
+	for _, dir := range fixtureDirs(t) {
+		if _, err := os.Stat(filepath.Join(dir, "grads", "names.json")); err != nil {
+			continue
+		}
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			m, err := onnx.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := Import(m, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nf namesFile
+			b, err := os.ReadFile(filepath.Join(dir, "grads", "names.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &nf); err != nil {
+				t.Fatal(err)
+			}
+			// Names: every torch parameter is found under its torch name.
+			byName := map[string]*Param{}
+			for _, p := range g.Params {
+				byName[p.Name] = p
+			}
+			var params []*Param
+			for _, e := range nf.Params {
+				p := byName[e.Torch]
+				if p == nil {
+					var have []string
+					for _, q := range g.Params {
+						if q.Initializer == e.ONNX {
+							have = append(have, q.Name)
+						}
+					}
+					t.Errorf("parameter %s (initializer %s) not found by name; ft named it %v", e.Torch, e.ONNX, have)
+					continue
+				}
+				if p.Initializer != e.ONNX || p.Transposed != e.Transposed {
+					t.Errorf("parameter %s: ft maps it to %s transposed=%v, torch export has %s transposed=%v", e.Torch, p.Initializer, p.Transposed, e.ONNX, e.Transposed)
+				}
+				params = append(params, p)
+			}
+			if t.Failed() {
+				return
+			}
+			feeds, _ := loadDataSet(t, m, dir)
+			outName := g.OutputNames()[0]
+			tr, err := g.Forward(feeds, []string{outName}, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels := readPB(t, filepath.Join(dir, "grads", "labels.pb"))
+			seed := lossSeed(t, tr.Outputs[outName], labels)
+			grads, err := tr.Backward(map[string]*tensor.Tensor{outName: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worstRel := 0.0
+			worstName := ""
+			for _, p := range params {
+				want := readPB(t, filepath.Join(dir, "grads", p.Name+".pb"))
+				got := grads[p]
+				if p.Transposed {
+					got = transpose2(got)
+				}
+				if !tensor.SameShape(got.Shape, want.Shape) {
+					t.Errorf("%s: gradient shape %v, torch %v", p.Name, got.Shape, want.Shape)
+					continue
+				}
+				scale := 1.0
+				for _, v := range want.Float64s() {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				d := maxAbsDiff(got, want) / scale
+				if d > worstRel {
+					worstRel, worstName = d, p.Name
+				}
+				if d > 1e-4 {
+					t.Errorf("%s: max|g_ft - g_torch| = %.3g (scale %.3g) > 1e-4", p.Name, d*scale, scale)
+				}
+			}
+			report = append(report, fmt.Sprintf("%-12s %3d params, %3d of %3d nodes run backward, worst %.2g (%s)", name, len(params), tr.BackwardNodes, len(g.Nodes), worstRel, worstName))
+		})
+	}
+	sort.Strings(report)
+	t.Logf("gradients vs PyTorch autograd:\n%s", strings.Join(report, "\n"))
+}
