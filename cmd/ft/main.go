@@ -21,6 +21,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
+		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
 	}
 }
 
