@@ -1,0 +1,367 @@
+package finetune
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"ft/graph"
+	"ft/onnx"
+	"ft/tensor"
+)
+
+// Model is an export folder made ready to fine-tune: the ONNX graph with a
+// classification head whose output is "logits", and the folder's config.
+type Model struct {
+	Dir    string
+	Graph  *graph.Graph
+	Config map[string]any
+	// Labels are the class names, index = class id.
+	Labels []string
+	// Task is "text-classification" or "feature-extraction" (the export's task).
+	Task string
+	// Notes say what was changed (head replaced, pooling added), for the user.
+	Notes []string
+	// Output is the name of the logits output.
+	Output string
+}
+
+// ModelOptions control how an export is adapted.
+type ModelOptions struct {
+	// Labels wanted (from the data); nil keeps the export's head as it is.
+	Labels []string
+	// Pooling for feature-extraction exports: "mean" or "cls" ("" = as
+	// sentence-transformers would: the export's 1_Pooling/config.json, else mean).
+	Pooling string
+	// Seed for the new head's initial weights.
+	Seed uint64
+}
+
+// readConfig reads config.json (nil map if absent).
+func readConfig(dir string) (map[string]any, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if os.IsNotExist(err) {
+		return map[string]any{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	return c, nil
+}
+
+// ConfigLabels returns config.json's id2label in id order (nil if absent).
+func ConfigLabels(c map[string]any) []string {
+	m, ok := c["id2label"].(map[string]any)
+	if !ok || len(m) == 0 {
+		return nil
+	}
+	ids := make([]int, 0, len(m))
+	for k := range m {
+		i, err := strconv.Atoi(k)
+		if err != nil {
+			return nil
+		}
+		ids = append(ids, i)
+	}
+	sort.Ints(ids)
+	out := make([]string, len(ids))
+	for j, i := range ids {
+		if i != j {
+			return nil
+		}
+		out[j] = fmt.Sprint(m[strconv.Itoa(i)])
+	}
+	return out
+}
+
+// LoadModel loads an export folder (or .onnx file) and adapts it for
+// classification with the given labels: a text-classification export keeps
+// its head when the labels fit, else its classifier is replaced by a freshly
+// initialised one of the right size; a feature-extraction export gets pooling
+// and a new linear head.
+func LoadModel(path string, opt ModelOptions) (*Model, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := m.Dir
+	cfg, err := readConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	mod := &Model{Dir: dir, Config: cfg, Labels: ConfigLabels(cfg)}
+	outs := map[string]bool{}
+	for _, o := range m.Proto.Graph.Output {
+		outs[o.GetName()] = true
+	}
+	r := rand.New(rand.NewPCG(opt.Seed, 0x68656164))
+	std := 0.02
+	if v, ok := cfg["initializer_range"].(float64); ok && v > 0 {
+		std = v
+	}
+	switch {
+	case outs["logits"]:
+		mod.Task, mod.Output = "text-classification", "logits"
+		if opt.Labels != nil && !sameLabels(mod.Labels, opt.Labels) {
+			if err := replaceClassifier(m, len(opt.Labels), std, r); err != nil {
+				return nil, err
+			}
+			mod.Notes = append(mod.Notes, fmt.Sprintf("the export's classifier has %d labels %v; replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", len(mod.Labels), mod.Labels, len(opt.Labels), opt.Labels, std))
+			mod.Labels = opt.Labels
+		}
+	case outs["last_hidden_state"]:
+		mod.Task, mod.Output = "feature-extraction", "logits"
+		if opt.Labels == nil {
+			return nil, fmt.Errorf("%s is a feature-extraction export: say which labels to train (the training data gives them)", path)
+		}
+		pool := opt.Pooling
+		if pool == "" {
+			pool = poolingFromFolder(dir)
+		}
+		if err := addHead(m, pool, len(opt.Labels), std, r); err != nil {
+			return nil, err
+		}
+		mod.Notes = append(mod.Notes, fmt.Sprintf("feature-extraction export: added %s pooling and a new linear head for %d labels %v (initialised N(0, %g), bias 0)", pool, len(opt.Labels), opt.Labels, std))
+		mod.Labels = opt.Labels
+	default:
+		return nil, fmt.Errorf("%s has neither a logits nor a last_hidden_state output (it has %v): export it with --task text-classification or feature-extraction", path, keys(outs))
+	}
+	g, err := graph.Import(m, graph.Options{})
+	if err != nil {
+		return nil, err
+	}
+	mod.Graph = g
+	if mod.Labels == nil {
+		// a classifier without id2label: LABEL_i as transformers names them
+		n := 0
+		if p := classifierParam(g); p != nil {
+			n = p.Value.Shape[len(p.Value.Shape)-1]
+		}
+		for i := 0; i < n; i++ {
+			mod.Labels = append(mod.Labels, fmt.Sprintf("LABEL_%d", i))
+		}
+	}
+	return mod, nil
+}
+
+func keys(m map[string]bool) []string {
+	var r []string
+	for k := range m {
+		r = append(r, k)
+	}
+	sort.Strings(r)
+	return r
+}
+
+func sameLabels(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func classifierParam(g *graph.Graph) *graph.Param {
+	var last *graph.Param
+	for _, p := range g.Params {
+		if p.Value.Rank() == 2 {
+			last = p
+		}
+	}
+	return last
+}
+
+// poolingFromFolder reads sentence-transformers' 1_Pooling/config.json if the
+// export folder has one; mean pooling otherwise (its default).
+func poolingFromFolder(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "1_Pooling", "config.json"))
+	if err == nil {
+		var c map[string]any
+		if json.Unmarshal(b, &c) == nil {
+			if v, _ := c["pooling_mode_cls_token"].(bool); v {
+				return "cls"
+			}
+		}
+	}
+	return "mean"
+}
+
+func normalInit(r *rand.Rand, std float64, shape ...int) *tensor.Tensor {
+	d := make([]float32, tensor.Size(shape))
+	for i := range d {
+		d[i] = float32(r.NormFloat64() * std)
+	}
+	return tensor.New(shape, d)
+}
+
+func setInitializer(m *onnx.Model, name string, t *tensor.Tensor) error {
+	p, err := onnx.FromTensor(name, t)
+	if err != nil {
+		return err
+	}
+	for i, in := range m.Proto.Graph.Initializer {
+		if in.GetName() == name {
+			m.Proto.Graph.Initializer[i] = p
+			return nil
+		}
+	}
+	m.Proto.Graph.Initializer = append(m.Proto.Graph.Initializer, p)
+	return nil
+}
+
+// replaceClassifier finds the node computing logits (MatMul + Add, or Gemm)
+// and gives it new weights for n labels.
+func replaceClassifier(m *onnx.Model, n int, std float64, r *rand.Rand) error {
+	gp := m.Proto.Graph
+	prod := map[string]*onnx.NodeProto{}
+	for _, nd := range gp.Node {
+		for _, o := range nd.Output {
+			prod[o] = nd
+		}
+	}
+	inits := map[string]*onnx.TensorProto{}
+	for _, in := range gp.Initializer {
+		inits[in.GetName()] = in
+	}
+	nd := prod["logits"]
+	for nd != nil && (nd.GetOpType() == "Identity" || nd.GetOpType() == "Reshape") {
+		nd = prod[nd.Input[0]]
+	}
+	var w, b string
+	transB := int64(0)
+	switch {
+	case nd != nil && nd.GetOpType() == "Gemm":
+		w = nd.Input[1]
+		if len(nd.Input) > 2 {
+			b = nd.Input[2]
+		}
+		for _, a := range nd.Attribute {
+			if a.GetName() == "transB" {
+				transB = a.GetI()
+			}
+		}
+	case nd != nil && nd.GetOpType() == "Add":
+		for i, in := range nd.Input {
+			if inits[in] != nil {
+				b = in
+				if mm := prod[nd.Input[1-i]]; mm != nil && mm.GetOpType() == "MatMul" && inits[mm.Input[1]] != nil {
+					w = mm.Input[1]
+				}
+			}
+		}
+	case nd != nil && nd.GetOpType() == "MatMul":
+		w = nd.Input[1]
+	}
+	if w == "" || inits[w] == nil || len(inits[w].Dims) != 2 {
+		return fmt.Errorf("cannot find the classifier weights that compute logits; export the model with --task feature-extraction to get a new head instead")
+	}
+	dims := inits[w].Dims
+	var nw *tensor.Tensor
+	if transB == 1 {
+		nw = normalInit(r, std, n, int(dims[1]))
+	} else {
+		nw = normalInit(r, std, int(dims[0]), n)
+	}
+	if err := setInitializer(m, w, nw); err != nil {
+		return err
+	}
+	if b != "" {
+		if err := setInitializer(m, b, tensor.Zeros(tensor.Float32, n)); err != nil {
+			return err
+		}
+	}
+	for _, o := range gp.Output {
+		if o.GetName() == "logits" {
+			*o = *onnx.TensorValueInfo("logits", onnx.TensorProto_FLOAT, "batch_size", n)
+		}
+	}
+	return nil
+}
+
+// addHead appends pooling and a linear classifier to a feature-extraction
+// graph, as ONNX nodes, so that training, export and ONNX Runtime all see one
+// model:
+//
+//	mean: pooled = Σ_t h[b,t,:]·mask[b,t] / max(Σ_t mask[b,t], 1e-9)  (sentence-transformers)
+//	cls:  pooled = h[b,0,:]
+//	logits = pooled · classifier.weight + classifier.bias   (weight stored [hidden, labels])
+func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) error {
+	gp := m.Proto.Graph
+	hidden := 0
+	for _, o := range gp.Output {
+		if o.GetName() == "last_hidden_state" {
+			dims := o.GetType().GetTensorType().GetShape().GetDim()
+			if len(dims) == 3 {
+				hidden = int(dims[2].GetDimValue())
+			}
+		}
+	}
+	if hidden <= 0 {
+		return fmt.Errorf("last_hidden_state has no fixed hidden size in the export's output shape")
+	}
+	hasMask := false
+	for _, in := range gp.Input {
+		if in.GetName() == "attention_mask" {
+			hasMask = true
+		}
+	}
+	add := func(nd *onnx.NodeProto) { gp.Node = append(gp.Node, nd) }
+	const pre = "/ft_head/"
+	switch pooling {
+	case "mean":
+		if !hasMask {
+			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use --pooling cls")
+		}
+		if err := setInitializer(m, pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+			return err
+		}
+		if err := setInitializer(m, pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
+			return err
+		}
+		if err := setInitializer(m, pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
+			return err
+		}
+		add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
+		add(onnx.NewNode("Cast", pre+"mask_cast", []string{pre + "mask3"}, []string{pre + "maskf"}, onnx.IntAttr("to", int64(onnx.TensorProto_FLOAT))))
+		add(onnx.NewNode("Mul", pre+"masked", []string{"last_hidden_state", pre + "maskf"}, []string{pre + "masked"}))
+		add(onnx.NewNode("ReduceSum", pre+"sum", []string{pre + "masked", pre + "axes_1"}, []string{pre + "sum"}, onnx.IntAttr("keepdims", 0)))
+		add(onnx.NewNode("ReduceSum", pre+"count", []string{pre + "maskf", pre + "axes_1"}, []string{pre + "count"}, onnx.IntAttr("keepdims", 0)))
+		add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
+		add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pre + "pooled"}))
+	case "cls":
+		if err := setInitializer(m, pre+"zero", tensor.Scalar[int64](0)); err != nil {
+			return err
+		}
+		add(onnx.NewNode("Gather", pre+"cls", []string{"last_hidden_state", pre + "zero"}, []string{pre + "pooled"}, onnx.IntAttr("axis", 1)))
+	default:
+		return fmt.Errorf("unknown pooling %q (use mean or cls)", pooling)
+	}
+	if err := setInitializer(m, "classifier.weight", normalInit(r, std, hidden, n)); err != nil {
+		return err
+	}
+	if err := setInitializer(m, "classifier.bias", tensor.Zeros(tensor.Float32, n)); err != nil {
+		return err
+	}
+	add(onnx.NewNode("MatMul", "/classifier/MatMul", []string{pre + "pooled", "classifier.weight"}, []string{pre + "proj"}))
+	add(onnx.NewNode("Add", "/classifier/Add", []string{pre + "proj", "classifier.bias"}, []string{"logits"}))
+	gp.Output = append(gp.Output, onnx.TensorValueInfo("logits", onnx.TensorProto_FLOAT, "batch_size", n))
+	// keep only ReduceSum-with-axes-input semantics valid: the opset must be ≥ 13
+	if m.Opset("") < 13 {
+		return fmt.Errorf("the export's opset %d is older than 13; re-export with a newer opset", m.Opset(""))
+	}
+	_ = math.Inf
+	return nil
+}
