@@ -1,0 +1,49 @@
+package finetune_test
+
+import (
+	"fmt"
+
+	"ft/finetune"
+	"ft/graph"
+	"ft/tensor"
+)
+
+func ExampleParseDataset() {
+	data := []byte("sentence\tlabel\na charming journey\tpos\nbleak and desperate\tneg\n")
+	d, err := finetune.ParseDataset("train.tsv", data, finetune.ReadOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Summary())
+	fmt.Println(d.Examples[0].Text, "->", d.Examples[0].Label)
+	// Output:
+	// train.tsv: 2 rows (tsv, header), text="sentence" label="label", single_label_classification, 2 labels from the training file: neg, pos
+	// a charming journey -> 1
+}
+
+func ExampleNewAdamW() {
+	w := &graph.Param{Name: "classifier.weight", Value: tensor.New([]int{2}, []float32{0.5, -0.5})}
+	b := &graph.Param{Name: "classifier.bias", Value: tensor.New([]int{1}, []float32{0})}
+	cfg := finetune.DefaultAdamWConfig()
+	cfg.LR = 0.1
+	opt, err := finetune.NewAdamW(finetune.DefaultParamGroups([]*graph.Param{w, b}), cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sched := finetune.LinearScheduleWithWarmup(0, 10)
+	grads := map[*graph.Param]*tensor.Tensor{
+		w: tensor.New([]int{2}, []float32{1, -1}),
+		b: tensor.New([]int{1}, []float32{0.5}),
+	}
+	norm, _ := finetune.ClipGradNorm(grads, 1.0)
+	opt.SetLR(sched.LR(cfg.LR, 0))
+	if err := opt.Step(grads); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("grad norm %.4f, weight %.4f, bias %.4f\n", norm, w.Value.F32(), b.Value.F32())
+	// Output:
+	// grad norm 1.5000, weight [0.3995 -0.3995], bias [-0.1000]
+}
