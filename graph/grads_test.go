@@ -168,3 +168,49 @@ func TestFixtureGradientsMatchPyTorch(t *testing.T) {
 	sort.Strings(report)
 	t.Logf("gradients vs PyTorch autograd:\n%s", strings.Join(report, "\n"))
 }
+
+// TestBackwardStopsAtTrainableLayers: with only the last encoder layer and the
+// head trainable, backward runs no node below that layer, and the gradients
+// it gives are the same as with everything trainable.
+func TestBackwardStopsAtTrainableLayers(t *testing.T) {
+	dir := filepath.Join("..", "testmodels", "fixtures", "bert")
+	g, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top []*Param
+	for _, p := range g.Params {
+		if strings.Contains(p.Name, "encoder.layer.1.") || strings.HasPrefix(p.Name, "bert.pooler.") || strings.HasPrefix(p.Name, "classifier.") {
+			top = append(top, p)
+		}
+	}
+	feeds, _ := loadDataSet(t, g.Model, dir)
+	labels := readPB(t, filepath.Join(dir, "grads", "labels.pb"))
+	run := func(params []*Param) (*Trace, map[*Param]*tensor.Tensor) {
+		tr, err := g.Forward(feeds, []string{"logits"}, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := tr.Backward(map[string]*tensor.Tensor{"logits": lossSeed(t, tr.Outputs["logits"], labels)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr, grads
+	}
+	trTop, gTop := run(top)
+	trAll, gAll := run(g.Params)
+	for _, name := range trTop.BackwardRan {
+		if strings.Contains(name, "/layer.0/") || strings.Contains(name, "/embeddings/") {
+			t.Errorf("backward ran node %s below the trainable layer", name)
+		}
+	}
+	if trTop.BackwardNodes >= trAll.BackwardNodes || trTop.BackwardNodes == 0 {
+		t.Errorf("backward ran %d nodes for the top layer, %d for all", trTop.BackwardNodes, trAll.BackwardNodes)
+	}
+	for _, p := range top {
+		if d := maxAbsDiff(gTop[p], gAll[p]); d != 0 {
+			t.Errorf("%s: gradient differs by %g when lower layers are frozen", p.Name, d)
+		}
+	}
+	t.Logf("backward ran %d nodes with layer.1 + head trainable, %d with everything", trTop.BackwardNodes, trAll.BackwardNodes)
+}

@@ -18,8 +18,10 @@ type Trace struct {
 	outs [][]*tensor.Tensor
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
-	// BackwardNodes counts the nodes Backward ran (for tests and reports).
+	// BackwardNodes counts the nodes Backward ran (for tests and reports);
+	// BackwardRan names them, in the order they ran.
 	BackwardNodes int
+	BackwardRan   []string
 }
 
 func (t *Trace) record(node int, in, out []*tensor.Tensor) {
@@ -174,6 +176,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
 		t.BackwardNodes++
+		t.BackwardRan = append(t.BackwardRan, n.Name)
 		for k, in := range n.In {
 			if !need[k] || k >= len(gin) || gin[k] == nil {
 				continue

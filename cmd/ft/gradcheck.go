@@ -63,10 +63,14 @@ Prints the worst relative error per op type and per parameter.
 	for _, p := range ps {
 		w = max(w, len(p.Name))
 	}
-	fmt.Fprintf(stdout, "\nper parameter (float32, along sign(grad))\n  %-*s %12s %12s %10s\n", w, "parameter", "analytic", "numeric", "rel.err")
+	fmt.Fprintf(stdout, "\nper parameter (float32, derivative along sign(grad))\n  %-*s %12s %12s %10s %10s\n", w, "parameter", "analytic", "numeric", "fd noise", "rel.err")
 	for _, p := range ps {
 		worst = max(worst, p.RelErr)
-		fmt.Fprintf(stdout, "  %-*s %12.5e %12.5e %10.2e%s\n", w, p.Name, p.Analytic, p.Numeric, p.RelErr, flag(p.RelErr))
+		note := ""
+		if p.BelowNoise {
+			note = "  (gradient below float32 finite-difference resolution)"
+		}
+		fmt.Fprintf(stdout, "  %-*s %12.5e %12.5e %10.1e %10.2e%s%s\n", w, p.Name, p.Analytic, p.Numeric, p.Noise, p.RelErr, flag(p.RelErr), note)
 	}
 	fmt.Fprintf(stdout, "\nworst relative error %.2e (tolerance %.0e): ", worst, *tol)
 	if worst > *tol {
