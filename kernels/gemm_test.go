@@ -1,0 +1,191 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// naiveGemm is the reference: a triple loop in float64.
+func naiveGemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) []float64 {
+	out := make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			s := 0.0
+			for p := 0; p < k; p++ {
+				var av, bv T
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			r := float64(alpha) * s
+			if beta != 0 {
+				r += float64(beta) * float64(c[i*ldc+j])
+			}
+			out[i*n+j] = r
+		}
+	}
+	return out
+}
+
+func randSlice[T float32 | float64](r *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(r.Float64()*2 - 1)
+	}
+	return s
+}
+
+type gemmCase struct {
+	m, n, k     int
+	alpha, beta float64
+	pad         int // extra elements per row of A, B and C (lda > columns)
+}
+
+var gemmCases = []gemmCase{
+	{1, 1, 1, 1, 0, 0},
+	{3, 5, 7, 1, 0, 0},
+	{1, 37, 19, 1, 0, 0}, // row vector (GEMV path)
+	{29, 1, 31, 1, 0, 0}, // column vector
+	{17, 23, 0, 1, 0.5, 0},
+	{37, 41, 43, 1, 0, 0},
+	{37, 41, 43, 0.5, 2, 3},
+	{67, 259, 13, 1, 1, 1},
+	{131, 263, 300, 1.5, -0.5, 2}, // several tiles and two k blocks, odd edges
+	{64, 256, 512, 1, 0, 0},       // exact tiles
+	{5, 300, 600, 2, 0, 1},
+	{65, 5, 517, 1, 1, 0},
+}
+
+func testGemm[T float32 | float64](t *testing.T, tol float64) {
+	r := rand.New(rand.NewSource(1))
+	for _, tc := range gemmCases {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				name := fmt.Sprintf("%T/m%d_n%d_k%d_tA%v_tB%v_a%g_b%g_pad%d", T(0), tc.m, tc.n, tc.k, ta, tb, tc.alpha, tc.beta, tc.pad)
+				ar, ac := tc.m, tc.k
+				if ta {
+					ar, ac = tc.k, tc.m
+				}
+				br, bc := tc.k, tc.n
+				if tb {
+					br, bc = tc.n, tc.k
+				}
+				lda, ldb, ldc := ac+tc.pad, bc+tc.pad, tc.n+tc.pad
+				a := randSlice[T](r, max(ar*lda, 1))
+				b := randSlice[T](r, max(br*ldb, 1))
+				c := randSlice[T](r, tc.m*ldc)
+				if tc.beta == 0 {
+					for i := range c {
+						c[i] = T(math.NaN()) // beta = 0 must not read C
+					}
+				}
+				want := naiveGemm(ta, tb, tc.m, tc.n, tc.k, T(tc.alpha), a, lda, b, ldb, T(tc.beta), c, ldc)
+				orig := append([]T(nil), c...)
+				Gemm(ta, tb, tc.m, tc.n, tc.k, T(tc.alpha), a, lda, b, ldb, T(tc.beta), c, ldc)
+				for i := 0; i < tc.m; i++ {
+					for j := 0; j < ldc; j++ {
+						got := float64(c[i*ldc+j])
+						if j >= tc.n {
+							if o := float64(orig[i*ldc+j]); got != o && !(math.IsNaN(got) && math.IsNaN(o)) {
+								t.Fatalf("%s: wrote padding C[%d][%d]", name, i, j)
+							}
+							continue
+						}
+						w := want[i*tc.n+j]
+						if math.Abs(got-w) > tol*(1+math.Abs(w))*math.Sqrt(float64(tc.k+1)) {
+							t.Fatalf("%s: C[%d][%d] = %v, want %v", name, i, j, got, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemm(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { testGemm[float32](t, 1e-6) })
+	t.Run("float64", func(t *testing.T) { testGemm[float64](t, 1e-14) })
+}
+
+// TestGemmBatch checks that a batch with broadcast (repeated) offsets gives
+// exactly the bits of separate Gemm calls.
+func TestGemmBatch(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for _, sz := range [][3]int{{3, 4, 5}, {70, 90, 300}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		const batch = 5
+		a := randSlice[float32](r, 2*m*k) // two A matrices, used alternately
+		b := randSlice[float32](r, k*n)   // one B for all
+		var aOff, bOff, cOff []int
+		for i := 0; i < batch; i++ {
+			aOff = append(aOff, (i%2)*m*k)
+			bOff = append(bOff, 0)
+			cOff = append(cOff, i*m*n)
+		}
+		c := randSlice[float32](r, batch*m*n)
+		want := append([]float32(nil), c...)
+		for i := 0; i < batch; i++ {
+			Gemm(false, true, m, n, k, 0.5, a[aOff[i]:], k, b, k, 2, want[cOff[i]:], n)
+		}
+		GemmBatch(false, true, m, n, k, 0.5, a, aOff, k, b, bOff, k, 2, c, cOff, n)
+		for i := range c {
+			if c[i] != want[i] {
+				t.Fatalf("%v: element %d: batch %v, single %v", sz, i, c[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkGemm measures BERT-sized products (tokens × hidden × FFN and the
+// attention score product) and reports GFLOP/s.
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range []struct {
+		m, n, k        int
+		transA, transB bool
+	}{
+		{128, 1536, 384, false, false}, // x·W1: 128 tokens, hidden 384, FFN 1536
+		{128, 384, 1536, false, true},  // dX = dY·W1ᵀ
+		{384, 1536, 128, true, false},  // dW = Xᵀ·dY
+		{128, 128, 64, false, true},    // attention scores per head
+	} {
+		for _, dt := range []string{"float32", "float64"} {
+			name := fmt.Sprintf("%s/%dx%dx%d_tA%v_tB%v", dt, s.m, s.k, s.n, s.transA, s.transB)
+			b.Run(name, func(b *testing.B) {
+				if dt == "float32" {
+					benchGemm[float32](b, s.m, s.n, s.k, s.transA, s.transB)
+				} else {
+					benchGemm[float64](b, s.m, s.n, s.k, s.transA, s.transB)
+				}
+			})
+		}
+	}
+}
+
+func benchGemm[T float32 | float64](b *testing.B, m, n, k int, ta, tb bool) {
+	r := rand.New(rand.NewSource(3))
+	a := randSlice[T](r, m*k)
+	bb := randSlice[T](r, k*n)
+	c := make([]T, m*n)
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Gemm(ta, tb, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,0 +1,148 @@
+package ops
+
+// Gemm (opsets 1, 6, 7, 9, 11, 13): general matrix multiplication.
+//
+//	Y [m, n] = alpha · op(A) · op(B) + beta · C
+//	op(A) [m, k] = A or Aᵀ (transA), op(B) [k, n] = B or Bᵀ (transB);
+//	C (optional since opset 11) broadcasts unidirectionally to [m, n].
+//	Defaults: alpha = beta = 1, transA = transB = 0.
+//
+//	backward  dop(A) = α dY·op(B)ᵀ, dop(B) = α op(A)ᵀ·dY  (transposition flags)
+//	          dC = β · dY summed to C's shape
+
+import (
+	"fmt"
+
+	"ft/tensor"
+)
+
+type opGemm struct {
+	alpha, beta    float64
+	transA, transB bool
+}
+
+func init() {
+	Register("", "Gemm", 1, func(n *Node) (Op, error) {
+		return &opGemm{
+			alpha:  float64(n.Float("alpha", 1)),
+			beta:   float64(n.Float("beta", 1)),
+			transA: n.Int("transA", 0) != 0,
+			transB: n.Int("transB", 0) != 0,
+		}, nil
+	})
+}
+
+// plan returns the product and the output shape.
+func (o *opGemm) plan(a, b, c *tensor.Tensor) (laBMM, []int, error) {
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return laBMM{}, nil, fmt.Errorf("Gemm: A %v and B %v must be matrices", a.Shape, b.Shape)
+	}
+	m, k := a.Shape[0], a.Shape[1]
+	if o.transA {
+		m, k = k, m
+	}
+	k2, n := b.Shape[0], b.Shape[1]
+	if o.transB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		return laBMM{}, nil, fmt.Errorf("Gemm: op(A) is %d×%d but op(B) is %d×%d", m, k, k2, n)
+	}
+	out := []int{m, n}
+	if c != nil {
+		if bs, err := tensor.BroadcastShape(c.Shape, out); err != nil || !tensor.SameShape(bs, out) {
+			return laBMM{}, nil, fmt.Errorf("Gemm: C %v does not broadcast to %v", c.Shape, out)
+		}
+	}
+	zero := []int{0}
+	return laBMM{m: m, n: n, k: k, transA: o.transA, transB: o.transB, aOff: zero, bOff: zero, cOff: zero,
+		lenA: a.Len(), lenB: b.Len()}, out, nil
+}
+
+func (o *opGemm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	a, b := in[0], in[1]
+	var c *tensor.Tensor
+	if len(in) > 2 {
+		c = in[2]
+	}
+	dt, err := laFloatInputs("Gemm", a, b, c)
+	if err != nil {
+		return nil, err
+	}
+	p, out, err := o.plan(a, b, c)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		return single(gemmForward[float32](o, &p, out, a, b, c))
+	}
+	return single(gemmForward[float64](o, &p, out, a, b, c))
+}
+
+func gemmForward[T laFloat](o *opGemm, p *laBMM, out []int, a, b, c *tensor.Tensor) *tensor.Tensor {
+	var y []T
+	beta := T(o.beta)
+	if c != nil && beta != 0 {
+		y = laBroadcastTo(tensor.Data[T](c), c.Shape, out)
+	} else {
+		y = make([]T, tensor.Size(out))
+		beta = 0
+	}
+	laBMMForward(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), beta, y)
+	return tensor.New(out, y)
+}
+
+func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	a, b := in[0], in[1]
+	var c *tensor.Tensor
+	if len(in) > 2 {
+		c = in[2]
+	}
+	dt, err := laFloatInputs("Gemm backward", a, b, c)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := o.plan(a, b, c)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*tensor.Tensor, len(in))
+	g := dout[0]
+	if g == nil {
+		for i, x := range in {
+			if i < len(need) && need[i] && x != nil {
+				res[i] = tensor.Zeros(x.DType(), x.Shape...)
+			}
+		}
+		return res, nil
+	}
+	if dt == tensor.Float32 {
+		gemmBackward[float32](o, &p, in, g, need, res)
+	} else {
+		gemmBackward[float64](o, &p, in, g, need, res)
+	}
+	return res, nil
+}
+
+func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor) {
+	a, b := in[0], in[1]
+	gd := tensor.Data[T](g)
+	da, db := laBMMGrads(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), gd, need[0], need[1])
+	if da != nil {
+		res[0] = tensor.New(a.Shape, da)
+	}
+	if db != nil {
+		res[1] = tensor.New(b.Shape, db)
+	}
+	if len(in) > 2 && in[2] != nil && len(need) > 2 && need[2] {
+		c := in[2]
+		sum := SumToShape(g, c.Shape)
+		sd := tensor.Data[T](sum)
+		dc := make([]T, len(sd))
+		beta := T(o.beta)
+		for i, v := range sd {
+			dc[i] = beta * v
+		}
+		res[2] = tensor.New(c.Shape, dc)
+	}
+}
