@@ -1,0 +1,506 @@
+package finetune
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"ft/graph"
+	"ft/tensor"
+)
+
+// Batch is one batch ready for the model: its inputs and targets.
+type Batch struct {
+	Feeds  map[string]*tensor.Tensor
+	Target *tensor.Tensor
+	Size   int
+}
+
+// Source turns rows into batches (tokenizing text, or slicing fixed tensors).
+type Source interface {
+	Len() int
+	Batch(rows []int) (*Batch, error)
+}
+
+// Args are the training arguments, named and defaulted as in Hugging Face
+// TrainingArguments.
+type Args struct {
+	OutputDir                 string
+	LearningRate              float64 // 5e-5
+	NumTrainEpochs            float64 // 3
+	MaxSteps                  int     // > 0 overrides NumTrainEpochs
+	PerDeviceTrainBatchSize   int     // 8
+	PerDeviceEvalBatchSize    int     // 8
+	GradientAccumulationSteps int     // 1
+	WeightDecay               float64 // 0
+	AdamBeta1, AdamBeta2      float64 // 0.9, 0.999
+	AdamEpsilon               float64 // 1e-8
+	MaxGradNorm               float64 // 1.0 (0: no clipping)
+	Optim                     string  // "adamw" (default), "adam", "sgd"
+	Momentum                  float64 // SGD
+	Nesterov                  bool    // SGD
+	LRSchedulerType           string  // "linear" (default), "constant", "constant_with_warmup", "cosine"
+	WarmupRatio               float64
+	WarmupSteps               int
+	L1, L2                    float64 // penalties added to the loss
+	Seed                      uint64  // 42
+	NoShuffle                 bool    // keep the training rows in file order
+	EvalStrategy              string  // "no", "steps", "epoch" (default "epoch" when there is eval data)
+	EvalSteps                 int
+	LoggingSteps              int    // 10
+	MetricForBestModel        string // "accuracy" / "f1" / "loss" ...; default "loss"
+	GreaterIsBetter           *bool  // default: false for loss, true otherwise
+	EarlyStoppingPatience     int    // 0: off
+	LoadBestModelAtEnd        bool
+}
+
+// Defaults fills unset arguments with Hugging Face's defaults.
+func (a *Args) Defaults() {
+	if a.LearningRate == 0 {
+		a.LearningRate = 5e-5
+	}
+	if a.NumTrainEpochs == 0 && a.MaxSteps <= 0 {
+		a.NumTrainEpochs = 3
+	}
+	if a.PerDeviceTrainBatchSize == 0 {
+		a.PerDeviceTrainBatchSize = 8
+	}
+	if a.PerDeviceEvalBatchSize == 0 {
+		a.PerDeviceEvalBatchSize = a.PerDeviceTrainBatchSize
+	}
+	if a.GradientAccumulationSteps == 0 {
+		a.GradientAccumulationSteps = 1
+	}
+	if a.AdamBeta1 == 0 {
+		a.AdamBeta1 = 0.9
+	}
+	if a.AdamBeta2 == 0 {
+		a.AdamBeta2 = 0.999
+	}
+	if a.AdamEpsilon == 0 {
+		a.AdamEpsilon = 1e-8
+	}
+	if a.Optim == "" {
+		a.Optim = "adamw"
+	}
+	if a.LRSchedulerType == "" {
+		a.LRSchedulerType = "linear"
+	}
+	if a.LoggingSteps == 0 {
+		a.LoggingSteps = 10
+	}
+	if a.MetricForBestModel == "" {
+		a.MetricForBestModel = "loss"
+	}
+}
+
+// Event reports training progress to a callback.
+type Event struct {
+	Kind          string // "step", "eval", "epoch", "done", "interrupted"
+	Step, Total   int
+	Epoch         float64
+	Loss          float64 // mean training loss since the last step event
+	LearningRate  float64
+	GradNorm      float64
+	SamplesPerSec float64
+	ETA           time.Duration
+	Metrics       map[string]float64 // eval metrics (Kind "eval")
+}
+
+// Result summarises a training run.
+type Result struct {
+	Steps       int
+	Losses      []float64 // the loss of every optimizer step
+	BestMetric  float64
+	BestStep    int
+	Interrupted bool
+	Final       map[string]float64 // last evaluation, if any
+}
+
+// Trainer fine-tunes a model's trainable parameters.
+type Trainer struct {
+	Model     *Model
+	Args      Args
+	Loss      Loss
+	Train     Source
+	Eval      Source
+	Trainable []*graph.Param
+	// Problem decides the metrics (single-label by default).
+	Problem ProblemType
+	// Events receives progress (may be nil).
+	Events func(Event)
+	// MetricsLog, when set, gets one record per logging step and evaluation.
+	MetricsLog *MetricsLog
+
+	opt Optimizer
+}
+
+func (t *Trainer) emit(e Event) {
+	if t.Events != nil {
+		t.Events(e)
+	}
+}
+
+// newOptimizer builds the optimizer the arguments name.
+func (t *Trainer) newOptimizer() (Optimizer, error) {
+	groups := DefaultParamGroups(t.Trainable)
+	a := t.Args
+	switch a.Optim {
+	case "adamw", "adamw_torch", "adamw_hf":
+		return NewAdamW(groups, AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
+	case "adam":
+		return NewAdam(groups, AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
+	case "sgd":
+		return NewSGD(groups, SGDConfig{LR: a.LearningRate, Momentum: a.Momentum, Nesterov: a.Nesterov, WeightDecay: a.WeightDecay})
+	}
+	return nil, fmt.Errorf("unknown optimizer %q (use adamw, adam or sgd)", a.Optim)
+}
+
+// Fit trains until the epochs or max steps are done, ctx is cancelled (the
+// current step finishes first), or early stopping triggers.
+func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
+	t.Args.Defaults()
+	a := t.Args
+	if t.Train == nil || t.Train.Len() == 0 {
+		return nil, fmt.Errorf("no training rows")
+	}
+	if len(t.Trainable) == 0 {
+		return nil, fmt.Errorf("no trainable parameters: check --train / --freeze patterns")
+	}
+	if t.Loss == nil {
+		t.Loss = NewCrossEntropyLoss()
+	}
+	opt, err := t.newOptimizer()
+	if err != nil {
+		return nil, err
+	}
+	t.opt = opt
+	n := t.Train.Len()
+	stepsPerEpoch := StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
+	total := a.MaxSteps
+	if total <= 0 {
+		total = int(math.Ceil(a.NumTrainEpochs * float64(stepsPerEpoch)))
+	}
+	warmup := WarmupSteps(a.WarmupSteps, a.WarmupRatio, total)
+	sched, err := NewSchedule(a.LRSchedulerType, warmup, total)
+	if err != nil {
+		return nil, err
+	}
+	evalStrategy := a.EvalStrategy
+	if evalStrategy == "" {
+		evalStrategy = "no"
+		if t.Eval != nil {
+			evalStrategy = "epoch"
+		}
+	}
+	greater := a.MetricForBestModel != "loss"
+	if a.GreaterIsBetter != nil {
+		greater = *a.GreaterIsBetter
+	}
+	res := &Result{BestMetric: math.NaN()}
+	var best map[*graph.Param][]float32
+	patience := 0
+	out := t.Model.Output
+	step := 0
+	start := time.Now()
+	samples := 0
+	logLoss, logCount := 0.0, 0
+	evaluate := func(epoch float64) (stop bool, err error) {
+		m, err := t.Evaluate(ctx, t.Eval)
+		if err != nil {
+			return false, err
+		}
+		res.Final = m
+		t.emit(Event{Kind: "eval", Step: step, Total: total, Epoch: epoch, Metrics: m})
+		if t.MetricsLog != nil {
+			vals := map[string]float64{}
+			for k, v := range m {
+				vals["eval_"+k] = v
+			}
+			if err := t.MetricsLog.Write(Record{Step: step, Epoch: epoch, Values: vals}); err != nil {
+				return false, err
+			}
+		}
+		v, ok := m[a.MetricForBestModel]
+		if !ok {
+			return false, fmt.Errorf("metric_for_best_model %q is not among the eval metrics %v", a.MetricForBestModel, mapKeys(m))
+		}
+		if math.IsNaN(res.BestMetric) || (greater && v > res.BestMetric) || (!greater && v < res.BestMetric) {
+			res.BestMetric, res.BestStep = v, step
+			patience = 0
+			if a.LoadBestModelAtEnd {
+				best = snapshot(t.Trainable)
+			}
+		} else {
+			patience++
+			if a.EarlyStoppingPatience > 0 && patience >= a.EarlyStoppingPatience {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	accum := map[*graph.Param]*tensor.Tensor{}
+	for epoch := 0; step < total; epoch++ {
+		batches, err := EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
+		if err != nil {
+			return nil, err
+		}
+		micro := 0
+		stepLoss := 0.0
+		for bi, rows := range batches {
+			b, err := t.Train.Batch(rows)
+			if err != nil {
+				return nil, err
+			}
+			tr, err := t.Model.Graph.Forward(b.Feeds, []string{out}, t.Trainable)
+			if err != nil {
+				return nil, err
+			}
+			loss, dout, err := t.Loss.Loss(tr.Outputs[out], b.Target)
+			if err != nil {
+				return nil, err
+			}
+			if a.GradientAccumulationSteps > 1 {
+				scaleInPlace(dout, 1/float64(a.GradientAccumulationSteps))
+			}
+			grads, err := tr.Backward(map[string]*tensor.Tensor{out: dout})
+			if err != nil {
+				return nil, err
+			}
+			for p, g := range grads {
+				if acc := accum[p]; acc != nil {
+					addInPlace(acc, g)
+				} else {
+					accum[p] = g.Clone()
+				}
+			}
+			stepLoss += loss / float64(a.GradientAccumulationSteps)
+			samples += b.Size
+			micro++
+			if micro < a.GradientAccumulationSteps && bi != len(batches)-1 {
+				continue
+			}
+			// one optimizer step
+			if a.L1 != 0 || a.L2 != 0 {
+				pen, err := Penalty{L1: a.L1, L2: a.L2}.Apply(DefaultParamGroups(t.Trainable), accum)
+				if err != nil {
+					return nil, err
+				}
+				stepLoss += pen
+			}
+			norm := math.NaN()
+			if a.MaxGradNorm > 0 {
+				if norm, err = ClipGradNorm(accum, a.MaxGradNorm); err != nil {
+					return nil, err
+				}
+			}
+			lr := sched.LR(a.LearningRate, step)
+			opt.SetLR(lr)
+			if err := opt.Step(accum); err != nil {
+				return nil, err
+			}
+			clear(accum)
+			step++
+			micro = 0
+			res.Losses = append(res.Losses, stepLoss)
+			logLoss += stepLoss
+			logCount++
+			stepLoss = 0
+			el := time.Since(start)
+			ev := Event{Kind: "step", Step: step, Total: total, Epoch: float64(epoch) + float64(bi+1)/float64(len(batches)),
+				Loss: res.Losses[len(res.Losses)-1], LearningRate: lr, GradNorm: norm,
+				SamplesPerSec: float64(samples) / el.Seconds()}
+			if step > 0 {
+				ev.ETA = time.Duration(float64(el) / float64(step) * float64(total-step))
+			}
+			t.emit(ev)
+			if t.MetricsLog != nil && (step%a.LoggingSteps == 0 || step == total) {
+				if err := t.MetricsLog.Write(Record{Step: step, Epoch: ev.Epoch, Values: map[string]float64{"loss": logLoss / float64(logCount), "learning_rate": lr, "grad_norm": norm}}); err != nil {
+					return nil, err
+				}
+				logLoss, logCount = 0, 0
+			}
+			stop := false
+			if t.Eval != nil && evalStrategy == "steps" && a.EvalSteps > 0 && step%a.EvalSteps == 0 {
+				if stop, err = evaluate(ev.Epoch); err != nil {
+					return nil, err
+				}
+			}
+			if ctx.Err() != nil {
+				res.Interrupted = true
+				stop = true
+			}
+			if stop || step >= total {
+				res.Steps = step
+				return t.finish(res, best)
+			}
+		}
+		if t.Eval != nil && evalStrategy == "epoch" {
+			stop, err := evaluate(float64(epoch + 1))
+			if err != nil {
+				return nil, err
+			}
+			if stop {
+				break
+			}
+		}
+	}
+	res.Steps = step
+	return t.finish(res, best)
+}
+
+func (t *Trainer) finish(res *Result, best map[*graph.Param][]float32) (*Result, error) {
+	if best != nil {
+		for p, v := range best {
+			copy(p.Value.F32(), v)
+		}
+	}
+	kind := "done"
+	if res.Interrupted {
+		kind = "interrupted"
+	}
+	t.emit(Event{Kind: kind, Step: res.Steps})
+	return res, nil
+}
+
+func snapshot(ps []*graph.Param) map[*graph.Param][]float32 {
+	m := map[*graph.Param][]float32{}
+	for _, p := range ps {
+		m[p] = append([]float32(nil), p.Value.F32()...)
+	}
+	return m
+}
+
+func mapKeys(m map[string]float64) []string {
+	var r []string
+	for k := range m {
+		r = append(r, k)
+	}
+	return r
+}
+
+func scaleInPlace(t *tensor.Tensor, s float64) {
+	switch d := t.Data.(type) {
+	case []float32:
+		for i := range d {
+			d[i] *= float32(s)
+		}
+	case []float64:
+		for i := range d {
+			d[i] *= s
+		}
+	}
+}
+
+func addInPlace(dst, src *tensor.Tensor) {
+	switch d := dst.Data.(type) {
+	case []float32:
+		s := src.F32()
+		for i := range d {
+			d[i] += s[i]
+		}
+	case []float64:
+		s := src.F64()
+		for i := range d {
+			d[i] += s[i]
+		}
+	}
+}
+
+// Predictions runs the model on every row of src and returns the outputs
+// (one row per example) and the targets.
+func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32, targets []*tensor.Tensor, err error) {
+	t.Args.Defaults()
+	bs := t.Args.PerDeviceEvalBatchSize
+	for lo := 0; lo < src.Len(); lo += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		rows := make([]int, 0, bs)
+		for i := lo; i < min(lo+bs, src.Len()); i++ {
+			rows = append(rows, i)
+		}
+		b, err := src.Batch(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := t.Model.Graph.Run(b.Feeds, t.Model.Output)
+		if err != nil {
+			return nil, nil, err
+		}
+		y := res[t.Model.Output]
+		c := y.Len() / max(1, b.Size)
+		d := y.F32()
+		for i := 0; i < b.Size; i++ {
+			outs = append(outs, append([]float32(nil), d[i*c:(i+1)*c]...))
+		}
+		targets = append(targets, b.Target)
+	}
+	return outs, targets, nil
+}
+
+// Evaluate returns the loss and the metrics of the problem type on src.
+func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64, error) {
+	if t.Loss == nil {
+		t.Loss = NewCrossEntropyLoss()
+	}
+	outs, targets, err := t.Predictions(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	// loss over the whole set (mean of per-batch means weighted by size)
+	lossSum, count := 0.0, 0
+	bs := t.Args.PerDeviceEvalBatchSize
+	for bi, tg := range targets {
+		lo := bi * bs
+		hi := min(lo+bs, len(outs))
+		c := len(outs[0])
+		d := make([]float32, 0, (hi-lo)*c)
+		for _, o := range outs[lo:hi] {
+			d = append(d, o...)
+		}
+		l, _, err := t.Loss.Loss(tensor.New([]int{hi - lo, c}, d), tg)
+		if err != nil {
+			return nil, err
+		}
+		lossSum += l * float64(hi-lo)
+		count += hi - lo
+	}
+	m := map[string]float64{"loss": lossSum / float64(max(1, count))}
+	switch t.Problem {
+	case Regression, MultiLabel:
+		// metrics of those problem types are computed by their reports
+		return m, nil
+	}
+	var yTrue, yPred []int
+	for _, tg := range targets {
+		for _, v := range tg.I64() {
+			yTrue = append(yTrue, int(v))
+		}
+	}
+	for _, o := range outs {
+		best := 0
+		for j, v := range o {
+			if v > o[best] {
+				best = j
+			}
+		}
+		yPred = append(yPred, best)
+	}
+	k := len(t.Model.Labels)
+	if k == 0 && len(outs) > 0 {
+		k = len(outs[0])
+	}
+	rep, err := ClassificationMetrics(yTrue, yPred, k)
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range rep.Metrics() {
+		m[name] = v
+	}
+	return m, nil
+}
+
+var _ = filepath.Join
