@@ -365,3 +365,54 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 	_ = math.Inf
 	return nil
 }
+
+// Save writes the model, with its current (fine-tuned) parameter values, as
+// an export folder of the same layout: model.onnx, config.json (id2label and
+// label2id set to the trained labels) and the tokenizer files of the source
+// folder. Files are written atomically.
+func (m *Model) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	om := m.Graph.Model
+	for _, p := range m.Graph.Params {
+		if err := setInitializer(om, p.Initializer, p.Value); err != nil {
+			return err
+		}
+	}
+	// external data is now inline; the saved model is one file
+	out := &onnx.Model{Proto: om.Proto, Dir: dir}
+	if err := out.Save(filepath.Join(dir, onnx.DefaultFile)); err != nil {
+		return err
+	}
+	cfg := map[string]any{}
+	for k, v := range m.Config {
+		cfg[k] = v
+	}
+	if len(m.Labels) > 0 {
+		id2 := map[string]string{}
+		l2 := map[string]int{}
+		for i, l := range m.Labels {
+			id2[strconv.Itoa(i)] = l
+			l2[l] = i
+		}
+		cfg["id2label"], cfg["label2id"] = id2, l2
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "sentencepiece.bpe.model", "spiece.model"} {
+		b, err := os.ReadFile(filepath.Join(m.Dir, f))
+		if err != nil {
+			continue
+		}
+		if err := onnx.WriteFileAtomic(filepath.Join(dir, f), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // defaultCommand runs when ft is called without arguments.
-var defaultCommand = "inspect"
+var defaultCommand = "run"
 
 // bundledModel is the small model the README's first command uses.
 const bundledModel = "testmodels/fixtures/bert"
@@ -24,7 +24,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "Usage: ft inspect [--json] [MODEL]\n\nMODEL is a .onnx file or a Hugging Face export folder (default %s).\n\n", bundledModel)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(reorder(args)); err != nil {
+	if err := fs.Parse(reorder(fs, args)); err != nil {
 		return err
 	}
 	path := bundledModel
@@ -47,8 +47,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// reorder moves flags before positional arguments so `ft inspect MODEL --json` works.
-func reorder(args []string) []string {
+// reorder moves flags (with their values) before positional arguments, so
+// `ft inspect MODEL --json` works like `ft inspect --json MODEL`.
+func reorder(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -56,11 +57,24 @@ func reorder(args []string) []string {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if strings.HasPrefix(a, "-") {
-			flags = append(flags, a)
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
 			continue
 		}
-		pos = append(pos, a)
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if fl := fs.Lookup(name); fl != nil {
+			if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
 	}
 	return append(flags, pos...)
 }

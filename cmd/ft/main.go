@@ -21,6 +21,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
+		{"run", "fine-tune a model on a labelled CSV/TSV/JSONL file (no arguments: the bundled demo)", runRun},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
 	}
 }

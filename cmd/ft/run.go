@@ -1,0 +1,470 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"ft/finetune"
+	"ft/tokenize"
+)
+
+// The bundled demo: a tiny (random-weight) BERT and a sample of SST-2.
+const (
+	demoModel = "testmodels/bundled/tiny-bert"
+	demoTrain = "testmodels/bundled/sst2-sample/train.tsv"
+	demoEval  = "testmodels/bundled/sst2-sample/test.tsv"
+)
+
+type runFlags struct {
+	fs                                    *flag.FlagSet
+	model, train, eval, outputDir, config string
+	textCol, pairCol, labelCol, problem   string
+	pooling                               string
+	trainParams, freeze                   multiFlag
+	topLayers                             int
+	freezeEmb, dryRun                     bool
+	maxLength                             int
+	args                                  finetune.Args
+	batchSize                             int
+	greater                               string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, strings.Split(s, ",")...); return nil }
+
+func newRunFlags(name string, stderr io.Writer) *runFlags {
+	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(stderr)
+	a := &f.args
+	fs.StringVar(&f.model, "model", "", "Hugging Face ONNX export folder (model.onnx, config.json, tokenizer.json) or .onnx file (default: the bundled tiny BERT)")
+	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
+	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: the SST-2 test set)")
+	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
+	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
+	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
+	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
+	fs.StringVar(&f.labelCol, "label-column", "", "label column (default: label, else labels; the last column without a header)")
+	fs.StringVar(&f.problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
+	fs.StringVar(&f.pooling, "pooling", "", "pooling for a feature-extraction export: mean or cls (default: as sentence-transformers would, mean)")
+	fs.Var(&f.trainParams, "train-params", "train only parameters matching these globs or substrings (repeatable, comma-separated)")
+	fs.Var(&f.freeze, "freeze", "freeze parameters matching these globs or substrings (repeatable, comma-separated)")
+	fs.IntVar(&f.topLayers, "train-top-layers", 0, "train only the top N encoder layers and the head")
+	fs.BoolVar(&f.freezeEmb, "freeze-embeddings", false, "freeze the embeddings")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+	fs.IntVar(&f.maxLength, "max-length", 128, "truncate texts to this many tokens (special tokens included)")
+	fs.Float64Var(&a.LearningRate, "learning-rate", 5e-5, "peak learning rate")
+	fs.Float64Var(&a.NumTrainEpochs, "num-train-epochs", 3, "epochs")
+	fs.IntVar(&a.MaxSteps, "max-steps", -1, "stop after this many optimizer steps (overrides epochs when > 0)")
+	fs.IntVar(&a.PerDeviceTrainBatchSize, "per-device-train-batch-size", 8, "training batch size")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "alias of --per-device-train-batch-size")
+	fs.IntVar(&a.PerDeviceEvalBatchSize, "per-device-eval-batch-size", 0, "evaluation batch size (default: the training batch size)")
+	fs.IntVar(&a.GradientAccumulationSteps, "gradient-accumulation-steps", 1, "micro-batches per optimizer step")
+	fs.Float64Var(&a.WeightDecay, "weight-decay", 0, "decoupled weight decay (AdamW); none on biases and LayerNorm weights")
+	fs.Float64Var(&a.WarmupRatio, "warmup-ratio", 0, "fraction of the steps spent warming up the learning rate")
+	fs.IntVar(&a.WarmupSteps, "warmup-steps", 0, "warmup steps (overrides --warmup-ratio)")
+	fs.StringVar(&a.LRSchedulerType, "lr-scheduler-type", "linear", "linear, cosine, constant or constant_with_warmup")
+	fs.StringVar(&a.Optim, "optim", "adamw", "adamw, adam or sgd")
+	fs.Float64Var(&a.AdamBeta1, "adam-beta1", 0.9, "Adam beta1")
+	fs.Float64Var(&a.AdamBeta2, "adam-beta2", 0.999, "Adam beta2")
+	fs.Float64Var(&a.AdamEpsilon, "adam-epsilon", 1e-8, "Adam epsilon")
+	fs.Float64Var(&a.Momentum, "momentum", 0, "SGD momentum")
+	fs.BoolVar(&a.Nesterov, "nesterov", false, "SGD with Nesterov momentum")
+	fs.Float64Var(&a.MaxGradNorm, "max-grad-norm", 1.0, "clip the global gradient norm (0: off)")
+	fs.Float64Var(&a.L1, "l1", 0, "L1 penalty on the trainable weights")
+	fs.Float64Var(&a.L2, "l2", 0, "L2 penalty on the trainable weights")
+	var seed uint64 = 42
+	fs.Uint64Var(&seed, "seed", 42, "seed for shuffling and new heads (same seed, same bits)")
+	a.Seed = seed
+	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when --eval is given)")
+	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps)")
+	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
+	fs.StringVar(&a.MetricForBestModel, "metric-for-best-model", "", "eval metric for best-model tracking and early stopping (accuracy, f1_macro, loss, ...; default accuracy)")
+	fs.StringVar(&f.greater, "greater-is-better", "", "true/false (default: false for loss, true otherwise)")
+	fs.IntVar(&a.EarlyStoppingPatience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: off)")
+	fs.BoolVar(&a.LoadBestModelAtEnd, "load-best-model-at-end", false, "restore the best evaluated weights before saving")
+	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
+	return f
+}
+
+// parse reads the flags, then the config file for the flags not given.
+func (f *runFlags) parse(args []string) error {
+	if err := f.fs.Parse(reorder(f.fs, args)); err != nil {
+		return err
+	}
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; see --help)", f.fs.Arg(0))
+	}
+	if f.config != "" {
+		set := map[string]bool{}
+		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if strings.HasSuffix(f.config, ".json") {
+			err = json.Unmarshal(b, &m)
+		} else {
+			err = yaml.Unmarshal(b, &m)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.config, err)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			name := strings.ReplaceAll(k, "_", "-")
+			if name == "model-name-or-path" {
+				name = "model"
+			}
+			if f.fs.Lookup(name) == nil {
+				return fmt.Errorf("%s: unknown setting %q (settings are the flags of ft run --help)", f.config, k)
+			}
+			if set[name] {
+				continue
+			}
+			v := m[k]
+			var s string
+			switch x := v.(type) {
+			case []any:
+				var parts []string
+				for _, e := range x {
+					parts = append(parts, fmt.Sprint(e))
+				}
+				s = strings.Join(parts, ",")
+			default:
+				s = fmt.Sprint(x)
+			}
+			if err := f.fs.Set(name, s); err != nil {
+				return fmt.Errorf("%s: %s: %w", f.config, k, err)
+			}
+		}
+	}
+	if f.batchSize > 0 {
+		f.args.PerDeviceTrainBatchSize = f.batchSize
+	}
+	if sd := f.fs.Lookup("seed"); sd != nil {
+		fmt.Sscan(sd.Value.String(), &f.args.Seed)
+	}
+	switch f.greater {
+	case "":
+	case "true", "false":
+		g := f.greater == "true"
+		f.args.GreaterIsBetter = &g
+	default:
+		return fmt.Errorf("--greater-is-better takes true or false")
+	}
+	return nil
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	f := newRunFlags("run", stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: ft run [flags]
+
+Fine-tunes a Hugging Face ONNX export on a labelled CSV/TSV/JSONL file, evaluates
+it, and writes OUTPUT-DIR/model/ (an export folder of the same layout),
+metrics.jsonl and curves.png. With no flags it fine-tunes the bundled tiny BERT
+on a sample of SST-2 and prints its accuracy. Names and defaults follow the
+Hugging Face Trainer. Ctrl-C stops after the current step and saves.
+
+Flags:
+`)
+		f.fs.PrintDefaults()
+	}
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	demo := f.model == ""
+	if demo {
+		f.model = demoModel
+		if f.train == "" {
+			f.train, f.eval = demoTrain, demoEval
+		}
+		// settings for a small random-weight model; flags still override
+		setDefault(f.fs, "learning-rate", "1e-3")
+		setDefault(f.fs, "num-train-epochs", "4")
+		setDefault(f.fs, "per-device-train-batch-size", "32")
+		setDefault(f.fs, "warmup-ratio", "0.1")
+		if f.args.PerDeviceTrainBatchSize == 8 {
+			f.args.PerDeviceTrainBatchSize = 32
+		}
+		fmt.Fprintf(stdout, "ft run with built-in defaults: fine-tuning the bundled tiny BERT (random weights, 2 layers, hidden 64)\non %s, evaluating on %s\n\n", f.train, f.eval)
+	}
+	if f.train == "" {
+		return fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
+	}
+	if f.args.MetricForBestModel == "" {
+		f.args.MetricForBestModel = "accuracy"
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	job, err := prepare(f, stdout)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		return nil
+	}
+	return job.fit(ctx, f, stdout, stderr)
+}
+
+func setDefault(fs *flag.FlagSet, name, value string) {
+	set := false
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == name {
+			set = true
+		}
+	})
+	if !set {
+		fs.Set(name, value)
+	}
+}
+
+type job struct {
+	model     *finetune.Model
+	tok       *tokenize.Tokenizer
+	train     *finetune.Dataset
+	eval      *finetune.Dataset
+	trainable []*paramRow
+	trainer   *finetune.Trainer
+}
+
+type paramRow struct {
+	name  string
+	shape []int
+	count int
+	train bool
+}
+
+func prepare(f *runFlags, stdout io.Writer) (*job, error) {
+	dir := f.model
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	tok, err := tokenize.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)
+	}
+	cfg, err := readConfigLabels(dir)
+	if err != nil {
+		return nil, err
+	}
+	ro := finetune.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: cfg}
+	if f.problem != "" {
+		p, err := finetune.ParseProblemType(f.problem)
+		if err != nil {
+			return nil, err
+		}
+		ro.Problem = p
+	}
+	train, err := finetune.ReadDataset(f.train, ro)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "train  %s\n", train.Summary())
+	var labels []string
+	if train.Labels != nil {
+		labels = train.Labels.Names
+	}
+	var eval *finetune.Dataset
+	if f.eval != "" {
+		eo := ro
+		eo.Labels = train.Labels
+		eo.Problem = train.Problem
+		if eval, err = finetune.ReadDataset(f.eval, eo); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
+	}
+	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "model  %s (%s, inputs %v)\n", f.model, m.Task, m.Graph.InputNames())
+	for _, n := range m.Notes {
+		fmt.Fprintf(stdout, "       %s\n", n)
+	}
+	sel := finetune.Selection{Train: f.trainParams, Freeze: f.freeze, TrainTopLayers: f.topLayers, FreezeEmbeddings: f.freezeEmb}
+	trainable, err := sel.Select(m.Graph.Params)
+	if err != nil {
+		return nil, err
+	}
+	on := map[string]bool{}
+	for _, p := range trainable {
+		on[p.Name] = true
+	}
+	j := &job{model: m, tok: tok, train: train, eval: eval}
+	nTrain, nAll := 0, 0
+	for _, p := range m.Graph.Params {
+		r := &paramRow{name: p.Name, shape: p.Value.Shape, count: p.Value.Len(), train: on[p.Name]}
+		j.trainable = append(j.trainable, r)
+		nAll += r.count
+		if r.train {
+			nTrain += r.count
+		}
+	}
+	if f.dryRun {
+		w := 10
+		for _, r := range j.trainable {
+			w = max(w, len(r.name))
+		}
+		fmt.Fprintf(stdout, "\n  %-*s %-14s %10s  %s\n", w, "parameter", "shape", "count", "trains")
+		for _, r := range j.trainable {
+			t := "no"
+			if r.train {
+				t = "yes"
+			}
+			fmt.Fprintf(stdout, "  %-*s %-14s %10d  %s\n", w, r.name, fmt.Sprint(r.shape), r.count, t)
+		}
+	}
+	fmt.Fprintf(stdout, "params %d of %d trainable (%.1f%%)\n", nTrain, nAll, 100*float64(nTrain)/float64(max(1, nAll)))
+	if len(trainable) == 0 {
+		return nil, fmt.Errorf("no parameter trains: check --train-params / --freeze / --train-top-layers")
+	}
+	loss, err := finetune.LossFor(train.Problem)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := finetune.NewTextSource(train, tok, m, f.maxLength)
+	if err != nil {
+		return nil, err
+	}
+	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem}
+	if eval != nil {
+		es, err := finetune.NewTextSource(eval, tok, m, f.maxLength)
+		if err != nil {
+			return nil, err
+		}
+		tr.Eval = es
+	}
+	j.trainer = tr
+	return j, nil
+}
+
+func readConfigLabels(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, nil
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	return finetune.ConfigLabels(c), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) error {
+	if err := os.MkdirAll(f.outputDir, 0o755); err != nil {
+		return err
+	}
+	logPath := filepath.Join(f.outputDir, "metrics.jsonl")
+	os.Remove(logPath)
+	ml, err := finetune.OpenMetricsLog(logPath)
+	if err != nil {
+		return err
+	}
+	defer ml.Close()
+	j.trainer.MetricsLog = ml
+	tty := isTerminal(stderr)
+	lastPrint := time.Time{}
+	j.trainer.Events = func(e finetune.Event) {
+		switch e.Kind {
+		case "step":
+			if tty {
+				if time.Since(lastPrint) < 100*time.Millisecond && e.Step != e.Total {
+					return
+				}
+				lastPrint = time.Now()
+				const width = 30
+				done := width * e.Step / max(1, e.Total)
+				fmt.Fprintf(stderr, "\r[%s%s] %d/%d epoch %.2f loss %.4f lr %.2e %.0f samples/s ETA %s   ",
+					strings.Repeat("=", done), strings.Repeat(" ", width-done), e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
+			} else if e.Step%j.trainer.Args.LoggingSteps == 0 || e.Step == e.Total {
+				fmt.Fprintf(stdout, "step %d/%d epoch %.2f loss %.4f lr %.3g %.0f samples/s ETA %s\n", e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
+			}
+		case "eval":
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
+		case "interrupted":
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintf(stdout, "interrupted after step %d: saving\n", e.Step)
+		case "done":
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	start := time.Now()
+	res, err := j.trainer.Fit(ctx)
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(f.outputDir, "model")
+	if err := j.model.Save(dst); err != nil {
+		return err
+	}
+	if err := finetune.PlotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
+		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
+	if j.trainer.Eval != nil {
+		m := res.Final
+		if m == nil || res.Interrupted {
+			if m, err = j.trainer.Evaluate(context.Background(), j.trainer.Eval); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "eval %s: %s\n", f.eval, formatMetrics(m))
+		if acc, ok := m["accuracy"]; ok {
+			fmt.Fprintf(stdout, "accuracy %.4f\n", acc)
+		}
+	}
+	return nil
+}
+
+func formatMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if strings.Contains(k, "/") || strings.HasPrefix(k, "support") {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.4f", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
