@@ -22,6 +22,8 @@ func init() {
 	commands = []command{
 		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
 		{"run", "fine-tune a model on a labelled CSV/TSV/JSONL file (no arguments: the bundled demo)", runRun},
+		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
+		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
 	}
 }
