@@ -273,7 +273,9 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				if acc := accum[p]; acc != nil {
 					addInPlace(acc, g)
 				} else {
-					accum[p] = g.Clone()
+					// Backward's gradients are fresh tensors that nothing
+					// else holds once the trace is gone: take them over.
+					accum[p] = g
 				}
 			}
 			stepLoss += loss / float64(a.GradientAccumulationSteps)

@@ -24,16 +24,7 @@ func init() {
 }
 
 func arithNum[T tensor.Number](k byte, a, b *tensor.Tensor) (*tensor.Tensor, error) {
-	switch k {
-	case '+':
-		return binaryMap(a, b, func(x, y T) T { return x + y })
-	case '-':
-		return binaryMap(a, b, func(x, y T) T { return x - y })
-	case '*':
-		return binaryMap(a, b, func(x, y T) T { return x * y })
-	default:
-		return binaryMap(a, b, func(x, y T) T { return x / y })
-	}
+	return arithMap[T](k, a, b)
 }
 
 func (o arith) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -97,9 +88,9 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		case '+', '-':
 			ga = g
 		case '*':
-			ga, err = binaryMap(g, b, func(x, y T) T { return x * y })
+			ga, err = arithMap[T]('*', g, b)
 		case '/':
-			ga, err = binaryMap(g, b, func(x, y T) T { return x / y })
+			ga, err = arithMap[T]('/', g, b)
 		}
 		if err != nil {
 			return nil, err
@@ -117,13 +108,13 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		case '-':
 			gb = unaryMap(g, func(x T) T { return -x })
 		case '*':
-			gb, err = binaryMap(g, a, func(x, y T) T { return x * y })
+			gb, err = arithMap[T]('*', g, a)
 		case '/':
 			// -g * a / b²
 			var t *tensor.Tensor
-			t, err = binaryMap(g, a, func(x, y T) T { return x * y })
+			t, err = arithMap[T]('*', g, a)
 			if err == nil {
-				gb, err = binaryMap(t, b, func(x, y T) T { return -x / (y * y) })
+				gb, err = arithMap[T]('q', t, b)
 			}
 		}
 		if err != nil {
