@@ -416,3 +416,17 @@ func (m *Model) Save(dir string) error {
 	}
 	return nil
 }
+
+// ExportLabels returns the id2label of an export folder's config.json (nil
+// when it has none), to read a training file with the model's own label
+// names: ReadOptions{ID2Label: ExportLabels(dir)}.
+func ExportLabels(dir string) ([]string, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	c, err := readConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	return ConfigLabels(c), nil
+}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -68,7 +67,6 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "fine-tuned export folder (e.g. OUTPUT-DIR/model from ft run)")
 	file := fs.String("file", "", "read texts from this file, one per line (default: the arguments, else standard input)")
 	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens")
-	batch := fs.Int("batch-size", 32, "texts per batch")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
 		fs.PrintDefaults()
@@ -109,64 +107,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	preds, err := m.Predict(context.Background(), tok, texts, *maxLength)
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(stdout)
-	for lo := 0; lo < len(texts); lo += *batch {
-		chunk := texts[lo:min(lo+*batch, len(texts))]
-		e, err := tok.EncodeBatch(chunk, nil, tokenize.Options{MaxLength: *maxLength})
-		if err != nil {
+	for _, p := range preds {
+		if err := enc.Encode(p); err != nil {
 			return err
-		}
-		feeds, err := e.Tensors(m.Graph.InputNames()...)
-		if err != nil {
-			return err
-		}
-		out, err := m.Graph.Run(feeds, m.Output)
-		if err != nil {
-			return err
-		}
-		y := out[m.Output].F32()
-		c := len(y) / len(chunk)
-		for i, t := range chunk {
-			row := y[i*c : (i+1)*c]
-			probs := softmax(row)
-			best := 0
-			for j := range probs {
-				if probs[j] > probs[best] {
-					best = j
-				}
-			}
-			pm := map[string]float64{}
-			for j, p := range probs {
-				pm[labelName(m.Labels, j)] = p
-			}
-			if err := enc.Encode(map[string]any{"text": t, "label": labelName(m.Labels, best), "score": probs[best], "probabilities": pm}); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
-}
-
-func labelName(labels []string, i int) string {
-	if i < len(labels) {
-		return labels[i]
-	}
-	return fmt.Sprintf("LABEL_%d", i)
-}
-
-func softmax(z []float32) []float64 {
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = math.Max(m, float64(v))
-	}
-	s := 0.0
-	p := make([]float64, len(z))
-	for i, v := range z {
-		p[i] = math.Exp(float64(v) - m)
-		s += p[i]
-	}
-	for i := range p {
-		p[i] /= s
-	}
-	return p
 }

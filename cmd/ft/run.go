@@ -359,17 +359,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	return j, nil
 }
 
-func readConfigLabels(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, nil
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	return finetune.ConfigLabels(c), nil
-}
+func readConfigLabels(dir string) ([]string, error) { return finetune.ExportLabels(dir) }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -1,0 +1,73 @@
+package finetune
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"ft/tokenize"
+)
+
+// Prediction is the model's answer for one text.
+type Prediction struct {
+	Text          string             `json:"text"`
+	Label         string             `json:"label"`
+	Score         float64            `json:"score"`
+	Probabilities map[string]float64 `json:"probabilities"`
+}
+
+// Predict classifies texts in batches of 32 (softmax over the logits).
+func (m *Model) Predict(ctx context.Context, tok *tokenize.Tokenizer, texts []string, maxLength int) ([]Prediction, error) {
+	var res []Prediction
+	for lo := 0; lo < len(texts); lo += 32 {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		chunk := texts[lo:min(lo+32, len(texts))]
+		e, err := tok.EncodeBatch(chunk, nil, tokenize.Options{MaxLength: maxLength})
+		if err != nil {
+			return res, err
+		}
+		feeds, err := e.Tensors(m.Graph.InputNames()...)
+		if err != nil {
+			return res, err
+		}
+		out, err := m.Graph.Run(feeds, m.Output)
+		if err != nil {
+			return res, err
+		}
+		y := out[m.Output].F32()
+		c := len(y) / len(chunk)
+		for i, t := range chunk {
+			row := y[i*c : (i+1)*c]
+			mx := math.Inf(-1)
+			for _, v := range row {
+				mx = math.Max(mx, float64(v))
+			}
+			p := make([]float64, c)
+			s := 0.0
+			for j, v := range row {
+				p[j] = math.Exp(float64(v) - mx)
+				s += p[j]
+			}
+			best := 0
+			pm := map[string]float64{}
+			for j := range p {
+				p[j] /= s
+				if p[j] > p[best] {
+					best = j
+				}
+				pm[m.labelName(j)] = p[j]
+			}
+			res = append(res, Prediction{Text: t, Label: m.labelName(best), Score: p[best], Probabilities: pm})
+		}
+	}
+	return res, nil
+}
+
+func (m *Model) labelName(i int) string {
+	if i < len(m.Labels) {
+		return m.Labels[i]
+	}
+	return fmt.Sprintf("LABEL_%d", i)
+}
