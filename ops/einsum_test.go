@@ -29,15 +29,15 @@ var einsumCases = []struct {
 	{"bhqk,bhkd->bhqd", "", [][]int{{2, 3, 4, 6}, {2, 3, 6, 5}}},
 	{"bhid,bhjd->bhij", "", [][]int{{1, 2, 3, 4}, {1, 2, 5, 4}}},
 	{"bnij,bjnd->bind", "", [][]int{{2, 3, 4, 5}, {2, 5, 3, 6}}}, // batch not leading in B
-	{"ij,ij->ij", "", [][]int{{3, 4}, {3, 4}}},                // Hadamard (k empty)
-	{"i,j->ij", "i,j", [][]int{{3}, {4}}},                       // outer product
+	{"ij,ij->ij", "", [][]int{{3, 4}, {3, 4}}},                   // Hadamard (k empty)
+	{"i,j->ij", "i,j", [][]int{{3}, {4}}},                        // outer product
 	{"ij,j->i", "ij,j", [][]int{{3, 4}, {4}}},
 	{"bij,bjk->bik", "...ij,...jk->...ik", [][]int{{2, 3, 4}, {1, 4, 5}}}, // broadcast batch
-	{"ijk,ikl->jl", "", [][]int{{2, 3, 4}, {2, 4, 5}}},                   // two contracted labels
+	{"ijk,ikl->jl", "", [][]int{{2, 3, 4}, {2, 4, 5}}},                    // two contracted labels
 	{"abc,cd->abd", "", [][]int{{2, 1, 3}, {3, 4}}},
-	{"iij,jk->ik", "", [][]int{{3, 3, 4}, {4, 2}}},            // diagonal inside a pair
+	{"iij,jk->ik", "", [][]int{{3, 3, 4}, {4, 2}}},                // diagonal inside a pair
 	{"ij,jk,kl->il", "ij,jk,kl", [][]int{{2, 3}, {3, 4}, {4, 5}}}, // three operands
-	{"ijx,jk->ik", "", [][]int{{2, 3, 2}, {3, 4}}},            // private label summed
+	{"ijx,jk->ik", "", [][]int{{2, 3, 2}, {3, 4}}},                // private label summed
 	{"Ab,bC->AC", "Ab,bC", [][]int{{2, 3}, {3, 4}}},
 	{"ij,jk->ik", "", [][]int{{40, 70}, {70, 50}}}, // packed GEMM
 }

@@ -125,9 +125,9 @@ func TestLayerNormGrad(t *testing.T) {
 		{[]int{2, 3, 5}, []int{3, 5}, 1, true, 1},
 		{[]int{2, 3, 4}, []int{2, 3, 4}, 0, true, 1},
 		{[]int{2, 3, 4}, []int{3, 4}, -2, true, 1},
-		{[]int{3, 4}, []int{1}, -1, true, 1},     // broadcast scale
-		{[]int{3, 4}, []int{4}, -1, true, 3},     // Mean and InvStdDev reach the loss
-		{[]int{70, 6}, []int{6}, -1, true, 1},    // several row chunks
+		{[]int{3, 4}, []int{1}, -1, true, 1},       // broadcast scale
+		{[]int{3, 4}, []int{4}, -1, true, 3},       // Mean and InvStdDev reach the loss
+		{[]int{70, 6}, []int{6}, -1, true, 1},      // several row chunks
 		{[]int{2, 2, 3}, []int{1, 3}, -1, true, 1}, // broadcast scale [1, D]
 	} {
 		in := []*tensor.Tensor{randT(r, -2, 2, c.shape...), randT(r, -1, 1, c.ws...)}
