@@ -1,0 +1,62 @@
+package tokenize
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sst2Sentences are the SST-2 test sentences, as stored with the goldens.
+func sst2Sentences(b testing.TB) []string {
+	var out []string
+	for _, c := range loadCases(b) {
+		if strings.HasPrefix(c.Name, "sst2/") {
+			out = append(out, c.A)
+		}
+	}
+	return out
+}
+
+func agnewsTexts(b testing.TB) []string {
+	var out []string
+	for _, c := range loadCases(b) {
+		if strings.HasPrefix(c.Name, "agnews/") {
+			out = append(out, c.A)
+		}
+	}
+	return out
+}
+
+// BenchmarkEncodeSST2 encodes the 872 SST-2 test sentences as one batch
+// (truncation to 512, padding to the longest) and reports sentences per
+// second. testmodels/tokenizers/bench_hf.py times Hugging Face tokenizers
+// on the same sentences; run both on 2 cores:
+//
+//	go test ./tokenize/ -run '^$' -bench EncodeSST2 -cpu 2
+func BenchmarkEncodeSST2(b *testing.B) {
+	benchEncode(b, sst2Sentences(b))
+}
+
+// BenchmarkEncodeAGNews does the same on 2,000 AG News texts (longer).
+func BenchmarkEncodeAGNews(b *testing.B) {
+	benchEncode(b, agnewsTexts(b))
+}
+
+func benchEncode(b *testing.B, texts []string) {
+	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram"} {
+		b.Run(name, func(b *testing.B) {
+			tok, err := Load(filepath.Join(fixtures, name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts := Options{MaxLength: 512}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := tok.EncodeBatch(texts, nil, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(texts))*float64(b.N)/b.Elapsed().Seconds(), "sentences/s")
+		})
+	}
+}

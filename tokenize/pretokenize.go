@@ -1,0 +1,315 @@
+package tokenize
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	sugarpre "github.com/sugarme/tokenizer/pretokenizer"
+)
+
+// A preTokenizer splits a normalized segment into the words the model sees.
+// atStart reports whether the segment begins the input (for Metaspace's
+// prepend_scheme "first"). Pieces are appended to out.
+type preTokenizer interface {
+	split(s string, atStart bool, out []string) []string
+}
+
+func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	typ, err := typeOf(raw)
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case "Sequence":
+		var j struct {
+			PreTokenizers []json.RawMessage `json:"pretokenizers"`
+		}
+		if err := json.Unmarshal(raw, &j); err != nil {
+			return nil, err
+		}
+		var seq sequencePreTokenizer
+		for i, r := range j.PreTokenizers {
+			p, err := buildPreTokenizer(r)
+			if err != nil {
+				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+			}
+			if p != nil {
+				seq = append(seq, p)
+			}
+		}
+		return seq, nil
+	case "BertPreTokenizer":
+		return bertPreTokenizer{}, nil
+	case "WhitespaceSplit":
+		return whitespaceSplit{}, nil
+	case "ByteLevel":
+		j := struct {
+			AddPrefixSpace *bool `json:"add_prefix_space"`
+			UseRegex       *bool `json:"use_regex"`
+		}{}
+		if err := json.Unmarshal(raw, &j); err != nil {
+			return nil, err
+		}
+		return &byteLevel{addPrefixSpace: j.AddPrefixSpace == nil || *j.AddPrefixSpace,
+			useRegex: j.UseRegex == nil || *j.UseRegex}, nil
+	case "Metaspace":
+		j := struct {
+			Replacement    *string `json:"replacement"`
+			PrependScheme  *string `json:"prepend_scheme"`
+			AddPrefixSpace *bool   `json:"add_prefix_space"` // before tokenizers 0.19
+			Split          *bool   `json:"split"`
+		}{}
+		if err := json.Unmarshal(raw, &j); err != nil {
+			return nil, err
+		}
+		m := &metaspace{replacement: "▁", scheme: "always", splitWords: j.Split == nil || *j.Split}
+		if j.Replacement != nil {
+			if utf8.RuneCountInString(*j.Replacement) != 1 {
+				return nil, fmt.Errorf("Metaspace: replacement %q is not one character", *j.Replacement)
+			}
+			m.replacement = *j.Replacement
+		}
+		switch {
+		case j.PrependScheme != nil:
+			m.scheme = *j.PrependScheme
+		case j.AddPrefixSpace != nil && !*j.AddPrefixSpace:
+			m.scheme = "never"
+		}
+		if m.scheme != "always" && m.scheme != "first" && m.scheme != "never" {
+			return nil, fmt.Errorf("Metaspace: unknown prepend_scheme %q", m.scheme)
+		}
+		return m, nil
+	case "":
+		return nil, fmt.Errorf("pre_tokenizer without a type")
+	}
+	return nil, fmt.Errorf("unsupported pre_tokenizer type %q", typ)
+}
+
+type sequencePreTokenizer []preTokenizer
+
+func (seq sequencePreTokenizer) split(s string, atStart bool, out []string) []string {
+	pieces := []string{s}
+	starts := []bool{atStart}
+	for _, p := range seq {
+		var next []string
+		var nextStarts []bool
+		for i, piece := range pieces {
+			n := len(next)
+			next = p.split(piece, starts[i], next)
+			for k := n; k < len(next); k++ {
+				nextStarts = append(nextStarts, starts[i] && k == n)
+			}
+		}
+		pieces, starts = next, nextStarts
+	}
+	return append(out, pieces...)
+}
+
+// bertPreTokenizer splits on whitespace — every Unicode White_Space
+// character, as Rust's char::is_whitespace; sugarme's version only knows
+// ASCII spaces — and isolates each punctuation character (ASCII
+// punctuation or Unicode category P).
+type bertPreTokenizer struct{}
+
+func (bertPreTokenizer) split(s string, _ bool, out []string) []string {
+	start := -1
+	for i, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		case isBertPunct(r):
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+			out = append(out, s[i:i+utf8.RuneLen(r)])
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func isBertPunct(r rune) bool {
+	if r < utf8.RuneSelf {
+		return (r >= 33 && r <= 47) || (r >= 58 && r <= 64) || (r >= 91 && r <= 96) || (r >= 123 && r <= 126)
+	}
+	return unicode.IsPunct(r)
+}
+
+type whitespaceSplit struct{}
+
+func (whitespaceSplit) split(s string, _ bool, out []string) []string {
+	return append(out, strings.FieldsFunc(s, unicode.IsSpace)...)
+}
+
+// metaspace is HF's Metaspace: spaces become the replacement character
+// (▁), one is prepended per the scheme, and each ▁ starts a new piece.
+type metaspace struct {
+	replacement string
+	scheme      string // always, first, never
+	splitWords  bool
+}
+
+func (m *metaspace) split(s string, atStart bool, out []string) []string {
+	s = strings.ReplaceAll(s, " ", m.replacement)
+	if !strings.HasPrefix(s, m.replacement) && (m.scheme == "always" || (m.scheme == "first" && atStart)) {
+		s = m.replacement + s
+	}
+	if !m.splitWords {
+		return append(out, s)
+	}
+	for start := 0; start < len(s); {
+		k := strings.Index(s[start+1:], m.replacement)
+		if k < 0 {
+			return append(out, s[start:])
+		}
+		end := start + 1 + k
+		out = append(out, s[start:end])
+		start = end
+	}
+	return out
+}
+
+// byteLevel is GPT-2's byte-level pre-tokenizer. Its split pattern
+//
+//	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//
+// needs a look-ahead that Go's regexp lacks (sugarme drops `\s+(?!\S)`,
+// which changes how runs of whitespace split); gpt2Next scans it by hand.
+// Each piece's bytes are then mapped to the printable characters of the
+// byte-level alphabet.
+type byteLevel struct {
+	addPrefixSpace bool
+	useRegex       bool
+}
+
+// byteChars maps a byte to its character in the byte-level alphabet
+// (taken from sugarme, which has the GPT-2 table right).
+var byteChars = func() (t [256]string) {
+	for b, c := range sugarpre.BytesChar {
+		t[b] = c
+	}
+	return t
+}()
+
+func (b *byteLevel) split(s string, _ bool, out []string) []string {
+	if b.addPrefixSpace && !strings.HasPrefix(s, " ") {
+		s = " " + s
+	}
+	if !b.useRegex {
+		return append(out, byteLevelChars(s))
+	}
+	for i := 0; i < len(s); {
+		j := gpt2Next(s, i)
+		out = append(out, byteLevelChars(s[i:j]))
+		i = j
+	}
+	return out
+}
+
+func byteLevelChars(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n += len(byteChars[s[i]])
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for i := 0; i < len(s); i++ {
+		sb.WriteString(byteChars[s[i]])
+	}
+	return sb.String()
+}
+
+type charClass uint8
+
+const (
+	classSpace charClass = iota
+	classLetter
+	classNumber
+	classOther
+)
+
+func classify(r rune) charClass {
+	if r < utf8.RuneSelf {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			return classLetter
+		case r >= '0' && r <= '9':
+			return classNumber
+		case r == ' ', r >= '\t' && r <= '\r':
+			return classSpace
+		}
+		return classOther
+	}
+	switch {
+	case unicode.IsLetter(r):
+		return classLetter
+	case unicode.IsNumber(r):
+		return classNumber
+	case unicode.IsSpace(r):
+		return classSpace
+	}
+	return classOther
+}
+
+// gpt2Next returns the end of the match of the GPT-2 pattern at s[i:].
+func gpt2Next(s string, i int) int {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r == '\'' {
+		rest := s[i+1:]
+		if len(rest) >= 2 && (rest[:2] == "re" || rest[:2] == "ve" || rest[:2] == "ll") {
+			return i + 3
+		}
+		if len(rest) >= 1 && (rest[0] == 's' || rest[0] == 't' || rest[0] == 'm' || rest[0] == 'd') {
+			return i + 2
+		}
+	}
+	j, c := i+n, classify(r)
+	if r == ' ' && j < len(s) {
+		r2, n2 := utf8.DecodeRuneInString(s[j:])
+		if c2 := classify(r2); c2 != classSpace {
+			j, c = j+n2, c2
+		}
+	}
+	if c != classSpace {
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if classify(r) != c {
+				break
+			}
+			j += n
+		}
+		return j
+	}
+	// A run of whitespace: all of it at the end of the text, otherwise all
+	// but its last character (which goes with the next word), unless it is
+	// a single character.
+	last := i
+	for j = i; j < len(s); {
+		r, n := utf8.DecodeRuneInString(s[j:])
+		if classify(r) != classSpace {
+			break
+		}
+		last = j
+		j += n
+	}
+	if j == len(s) || last == i {
+		return j
+	}
+	return last
+}
