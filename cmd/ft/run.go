@@ -67,7 +67,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
 	fs.IntVar(&f.maxLength, "max-length", 128, "truncate texts to this many tokens (special tokens included)")
 	fs.Float64Var(&a.LearningRate, "learning-rate", 5e-5, "peak learning rate")
-	fs.Float64Var(&a.NumTrainEpochs, "num-train-epochs", 3, "epochs")
+	fs.Float64Var(&a.NumTrainEpochs, "num-train-epochs", 3, "passes over the training data (fractions allowed)")
 	fs.IntVar(&a.MaxSteps, "max-steps", -1, "stop after this many optimizer steps (overrides epochs when > 0)")
 	fs.IntVar(&a.PerDeviceTrainBatchSize, "per-device-train-batch-size", 8, "training batch size")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "alias of --per-device-train-batch-size")

@@ -1,0 +1,68 @@
+package tensor
+
+import (
+	"testing"
+)
+
+func TestBroadcastShape(t *testing.T) {
+	cases := []struct {
+		a, b, want []int
+		ok         bool
+	}{
+		{[]int{2, 3}, []int{3}, []int{2, 3}, true},
+		{[]int{2, 1, 4}, []int{3, 1}, []int{2, 3, 4}, true},
+		{[]int{}, []int{5}, []int{5}, true},
+		{[]int{2, 3}, []int{2}, nil, false},
+		{[]int{0, 3}, []int{1, 3}, []int{0, 3}, true},
+	}
+	for _, c := range cases {
+		got, err := BroadcastShape(c.a, c.b)
+		if (err == nil) != c.ok || (c.ok && !SameShape(got, c.want)) {
+			t.Errorf("BroadcastShape(%v, %v) = %v, %v; want %v ok=%v", c.a, c.b, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// TestIndexWalk: the broadcasting walker visits every output element once,
+// with the offsets a hand-written loop gives.
+func TestIndexWalk(t *testing.T) {
+	out := []int{2, 3, 4}
+	a := []int{2, 1, 4}
+	b := []int{3, 1}
+	sa, sb := BroadcastStrides(a, out), BroadcastStrides(b, out)
+	it := NewIndex(out, sa, sb)
+	n := 0
+	for it.Next() {
+		i, j := n/(3*4), (n/4)%3
+		if it.Off[0] != i*4 || it.Off[1] != j {
+			t.Fatalf("run %d: offsets %v, want [%d %d]", n/4, it.Off, i*4, j)
+		}
+		if it.InnerStride[0] != 1 || it.InnerStride[1] != 0 || it.Inner != 4 {
+			t.Fatalf("inner strides %v, inner %d", it.InnerStride, it.Inner)
+		}
+		n += it.Inner
+	}
+	if n != 24 {
+		t.Fatalf("visited %d elements, want 24", n)
+	}
+}
+
+func TestCloneReshapeInts(t *testing.T) {
+	x := New([]int{2, 2}, []int64{1, 2, 3, 4})
+	c := x.Clone()
+	c.I64()[0] = 9
+	if x.I64()[0] != 1 {
+		t.Fatal("Clone shares data")
+	}
+	r := x.Reshaped([]int{4})
+	if r.Rank() != 1 || r.Len() != 4 {
+		t.Fatal("Reshaped")
+	}
+	v, err := x.Ints()
+	if err != nil || v[3] != 4 {
+		t.Fatal(v, err)
+	}
+	if _, err := New([]int{1}, []float32{1}).Ints(); err == nil {
+		t.Fatal("Ints of a float tensor must fail")
+	}
+}
