@@ -134,6 +134,10 @@ type Trainer struct {
 	// MetricsLog, when set, gets one record per logging step and evaluation.
 	MetricsLog *MetricsLog
 
+	// LastReport is the classification report of the last Evaluate
+	// (per-class scores, confusion matrix); nil for other problem types.
+	LastReport *ClassificationReport
+
 	opt Optimizer
 }
 
@@ -472,10 +476,42 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 	}
 	m := map[string]float64{"loss": lossSum / float64(max(1, count))}
 	switch t.Problem {
-	case Regression, MultiLabel:
-		// metrics of those problem types are computed by their reports
+	case Regression:
+		var yt, yp []float64
+		for _, tg := range targets {
+			yt = append(yt, tg.Float64s()...)
+		}
+		for _, o := range outs {
+			yp = append(yp, float64(o[0]))
+		}
+		rep, err := RegressionMetrics(yt, yp)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range rep.Metrics() {
+			m[k] = v
+		}
+		return m, nil
+	case MultiLabel:
+		var yt, yp [][]bool
+		for _, tg := range targets {
+			c := tg.Shape[len(tg.Shape)-1]
+			yt = append(yt, ThresholdRows(tg.F32(), c, 0.5)...)
+		}
+		for _, o := range outs {
+			// sigmoid(z) > 0.5  ⇔  z > 0
+			yp = append(yp, ThresholdRows(o, len(o), 0)...)
+		}
+		rep, err := MultiLabelMetrics(yt, yp)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range rep.Metrics() {
+			m[k] = v
+		}
 		return m, nil
 	}
+	t.LastReport = nil
 	var yTrue, yPred []int
 	for _, tg := range targets {
 		for _, v := range tg.I64() {
@@ -502,6 +538,7 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 	for name, v := range rep.Metrics() {
 		m[name] = v
 	}
+	t.LastReport = rep
 	return m, nil
 }
 

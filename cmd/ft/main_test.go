@@ -124,3 +124,25 @@ func TestGradcheckCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
 }
+
+func TestRunConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "train.yaml")
+	os.WriteFile(cfg, []byte("learning_rate: 1e-3\nmax_steps: 2\nper_device_train_batch_size: 4\nlogging_steps: 1\nfreeze: [embeddings]\n"), 0o644)
+	code, out, stderr := runIn(t, "run", "--config", cfg, "--output-dir", dir, "--max-steps", "3")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	// the flag overrides the file; the file's other settings apply
+	if !strings.Contains(out, "step 3/3") || !strings.Contains(out, "lr ") {
+		t.Fatalf("config not applied:\n%s", out)
+	}
+	if strings.Contains(out, "params 206338 of 206338") {
+		t.Fatalf("freeze from the config file not applied:\n%s", out)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"learning_rat": 1}`), 0o644)
+	if code, _, stderr := runIn(t, "run", "--config", bad); code == 0 || !strings.Contains(stderr, "learning_rat") {
+		t.Fatalf("unknown setting not reported: %s", stderr)
+	}
+}

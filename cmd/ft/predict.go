@@ -58,7 +58,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", formatMetrics(res))
+	if r := tr.LastReport; r != nil {
+		fmt.Fprintf(stdout, "\n  %-16s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support")
+		for i := range r.F1 {
+			fmt.Fprintf(stdout, "  %-16s %9.4f %9.4f %9.4f %8d\n", labelOf(m.Labels, i), r.Precision[i], r.Recall[i], r.F1[i], r.Support[i])
+		}
+		fmt.Fprintf(stdout, "\nconfusion matrix (rows: true, columns: predicted)\n%s", finetune.FormatConfusion(r.Confusion, m.Labels))
+	}
 	return nil
+}
+
+func labelOf(labels []string, i int) string {
+	if i < len(labels) {
+		return labels[i]
+	}
+	return fmt.Sprint(i)
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,115 @@
+package finetune_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"ft/finetune"
+	"ft/graph"
+	"ft/tokenize"
+)
+
+const tinyBERT = "../testmodels/bundled/tiny-bert"
+
+func tinyTrainer(t *testing.T, args finetune.Args) *finetune.Trainer {
+	t.Helper()
+	id2label, err := finetune.ExportLabels(tinyBERT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := finetune.LoadModel(tinyBERT, finetune.ModelOptions{Labels: d.Labels.Names, Seed: args.Seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenize.Load(tinyBERT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := finetune.NewTextSource(d, tok, m, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &finetune.Trainer{Model: m, Train: src, Trainable: m.Graph.Params, Args: args}
+}
+
+func weights(ps []*graph.Param) [][]float32 {
+	var r [][]float32
+	for _, p := range ps {
+		r = append(r, append([]float32(nil), p.Value.F32()...))
+	}
+	return r
+}
+
+// TestSameSeedSameBits: two runs with the same seed (shuffled batches,
+// AdamW, warmup, clipping) end with bit-identical weights; another seed
+// does not.
+func TestSameSeedSameBits(t *testing.T) {
+	args := finetune.Args{LearningRate: 1e-3, MaxSteps: 6, PerDeviceTrainBatchSize: 16, MaxGradNorm: 1, WarmupSteps: 2, WeightDecay: 0.01, Seed: 7}
+	var runs [][][]float32
+	for _, seed := range []uint64{7, 7, 8} {
+		a := args
+		a.Seed = seed
+		tr := tinyTrainer(t, a)
+		if _, err := tr.Fit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, weights(tr.Trainable))
+	}
+	same := func(x, y [][]float32) bool {
+		for i := range x {
+			for j := range x[i] {
+				if math.Float32bits(x[i][j]) != math.Float32bits(y[i][j]) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !same(runs[0], runs[1]) {
+		t.Fatal("the same seed gave different weights")
+	}
+	if same(runs[0], runs[2]) {
+		t.Fatal("another seed gave the same weights")
+	}
+}
+
+// TestCancelStopsAfterStep: cancelling the context (Ctrl-C in the CLI) lets
+// the current step finish and stops.
+func TestCancelStopsAfterStep(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 50, PerDeviceTrainBatchSize: 8})
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.Events = func(e finetune.Event) {
+		if e.Kind == "step" && e.Step == 3 {
+			cancel()
+		}
+	}
+	res, err := tr.Fit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Steps != 3 || len(res.Losses) != 3 {
+		t.Fatalf("interrupted=%v after %d steps", res.Interrupted, res.Steps)
+	}
+}
+
+// TestEarlyStopping: with patience 1 and a learning rate too small to move
+// any float32 weight, the metric never improves, so training stops at the
+// second evaluation.
+func TestEarlyStopping(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-30, Optim: "sgd", MaxSteps: 40, PerDeviceTrainBatchSize: 16, EvalStrategy: "steps", EvalSteps: 5,
+		EarlyStoppingPatience: 1, MetricForBestModel: "loss"})
+	tr.Eval = tr.Train
+	tr.Args.PerDeviceEvalBatchSize = 64
+	res, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 10 {
+		t.Fatalf("stopped after %d steps, want 10 (second evaluation without improvement)", res.Steps)
+	}
+}
