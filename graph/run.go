@@ -47,7 +47,7 @@ func (g *Graph) fold() error {
 				in[i] = g.Values[id].Const
 			}
 		}
-		out, err := n.Op.Forward(in)
+		out, err := safeForward(n, in)
 		if err != nil {
 			return fmt.Errorf("node %q (%s), evaluated at load time: %w", n.Name, n.OpType, err)
 		}
@@ -229,7 +229,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 				return nil, fmt.Errorf("node %q (%s): input %q has no value", n.Name, n.OpType, g.Values[id].Name)
 			}
 		}
-		out, err := n.Op.Forward(in)
+		out, err := safeForward(n, in)
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 		}
@@ -274,4 +274,30 @@ func countPresent(ids []int) int {
 		}
 	}
 	return n
+}
+
+// safeForward runs one op, turning a panic on unexpected input into an error
+// that names the node, so bad models and inputs never crash the program.
+func safeForward(n *Node, in []*tensor.Tensor) (out []*tensor.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
+		}
+	}()
+	return n.Op.Forward(in)
+}
+
+func describe(in []*tensor.Tensor) string {
+	s := ""
+	for i, t := range in {
+		if i > 0 {
+			s += ", "
+		}
+		if t == nil {
+			s += "absent"
+			continue
+		}
+		s += fmt.Sprintf("%s%v", t.DType(), t.Shape)
+	}
+	return s
 }

@@ -170,8 +170,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		for k, in := range n.In {
 			need[k] = in >= 0 && t.plan.dep[in]
 		}
-		d := n.Op.(ops.Differentiable)
-		gin, err := d.Backward(t.ins[i], outs, dout, need)
+		gin, err := safeBackward(n, t.ins[i], outs, dout, need)
 		if err != nil {
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
@@ -233,4 +232,13 @@ func addInto(dst, src *tensor.Tensor) error {
 		return fmt.Errorf("gradient of type %s", dst.DType())
 	}
 	return nil
+}
+
+func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
+		}
+	}()
+	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
 }

@@ -6,39 +6,58 @@ import "sync"
 //
 // Structure (BLIS-like, simplified so that tiles are independent tasks):
 //
-//	C is cut into fixed tiles of gemmMC×gemmNC; each tile is one task of one
+//	C is cut into tiles of at most gemmMC×gemmNC (multiples of the
+//	micro-kernel's mr×nr, see gemmTiles); each tile is one task of one
 //	ParallelFor over all tiles of all products of a batch. A task walks k in
 //	blocks of gemmKC: it packs the block of op(A) (mc×kc) into strips of mr
 //	rows and the block of op(B) (kc×nc) into strips of nr columns, then runs
 //	the mr×nr micro-kernel over every pair of strips and adds the result into C.
 //
-// Every element of C is summed in the same order (k blocks in order, p in
-// order within a block) whatever the number of threads: tile boundaries depend
-// only on m, n and k, so results are bit-identical on any machine with the same
-// kernel. The micro-kernel is pure Go (kern4x4); an assembly kernel may replace
-// it through gemmKernels.
+// Every element of C is computed the same way wherever its tile falls: for
+// each k block in order, one accumulator summed over p in order, then
+// C = alpha·acc (first block, beta = 0) or C += alpha·acc. So the bits do not
+// depend on the tiling, and tiles may shrink to give every worker a task
+// (gemmTiles) while results stay identical on any number of threads.
+// The micro-kernel is pure Go (kern4x4) or, on amd64, assembly
+// (gemm_amd64.s) for AVX-512 or AVX2+FMA.
 
 const (
-	gemmMC = 64  // rows of C per task (a multiple of every mr)
-	gemmNC = 256 // columns of C per task (a multiple of every nr)
+	gemmMC = 128 // rows of C per task, at most (rounded down to a multiple of mr)
+	gemmNC = 512 // columns of C per task, at most (rounded down to a multiple of nr)
 	gemmKC = 256 // depth of one packed block
 
-	// Products with fewer multiply-adds than this (or one row / one column)
-	// skip packing and run a simple loop.
+	// Products with fewer multiply-adds than this skip packing and run a
+	// simple loop.
 	gemmSmall = 8 * 1024
+
+	// gemmPackCost is the cost of packing one element, in multiply-adds of
+	// the micro-kernel (about 0.25 ns against 0.008 ns), for choosing tiles.
+	gemmPackCost = 32
 )
 
-// microKernel computes t[r*nr+c] = Σ_p a[p*mr+r]·b[p*nr+c] over p < kc for a
-// packed strip a (kc×mr) and b (kc×nr).
+// microKernel computes the mr×nr tile Σ_p a[p*mr+r]·b[p*nr+j] (p < kc) of
+// packed strips a (kc×mr) and b (kc×nr) and writes c[r*ldc+j] = alpha·tile
+// (acc false) or c[r*ldc+j] += alpha·tile (acc true). kc is at least 1.
 type microKernel[T float32 | float64] struct {
 	mr, nr int
-	fn     func(kc int, a, b, t []T)
+	mc, nc int // task tile: gemmMC×gemmNC rounded down to multiples of mr, nr
+	fn     func(kc int, a, b, c []T, ldc int, alpha T, acc bool)
+	name   string
 }
 
+func newKernel[T float32 | float64](mr, nr int, fn func(kc int, a, b, c []T, ldc int, alpha T, acc bool), name string) microKernel[T] {
+	return microKernel[T]{mr: mr, nr: nr, mc: gemmMC / mr * mr, nc: gemmNC / nr * nr, fn: fn, name: name}
+}
+
+// The kernels in use: the portable ones, replaced at init by assembly where
+// the CPU has it (gemm_amd64.go).
 var (
-	kernel32 = microKernel[float32]{4, 4, kern4x4[float32]}
-	kernel64 = microKernel[float64]{4, 4, kern4x4[float64]}
+	kernel32 = newKernel(4, 4, kern4x4[float32], "go-4x4")
+	kernel64 = newKernel(4, 4, kern4x4[float64], "go-4x4")
 )
+
+// KernelName reports the float32 and float64 micro-kernels in use.
+func KernelName() (f32, f64 string) { return kernel32.name, kernel64.name }
 
 func kernelFor[T float32 | float64]() microKernel[T] {
 	var z T
@@ -85,7 +104,7 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 		})
 		return
 	}
-	if m*n*k <= gemmSmall || m == 1 || n == 1 {
+	if m*n*k <= gemmSmall {
 		ParallelFor(batch, Grain(batch, 2*m*n*k), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				gemmSimple(transA, transB, m, n, k, alpha, a[aOff[i]:], lda, b[bOff[i]:], ldb, beta, c[cOff[i]:], ldc)
@@ -93,25 +112,55 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 		})
 		return
 	}
-	tm := (m + gemmMC - 1) / gemmMC
-	tn := (n + gemmNC - 1) / gemmNC
-	tiles := tm * tn
-	flops := 2 * min(m, gemmMC) * min(n, gemmNC) * k
 	kern := kernelFor[T]()
+	mcT, ncT := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, batch, Workers())
+	tm := (m + mcT - 1) / mcT
+	tn := (n + ncT - 1) / ncT
+	tiles := tm * tn
+	flops := 2 * min(m, mcT) * min(n, ncT) * k
 	ParallelFor(batch*tiles, Grain(batch*tiles, flops), func(lo, hi int) {
-		buf := getPackBuf[T](gemmMC*gemmKC + gemmKC*gemmNC + kern.mr*kern.nr)
-		pa := (*buf)[:gemmMC*gemmKC]
-		pb := (*buf)[gemmMC*gemmKC : gemmMC*gemmKC+gemmKC*gemmNC]
-		t := (*buf)[gemmMC*gemmKC+gemmKC*gemmNC:]
+		buf := getPackBuf[T](mcT*gemmKC + gemmKC*ncT + kern.mr*kern.nr)
+		pa := (*buf)[:mcT*gemmKC]
+		pb := (*buf)[mcT*gemmKC : mcT*gemmKC+gemmKC*ncT]
+		t := (*buf)[mcT*gemmKC+gemmKC*ncT:]
 		for task := lo; task < hi; task++ {
 			bi, ti := task/tiles, task%tiles
-			i0, j0 := (ti/tn)*gemmMC, (ti%tn)*gemmNC
-			mc, nc := min(gemmMC, m-i0), min(gemmNC, n-j0)
+			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
+			mc, nc := min(mcT, m-i0), min(ncT, n-j0)
 			gemmTile(kern, transA, transB, mc, nc, k, alpha,
 				a[aOff[bi]:], lda, i0, b[bOff[bi]:], ldb, j0, beta, c[cOff[bi]+i0*ldc+j0:], ldc, pa, pb, t)
 		}
 		putPackBuf(buf)
 	})
+}
+
+// gemmTiles returns the task tile. Starting from mc×nc, it halves the larger
+// side (in whole strips, down to 2 strips) and keeps the tiling with the least
+// estimated time: rounds of tasks over the workers times one task's cost
+// (mc·nc multiply-adds plus (mc+nc)·gemmPackCost for packing, per unit of k).
+func gemmTiles(mr, nr, mc, nc, m, n, batch, workers int) (int, int) {
+	mc, nc = min(mc, (m+mr-1)/mr*mr), min(nc, (n+nr-1)/nr*nr)
+	cost := func(mc, nc int) int {
+		tasks := batch * ((m + mc - 1) / mc) * ((n + nc - 1) / nc)
+		rounds := (tasks + workers - 1) / max(workers, 1)
+		return rounds * (mc*nc + gemmPackCost*(mc+nc))
+	}
+	bestM, bestN, best := mc, nc, cost(mc, nc)
+	for {
+		switch {
+		case nc >= 4*nr && nc >= mc:
+			nc = (nc/nr + 1) / 2 * nr
+		case mc >= 4*mr:
+			mc = (mc/mr + 1) / 2 * mr
+		case nc >= 4*nr:
+			nc = (nc/nr + 1) / 2 * nr
+		default:
+			return bestM, bestN
+		}
+		if c := cost(mc, nc); c < best {
+			bestM, bestN, best = mc, nc, c
+		}
+	}
 }
 
 // gemmTile computes the mc×nc tile of C whose top-left element is op(A) row
@@ -124,33 +173,31 @@ func gemmTile[T float32 | float64](kern microKernel[T], transA, transB bool, mc,
 		packA(transA, a, lda, i0, mc, p0, kc, mr, pa)
 		packB(transB, b, ldb, j0, nc, p0, kc, nr, pb)
 		first := p0 == 0
+		if first && beta != 0 && beta != 1 {
+			scaleC(mc, nc, beta, c, ldc)
+		}
+		acc := !first || beta != 0
 		for jr := 0; jr < nc; jr += nr {
 			bs := pb[jr*kc : jr*kc+nr*kc]
 			nn := min(nr, nc-jr)
 			for ir := 0; ir < mc; ir += mr {
 				as := pa[ir*kc : ir*kc+mr*kc]
-				kern.fn(kc, as, bs, t)
 				mm := min(mr, mc-ir)
+				if mm == mr && nn == nr {
+					kern.fn(kc, as, bs, c[ir*ldc+jr:], ldc, alpha, acc)
+					continue
+				}
+				// Edge tile: through the scratch tile t.
+				kern.fn(kc, as, bs, t, nr, alpha, false)
 				for r := 0; r < mm; r++ {
 					crow := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nn]
 					trow := t[r*nr : r*nr+nn]
-					switch {
-					case !first:
+					if acc {
 						for j, v := range trow {
-							crow[j] += alpha * v
+							crow[j] += v
 						}
-					case beta == 0:
-						for j, v := range trow {
-							crow[j] = alpha * v
-						}
-					case beta == 1:
-						for j, v := range trow {
-							crow[j] += alpha * v
-						}
-					default:
-						for j, v := range trow {
-							crow[j] = beta*crow[j] + alpha*v
-						}
+					} else {
+						copy(crow, trow)
 					}
 				}
 			}
@@ -159,72 +206,85 @@ func gemmTile[T float32 | float64](kern microKernel[T], transA, transB bool, mc,
 }
 
 // packA copies rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into strips of
-// mr rows: strip s holds dst[s*mr*kc + p*mr + r] = op(A)[i0+s*mr+r][p0+p],
+// mr rows: strip s holds dst[s*kc + p*mr + r] = op(A)[i0+s+r][p0+p],
 // zero-padded past mc.
 func packA[T float32 | float64](trans bool, a []T, lda, i0, mc, p0, kc, mr int, dst []T) {
 	for s := 0; s < mc; s += mr {
 		d := dst[s*kc : s*kc+mr*kc]
-		rows := min(mr, mc-s)
-		if trans {
-			// op(A)[i][p] = a[p*lda+i]: rows of a are contiguous in i.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+s : (p0+p)*lda+i0+s+rows]
-				dp := d[p*mr : p*mr+mr]
-				copy(dp, src)
-				for r := rows; r < mr; r++ {
-					dp[r] = 0
-				}
-			}
-			continue
-		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+s+r)*lda+p0 : (i0+s+r)*lda+p0+kc]
-			for p, v := range src {
-				d[p*mr+r] = v
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kc; p++ {
-				d[p*mr+r] = 0
-			}
+		if trans { // op(A)[i][p] = a[p*lda+i]
+			packN(a, lda, i0+s, min(mr, mc-s), p0, kc, mr, d)
+		} else {
+			packT(a, lda, i0+s, min(mr, mc-s), p0, kc, mr, d)
 		}
 	}
 }
 
 // packB copies rows [p0, p0+kc) × columns [j0, j0+nc) of op(B) into strips of
-// nr columns: dst[s*nr*kc + p*nr + c] = op(B)[p0+p][j0+s*nr+c], zero-padded.
+// nr columns: dst[s*kc + p*nr + c] = op(B)[p0+p][j0+s+c], zero-padded.
 func packB[T float32 | float64](trans bool, b []T, ldb, j0, nc, p0, kc, nr int, dst []T) {
 	for s := 0; s < nc; s += nr {
 		d := dst[s*kc : s*kc+nr*kc]
-		cols := min(nr, nc-s)
-		if !trans {
-			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j0+s : (p0+p)*ldb+j0+s+cols]
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, src)
-				for c := cols; c < nr; c++ {
-					dp[c] = 0
-				}
-			}
-			continue
-		}
-		// op(B)[p][j] = b[j*ldb+p]: rows of b are contiguous in p.
-		for c := 0; c < cols; c++ {
-			src := b[(j0+s+c)*ldb+p0 : (j0+s+c)*ldb+p0+kc]
-			for p, v := range src {
-				d[p*nr+c] = v
-			}
-		}
-		for c := cols; c < nr; c++ {
-			for p := 0; p < kc; p++ {
-				d[p*nr+c] = 0
-			}
+		if trans { // op(B)[p][j] = b[j*ldb+p]
+			packT(b, ldb, j0+s, min(nr, nc-s), p0, kc, nr, d)
+		} else {
+			packN(b, ldb, j0+s, min(nr, nc-s), p0, kc, nr, d)
 		}
 	}
 }
 
-// kern4x4 is the portable micro-kernel: a 4×4 tile in 16 scalar accumulators.
-func kern4x4[T float32 | float64](kc int, a, b, t []T) {
+// packN packs a panel whose strip rows are contiguous in the source:
+// d[p*w+c] = src[(p0+p)*ld + c0 + c] for c < n, zero for n ≤ c < w.
+func packN[T float32 | float64](src []T, ld, c0, n, p0, kc, w int, d []T) {
+	for p := 0; p < kc; p++ {
+		dp := d[p*w : p*w+w]
+		sp := src[(p0+p)*ld+c0:][:n]
+		if n == 8 && w == 8 {
+			dp = dp[:8:8]
+			sp = sp[:8:8]
+			dp[0], dp[1], dp[2], dp[3], dp[4], dp[5], dp[6], dp[7] = sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6], sp[7]
+			continue
+		}
+		copy(dp, sp)
+		clear(dp[n:])
+	}
+}
+
+// packT packs a panel whose strip columns are contiguous in the source
+// (a transposing copy), eight source rows at a time:
+// d[p*w+c] = src[(r0+c)*ld + p0 + p] for c < n, zero for n ≤ c < w.
+func packT[T float32 | float64](src []T, ld, r0, n, p0, kc, w int, d []T) {
+	c := 0
+	for ; c+8 <= n; c += 8 {
+		s0 := src[(r0+c)*ld+p0:][:kc]
+		s1 := src[(r0+c+1)*ld+p0:][:len(s0)]
+		s2 := src[(r0+c+2)*ld+p0:][:len(s0)]
+		s3 := src[(r0+c+3)*ld+p0:][:len(s0)]
+		s4 := src[(r0+c+4)*ld+p0:][:len(s0)]
+		s5 := src[(r0+c+5)*ld+p0:][:len(s0)]
+		s6 := src[(r0+c+6)*ld+p0:][:len(s0)]
+		s7 := src[(r0+c+7)*ld+p0:][:len(s0)]
+		o := c
+		for p, v := range s0 {
+			dp := d[o : o+8 : o+8]
+			dp[0], dp[1], dp[2], dp[3], dp[4], dp[5], dp[6], dp[7] = v, s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]
+			o += w
+		}
+	}
+	for ; c < n; c++ {
+		for p, v := range src[(r0+c)*ld+p0:][:kc] {
+			d[p*w+c] = v
+		}
+	}
+	for ; c < w; c++ {
+		for p := 0; p < kc; p++ {
+			d[p*w+c] = 0
+		}
+	}
+}
+
+// kern4x4 is the portable micro-kernel: a 4×4 tile in 16 scalar accumulators
+// (the Go compiler keeps most in registers; about 4.5 GFLOP/s a core).
+func kern4x4[T float32 | float64](kc int, a, b, c []T, ldc int, alpha T, acc bool) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 T
 	a = a[:kc*4]
 	b = b[:kc*4]
@@ -250,11 +310,21 @@ func kern4x4[T float32 | float64](kc int, a, b, t []T) {
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	t = t[:16]
-	t[0], t[1], t[2], t[3] = c00, c01, c02, c03
-	t[4], t[5], t[6], t[7] = c10, c11, c12, c13
-	t[8], t[9], t[10], t[11] = c20, c21, c22, c23
-	t[12], t[13], t[14], t[15] = c30, c31, c32, c33
+	r0 := c[0*ldc : 0*ldc+4 : 0*ldc+4]
+	r1 := c[1*ldc : 1*ldc+4 : 1*ldc+4]
+	r2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
+	r3 := c[3*ldc : 3*ldc+4 : 3*ldc+4]
+	if acc {
+		r0[0], r0[1], r0[2], r0[3] = r0[0]+alpha*c00, r0[1]+alpha*c01, r0[2]+alpha*c02, r0[3]+alpha*c03
+		r1[0], r1[1], r1[2], r1[3] = r1[0]+alpha*c10, r1[1]+alpha*c11, r1[2]+alpha*c12, r1[3]+alpha*c13
+		r2[0], r2[1], r2[2], r2[3] = r2[0]+alpha*c20, r2[1]+alpha*c21, r2[2]+alpha*c22, r2[3]+alpha*c23
+		r3[0], r3[1], r3[2], r3[3] = r3[0]+alpha*c30, r3[1]+alpha*c31, r3[2]+alpha*c32, r3[3]+alpha*c33
+		return
+	}
+	r0[0], r0[1], r0[2], r0[3] = alpha*c00, alpha*c01, alpha*c02, alpha*c03
+	r1[0], r1[1], r1[2], r1[3] = alpha*c10, alpha*c11, alpha*c12, alpha*c13
+	r2[0], r2[1], r2[2], r2[3] = alpha*c20, alpha*c21, alpha*c22, alpha*c23
+	r3[0], r3[1], r3[2], r3[3] = alpha*c30, alpha*c31, alpha*c32, alpha*c33
 }
 
 // scaleC sets C = beta*C (C = 0 when beta is 0).
@@ -271,7 +341,7 @@ func scaleC[T float32 | float64](m, n int, beta T, c []T, ldc int) {
 	}
 }
 
-// gemmSimple is the unpacked path for small products, GEMV shapes included.
+// gemmSimple is the unpacked path for small products.
 func gemmSimple[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	var row, at []T
 	if !transB {

@@ -64,6 +64,8 @@ var gemmCases = []gemmCase{
 	{64, 256, 512, 1, 0, 0},       // exact tiles
 	{5, 300, 600, 2, 0, 1},
 	{65, 5, 517, 1, 1, 0},
+	{1, 300, 200, 1, 0, 0}, // GEMV shapes on the packed path
+	{300, 1, 200, 1, 1, 0},
 }
 
 func testGemm[T float32 | float64](t *testing.T, tol float64) {
@@ -112,9 +114,19 @@ func testGemm[T float32 | float64](t *testing.T, tol float64) {
 	}
 }
 
+// TestGemm runs every micro-kernel this CPU has (the portable Go one and the
+// assembly ones) against the reference.
 func TestGemm(t *testing.T) {
-	t.Run("float32", func(t *testing.T) { testGemm[float32](t, 1e-6) })
-	t.Run("float64", func(t *testing.T) { testGemm[float64](t, 1e-14) })
+	k32, k64 := asmKernels()
+	k32 = append([]microKernel[float32]{newKernel(4, 4, kern4x4[float32], "go-4x4")}, k32...)
+	k64 = append([]microKernel[float64]{newKernel(4, 4, kern4x4[float64], "go-4x4")}, k64...)
+	old32, old64 := kernel32, kernel64
+	defer func() { kernel32, kernel64 = old32, old64 }()
+	for i := range k32 {
+		kernel32, kernel64 = k32[i], k64[i]
+		t.Run(k32[i].name+"/float32", func(t *testing.T) { testGemm[float32](t, 1e-6) })
+		t.Run(k64[i].name+"/float64", func(t *testing.T) { testGemm[float64](t, 1e-14) })
+	}
 }
 
 // TestGemmBatch checks that a batch with broadcast (repeated) offsets gives
@@ -159,7 +171,12 @@ func BenchmarkGemm(b *testing.B) {
 		{128, 128, 64, false, true},    // attention scores per head
 	} {
 		for _, dt := range []string{"float32", "float64"} {
-			name := fmt.Sprintf("%s/%dx%dx%d_tA%v_tB%v", dt, s.m, s.k, s.n, s.transA, s.transB)
+			k32, k64 := KernelName()
+			kn := k32
+			if dt == "float64" {
+				kn = k64
+			}
+			name := fmt.Sprintf("%s-%s/%dx%dx%d_tA%v_tB%v", dt, kn, s.m, s.k, s.n, s.transA, s.transB)
 			b.Run(name, func(b *testing.B) {
 				if dt == "float32" {
 					benchGemm[float32](b, s.m, s.n, s.k, s.transA, s.transB)
@@ -188,4 +205,47 @@ func benchGemm[T float32 | float64](b *testing.B, m, n, k int, ta, tb bool) {
 		Gemm(ta, tb, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestGemmTilingInvariant: the bits of C do not depend on how C is cut into
+// tasks (so not on the number of workers either).
+func TestGemmTilingInvariant(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	m, n, k := 150, 333, 600
+	a, b := randSlice[float32](r, m*k), randSlice[float32](r, k*n)
+	c0 := randSlice[float32](r, m*n)
+	kern := kernelFor[float32]()
+	var ref []float32
+	for _, w := range []int{1, 2, 3, 16, 64, 1000} {
+		mc, nc := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, 1, w)
+		c := append([]float32(nil), c0...)
+		buf := make([]float32, mc*gemmKC+gemmKC*nc+kern.mr*kern.nr)
+		pa, pb, tt := buf[:mc*gemmKC], buf[mc*gemmKC:mc*gemmKC+gemmKC*nc], buf[mc*gemmKC+gemmKC*nc:]
+		for i0 := 0; i0 < m; i0 += mc {
+			for j0 := 0; j0 < n; j0 += nc {
+				gemmTile(kern, false, true, min(mc, m-i0), min(nc, n-j0), k, 0.5, a, k, i0, b, k, j0, 1.5, c[i0*n+j0:], n, pa, pb, tt)
+			}
+		}
+		if ref == nil {
+			ref = c
+			continue
+		}
+		for i := range c {
+			if c[i] != ref[i] {
+				t.Fatalf("workers %d (tile %d×%d): element %d differs: %v vs %v", w, mc, nc, i, c[i], ref[i])
+			}
+		}
+	}
+	for _, c := range []struct{ m, n, batch, workers, mc, nc int }{
+		{128, 1536, 1, 1, 128, 512},
+		{128, 1536, 1, 2, 128, 256},  // 3+3 tasks rather than 2+1
+		{128, 1536, 1, 16, 128, 128}, // 12 tasks in one round
+		{4096, 1536, 1, 16, 128, 512},
+		{128, 128, 96, 16, 128, 128}, // attention: the batch fills the workers
+		{30, 20, 1, 1, 32, 32},
+	} {
+		if mc, nc := gemmTiles(8, 32, 128, 512, c.m, c.n, c.batch, c.workers); mc != c.mc || nc != c.nc {
+			t.Errorf("gemmTiles(%d×%d, batch %d, %d workers) = %d×%d, want %d×%d", c.m, c.n, c.batch, c.workers, mc, nc, c.mc, c.nc)
+		}
+	}
 }

@@ -7,6 +7,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 var (
@@ -34,9 +35,11 @@ func startPool() {
 }
 
 // ParallelFor splits [0, n) into chunks of `grain` items (the last may be
-// shorter) and calls body(lo, hi) for each chunk on the shared pool, returning
-// when all are done. Chunk boundaries depend only on n and grain, so a body
-// that writes disjoint outputs per chunk is deterministic.
+// shorter) and calls body(lo, hi) for each chunk, on the calling goroutine
+// and on the shared pool, returning when all are done. Chunk boundaries
+// depend only on n and grain, so a body that writes disjoint outputs per
+// chunk is deterministic. The caller takes chunks itself and waits only for
+// chunks already started, so nested calls never deadlock.
 func ParallelFor(n, grain int, body func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -51,18 +54,37 @@ func ParallelFor(n, grain int, body func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(chunks)
-	for lo := 0; lo < n; lo += grain {
-		lo, hi := lo, min(lo+grain, n)
-		f := func() { body(lo, hi); wg.Done() }
-		select {
-		case work <- f:
-		default:
-			f() // pool busy (or nested call): run here, never deadlock
+	var next, done atomic.Int64
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	runChunks := func() {
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= chunks {
+				return
+			}
+			lo := c * grain
+			body(lo, min(lo+grain, n))
+			if done.Add(1) == int64(chunks) {
+				mu.Lock()
+				cond.Broadcast()
+				mu.Unlock()
+			}
 		}
 	}
-	wg.Wait()
+	helpers := min(Workers(), chunks) - 1
+	for i := 0; i < helpers; i++ {
+		select {
+		case work <- runChunks:
+		default: // pool busy: the caller does the work
+		}
+	}
+	runChunks()
+	mu.Lock()
+	for done.Load() < int64(chunks) {
+		cond.Wait()
+	}
+	mu.Unlock()
 }
 
 // Grain returns a chunk size for n items that costs about `cost` flops each,

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math/rand"
 	"testing"
 
@@ -88,7 +87,7 @@ func TestGemmOpForward(t *testing.T) {
 			in = append(in, ct)
 		}
 		want := gemmRef(a, b, ct, c.alpha, c.beta, c.ta, c.tb)
-		node := laNode("Gemm", 13, "alpha", c.alpha, "beta", c.beta, "transA", b2i(c.ta), "transB", b2i(c.tb))
+		node := laNode("Gemm", 13, "alpha", c.alpha, "beta", c.beta, "transA", laB2I(c.ta), "transB", laB2I(c.tb))
 		// float32 attributes: compare against the reference with the same rounding.
 		want32 := gemmRef(a, b, ct, float64(float32(c.alpha)), float64(float32(c.beta)), c.ta, c.tb)
 		laClose(t, c.name+"/f64", laRun(t, node, in...)[0], []int{c.m, c.n}, want32, 1e-12)
@@ -110,7 +109,7 @@ func TestGemmOpForward(t *testing.T) {
 	}
 }
 
-func b2i(b bool) int {
+func laB2I(b bool) int {
 	if b {
 		return 1
 	}
@@ -134,8 +133,8 @@ func TestGemmOpGrad(t *testing.T) {
 		if c.c != nil {
 			in = append(in, randT(r, -1, 1, c.c...))
 		}
-		gc := gradCase{name: fmt.Sprintf("%s", c.name), in: in,
-			node: laNode("Gemm", 13, "alpha", c.alpha, "beta", c.beta, "transA", b2i(c.ta), "transB", b2i(c.tb))}
+		gc := gradCase{name: c.name, in: in,
+			node: laNode("Gemm", 13, "alpha", c.alpha, "beta", c.beta, "transA", laB2I(c.ta), "transB", laB2I(c.tb))}
 		t.Run(c.name, func(t *testing.T) { checkGrad(t, gc) })
 	}
 }

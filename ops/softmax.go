@@ -13,7 +13,8 @@ package ops
 //	LogSoftmax  y = (x - max) - log Σ exp(x - max)
 //	            dx = dy - exp(y) · Σ dy
 //
-// Backward needs only the output; sums run in the element type, max-shifted.
+// Backward needs only the output; sums run in the element type, max-shifted;
+// float32 uses laExp32 (within 2 ulp of exp).
 
 import (
 	"math"
@@ -112,7 +113,7 @@ func softmaxForward[T laFloat](log bool, x, y []T, outer, n, inner int) {
 			for j := 0; j < n; j++ {
 				xr, yr := xb[j*inner:(j+1)*inner], yb[j*inner:(j+1)*inner]
 				for i, v := range xr {
-					e := T(math.Exp(float64(v - mx[i])))
+					e := softmaxExp(v - mx[i])
 					sum[i] += e
 					if !log {
 						yr[i] = e
@@ -144,6 +145,10 @@ func softmaxForward[T laFloat](log bool, x, y []T, outer, n, inner int) {
 
 // softmaxRow normalises one contiguous row.
 func softmaxRow[T laFloat](log bool, x, y []T) {
+	if x32, ok := any(x).([]float32); ok {
+		softmaxRow32(log, x32, any(y).([]float32))
+		return
+	}
 	y = y[:len(x)]
 	mx := x[0]
 	for _, v := range x[1:] {
@@ -171,6 +176,37 @@ func softmaxRow[T laFloat](log bool, x, y []T) {
 	for i := range y {
 		y[i] *= inv
 	}
+}
+
+// softmaxRow32 is softmaxRow for float32 with laExp32.
+func softmaxRow32(log bool, x, y []float32) {
+	y = y[:len(x)]
+	mx := x[0]
+	for _, v := range x[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	sum := laExpRow32(y, x, mx)
+	if log {
+		ls := float32(math.Log(float64(sum)))
+		for i, v := range x {
+			y[i] = (v - mx) - ls
+		}
+		return
+	}
+	inv := 1 / sum
+	for i := range y {
+		y[i] *= inv
+	}
+}
+
+// softmaxExp is exp in the element type (laExp32 for float32).
+func softmaxExp[T laFloat](v T) T {
+	if f, ok := any(v).(float32); ok {
+		return T(laExp32(f))
+	}
+	return T(math.Exp(float64(v)))
 }
 
 func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
@@ -216,7 +252,7 @@ func softmaxBackward[T laFloat](log bool, y, dy, dx []T, outer, n, inner int) {
 						s += g
 					}
 					for i, g := range gr {
-						dr[i] = g - T(math.Exp(float64(yr[i])))*s
+						dr[i] = g - softmaxExp(yr[i])*s
 					}
 					continue
 				}
@@ -250,7 +286,7 @@ func softmaxBackward[T laFloat](log bool, y, dy, dx []T, outer, n, inner int) {
 				yr, gr, dr := y[off:off+inner], dy[off:off+inner], dx[off:off+inner]
 				for i, g := range gr {
 					if log {
-						dr[i] = g - T(math.Exp(float64(yr[i])))*sum[i]
+						dr[i] = g - softmaxExp(yr[i])*sum[i]
 					} else {
 						dr[i] = yr[i] * (g - sum[i])
 					}

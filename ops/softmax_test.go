@@ -50,19 +50,19 @@ var softmaxCases = []struct {
 }{
 	{[]int{3, 4}, nil, 13},
 	{[]int{2, 3, 4}, nil, 13},
-	{[]int{2, 3, 4}, ip(1), 13},
-	{[]int{2, 3, 4}, ip(0), 13},
-	{[]int{2, 3, 4}, ip(-2), 13},
+	{[]int{2, 3, 4}, laIntPtr(1), 13},
+	{[]int{2, 3, 4}, laIntPtr(0), 13},
+	{[]int{2, 3, 4}, laIntPtr(-2), 13},
 	{[]int{2, 3, 4}, nil, 11}, // coerced at axis 1: rows of 12
-	{[]int{2, 3, 4}, ip(2), 11},
-	{[]int{2, 3, 4}, ip(0), 1},
-	{[]int{2, 3, 4}, ip(-1), 11},
+	{[]int{2, 3, 4}, laIntPtr(2), 11},
+	{[]int{2, 3, 4}, laIntPtr(0), 1},
+	{[]int{2, 3, 4}, laIntPtr(-1), 11},
 	{[]int{5}, nil, 13},
 	{[]int{4, 1}, nil, 13},
 	{[]int{3, 70}, nil, 13},
 }
 
-func ip(v int) *int { return &v }
+func laIntPtr(v int) *int { return &v }
 
 func softmaxNode(op string, opset int, axis *int) Node {
 	if axis == nil {

@@ -1,0 +1,93 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// Assembly micro-kernels (gemm_amd64.s), chosen at init from what the CPU
+// and OS support:
+//
+//	AVX-512F      float32 8×32, float64 8×16 tiles in 16 ZMM accumulators
+//	AVX2 and FMA  float32 4×24, float64 4×12 tiles in 12 YMM accumulators
+//
+// Build with -tags purego to use the portable Go kernel everywhere.
+
+func cpuid(eax, ecx uint32) (a, b, c, d uint32)
+func xgetbv0() (eax uint32)
+
+//go:noescape
+func sgemmAVX512(kc int, a, b, c *float32, ldc int, alpha float32, acc bool)
+
+//go:noescape
+func dgemmAVX512(kc int, a, b, c *float64, ldc int, alpha float64, acc bool)
+
+//go:noescape
+func sgemmAVX2(kc int, a, b, c *float32, ldc int, alpha float32, acc bool)
+
+//go:noescape
+func dgemmAVX2(kc int, a, b, c *float64, ldc int, alpha float64, acc bool)
+
+// cpuLevel returns 2 with AVX-512F, 1 with AVX2 and FMA, else 0 (each only
+// when the OS saves the registers).
+func cpuLevel() int {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return 0
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const osxsave, avx, fma = 1 << 27, 1 << 28, 1 << 12
+	if ecx1&osxsave == 0 || ecx1&avx == 0 || ecx1&fma == 0 {
+		return 0
+	}
+	xcr0 := xgetbv0()
+	if xcr0&0x6 != 0x6 { // XMM and YMM state
+		return 0
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	if ebx7&(1<<16) != 0 && xcr0&0xe0 == 0xe0 { // AVX512F; opmask and ZMM state
+		return 2
+	}
+	if ebx7&(1<<5) != 0 { // AVX2
+		return 1
+	}
+	return 0
+}
+
+func sgemmKernelAVX512(kc int, a, b, c []float32, ldc int, alpha float32, acc bool) {
+	_, _, _ = a[kc*8-1], b[kc*32-1], c[7*ldc+31] // bounds of what the kernel touches
+	sgemmAVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
+}
+
+func dgemmKernelAVX512(kc int, a, b, c []float64, ldc int, alpha float64, acc bool) {
+	_, _, _ = a[kc*8-1], b[kc*16-1], c[7*ldc+15]
+	dgemmAVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
+}
+
+func sgemmKernelAVX2(kc int, a, b, c []float32, ldc int, alpha float32, acc bool) {
+	_, _, _ = a[kc*4-1], b[kc*24-1], c[3*ldc+23]
+	sgemmAVX2(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
+}
+
+func dgemmKernelAVX2(kc int, a, b, c []float64, ldc int, alpha float64, acc bool) {
+	_, _, _ = a[kc*4-1], b[kc*12-1], c[3*ldc+11]
+	dgemmAVX2(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
+}
+
+// asmKernels lists the kernels this CPU can run, best last.
+func asmKernels() (k32 []microKernel[float32], k64 []microKernel[float64]) {
+	lvl := cpuLevel()
+	if lvl >= 1 {
+		k32 = append(k32, newKernel(4, 24, sgemmKernelAVX2, "avx2-4x24"))
+		k64 = append(k64, newKernel(4, 12, dgemmKernelAVX2, "avx2-4x12"))
+	}
+	if lvl >= 2 {
+		k32 = append(k32, newKernel(8, 32, sgemmKernelAVX512, "avx512-8x32"))
+		k64 = append(k64, newKernel(8, 16, dgemmKernelAVX512, "avx512-8x16"))
+	}
+	return k32, k64
+}
+
+func init() {
+	k32, k64 := asmKernels()
+	if len(k32) > 0 {
+		kernel32, kernel64 = k32[len(k32)-1], k64[len(k64)-1]
+	}
+}
