@@ -43,7 +43,7 @@ func BenchmarkEncodeAGNews(b *testing.B) {
 }
 
 func benchEncode(b *testing.B, texts []string) {
-	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram"} {
+	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "xlmr-spm"} {
 		b.Run(name, func(b *testing.B) {
 			tok, err := Load(filepath.Join(fixtures, name))
 			if err != nil {

@@ -23,7 +23,7 @@ type bpeModel struct {
 	ignoreMerges bool
 	byteIDs      [256]int64 // ids of <0xXX>, -1 when missing
 
-	cache bpeCache
+	cache wordCache
 }
 
 type bpeMerge struct {
@@ -330,25 +330,26 @@ func heapPop(h []bpeHeapItem) (bpeHeapItem, []bpeHeapItem) {
 	return top, h
 }
 
-// bpeCache remembers the ids of short words, like HF's BPE cache. It is
-// sharded so that concurrent encoders rarely meet on a lock, and a full
-// shard is simply cleared.
-type bpeCache struct {
+// wordCache remembers the ids of short words for a model whose output for
+// a word never changes (HF's BPE keeps such a cache; for WordPiece it only
+// saves time). It is sharded so that concurrent encoders rarely meet on a
+// lock, and a full shard is simply cleared.
+type wordCache struct {
 	once   sync.Once
-	shards [64]bpeShard
+	shards [64]cacheShard
 }
 
-type bpeShard struct {
+type cacheShard struct {
 	mu sync.RWMutex
 	m  map[string][]int64
 }
 
 const (
-	bpeCacheMaxWord  = 64
-	bpeCachePerShard = 2048
+	cacheMaxWord  = 64
+	cachePerShard = 2048
 )
 
-func (c *bpeCache) shard(w string) *bpeShard {
+func (c *wordCache) shard(w string) *cacheShard {
 	c.once.Do(func() {
 		for i := range c.shards {
 			c.shards[i].m = make(map[string][]int64)
@@ -361,8 +362,8 @@ func (c *bpeCache) shard(w string) *bpeShard {
 	return &c.shards[h%uint32(len(c.shards))]
 }
 
-func (c *bpeCache) get(w string) ([]int64, bool) {
-	if len(w) > bpeCacheMaxWord {
+func (c *wordCache) get(w string) ([]int64, bool) {
+	if len(w) > cacheMaxWord {
 		return nil, false
 	}
 	s := c.shard(w)
@@ -372,13 +373,13 @@ func (c *bpeCache) get(w string) ([]int64, bool) {
 	return v, ok
 }
 
-func (c *bpeCache) put(w string, ids []int64) {
-	if len(w) > bpeCacheMaxWord {
+func (c *wordCache) put(w string, ids []int64) {
+	if len(w) > cacheMaxWord {
 		return
 	}
 	s := c.shard(w)
 	s.mu.Lock()
-	if len(s.m) >= bpeCachePerShard {
+	if len(s.m) >= cachePerShard {
 		clear(s.m)
 	}
 	s.m[w] = ids

@@ -75,6 +75,8 @@ func TestSugarmeDifferences(t *testing.T) {
 			[]string{"<s>", "aa", "aa", "</s>"}},
 		{"Replace with a regex squeezes runs of spaces (XLM-R)", "xlmr-unigram", "hard/space_runs",
 			[]string{"<s>", "▁run", "s", "▁of", "▁space", "s", "</s>"}},
+		{"Precompiled (SentencePiece nmt_nfkc) rewrites every grapheme, not only the first", "xlmr-spm", "hard/fullwidth",
+			[]string{"<s>", "▁Full", "w", "id", "th", "▁A", "B", "C", "▁1", "2", "3", "!", "</s>"}},
 		{"Unigram matches pieces over 20 bytes", "unigram-edge", "hard/long_piece_words",
 			[]string{"<s>", "▁internationalization", "▁internationalizations", "▁unbelievably", "</s>"}},
 		{"Unigram runs Viterbi with byte_fallback, bytes only for unknowns", "unigram-edge", "hard/emoji",

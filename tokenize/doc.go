@@ -14,7 +14,8 @@
 //   - models: WordPiece, BPE (byte fallback, unk fusing, ignore_merges),
 //     Unigram (byte fallback);
 //   - normalizers: BertNormalizer, Lowercase, StripAccents, NFD, NFKD, NFC,
-//     NFKC, Nmt, Strip, Prepend, Replace (literal or regex), Sequence;
+//     NFKC, Nmt, Precompiled (SentencePiece charsmaps), Strip, Prepend,
+//     Replace (literal or regex), Sequence;
 //   - pre-tokenizers: BertPreTokenizer, ByteLevel, Metaspace,
 //     WhitespaceSplit, Sequence;
 //   - post-processors: TemplateProcessing, BertProcessing,
@@ -22,8 +23,9 @@
 //   - added tokens (special or not) with single_word, lstrip, rstrip and
 //     normalized, found before the model sees the text.
 //
-// Anything else (an unknown model type, a Precompiled normalizer, a regex
-// with look-around, ...) makes Load return an error naming it.
+// Anything else (an unknown model type such as WordLevel, a Split or Digits
+// pre-tokenizer, a regex with look-around, ...) makes Load return an error
+// naming it.
 //
 // # Options
 //
@@ -47,7 +49,9 @@
 // (make_goldens.py), are matched exactly: every SST-2 test sentence, 2,000
 // AG News texts, pairs built from them and a list of hard cases, for the real
 // all-MiniLM-L6-v2 tokenizer and for RoBERTa-, XLM-R-, ALBERT- and BERT-cased-
-// style tokenizers trained on SST-2, with and without truncation and padding.
+// style tokenizers trained on SST-2, with and without truncation and padding,
+// and for an XLM-R tokenizer converted by transformers from a SentencePiece
+// model (Precompiled normalizer).
 //
 // github.com/sugarme/tokenizer supplies the WordPiece model and the
 // byte-level alphabet, which it has right. The rest is ours, because sugarme
@@ -56,7 +60,8 @@
 // the BERT normalizer and pre-tokenizer; longest_first over-truncates pairs;
 // the byte-level split lacks `\s+(?!\S)`; a Replace with a regex is ignored;
 // Unigram skips pieces over 20 bytes, adds a length bonus and skips Viterbi
-// with byte_fallback; BPE breaks ties between equal merges arbitrarily; and
+// with byte_fallback; BPE breaks ties between equal merges arbitrarily; its
+// Precompiled normalizer stops after the first rewritten grapheme; and
 // errors end the process with log.Fatal. Two subtler points matter too:
 // `tokenizers` reads Unigram scores with serde_json's double-rounding float
 // parser (serdeFloat does the same, or ties between segmentations flip), and

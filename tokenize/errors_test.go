@@ -267,3 +267,37 @@ func TestConcurrentEncode(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestConfig: what tokenizer_config.json changes.
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  string
+		text    string
+		wantIDs []int64
+		maxLen  int
+		padID   int64
+	}{
+		{"no config", ``, "HELLO", []int64{2, 4, 3}, 0, -1},
+		{"huge model_max_length is no limit", `{"model_max_length": 1e30}`, "HELLO", []int64{2, 4, 3}, 0, -1},
+		{"pad token as an object", `{"pad_token": {"__type": "AddedToken", "content": "[UNK]"}}`, "HELLO", []int64{2, 4, 3}, 0, 1},
+		{"do_lower_case=false keeps case (BERT family)", `{"tokenizer_class": "BertTokenizerFast", "do_lower_case": false}`, "HELLO", []int64{2, 1, 3}, 0, -1},
+		{"other classes leave the normalizer alone", `{"tokenizer_class": "RobertaTokenizer", "do_lower_case": false}`, "HELLO", []int64{2, 4, 3}, 0, -1},
+		{"BERT defaults apply when keys are missing", `{"tokenizer_class": "BertTokenizer", "model_max_length": 7}`, "HELLO", []int64{2, 4, 3}, 7, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := FromJSON([]byte(tinyWordPiece), []byte(tt.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, err := tok.EncodeBatch([]string{tt.text}, nil, Options{Padding: DoNotPad, Truncation: DoNotTruncate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalRows(enc.InputIDs, [][]int64{tt.wantIDs}) || tok.ModelMaxLength() != tt.maxLen || tok.PadID() != tt.padID {
+				t.Errorf("ids %v, max %d, pad %d; want %v, %d, %d", enc.InputIDs[0], tok.ModelMaxLength(), tok.PadID(), tt.wantIDs, tt.maxLen, tt.padID)
+			}
+		})
+	}
+}

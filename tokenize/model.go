@@ -60,6 +60,7 @@ func buildModel(raw json.RawMessage) (model, error) {
 type wordPieceModel struct {
 	wp    wordpiece.WordPiece
 	vocab map[string]int
+	cache wordCache
 }
 
 func buildWordPiece(raw json.RawMessage) (model, error) {
@@ -89,14 +90,19 @@ func buildWordPiece(raw json.RawMessage) (model, error) {
 }
 
 func (m *wordPieceModel) tokenize(word string, ids []int64) ([]int64, error) {
+	if hit, ok := m.cache.get(word); ok {
+		return append(ids, hit...), nil
+	}
 	toks, err := m.wp.Tokenize(word)
 	if err != nil {
 		return ids, errors.New(strings.TrimSpace(err.Error()))
 	}
-	for _, t := range toks {
-		ids = append(ids, int64(t.Id))
+	out := make([]int64, len(toks))
+	for i, t := range toks {
+		out[i] = int64(t.Id)
 	}
-	return ids, nil
+	m.cache.put(word, out)
+	return append(ids, out...), nil
 }
 
 func (m *wordPieceModel) size() int { return len(m.vocab) }

@@ -28,6 +28,8 @@ type unigramModel struct {
 	// the piece id ending at n, or -1.
 	children map[uint64]int32
 	term     []int32
+
+	cache wordCache // as HF's Unigram cache
 }
 
 const unkPenalty = 10.0
@@ -116,6 +118,20 @@ func (m *unigramModel) tokenize(s string, ids []int64) ([]int64, error) {
 	if s == "" {
 		return ids, nil
 	}
+	if hit, ok := m.cache.get(s); ok {
+		return append(ids, hit...), nil
+	}
+	out, err := m.viterbi(s, nil)
+	if err != nil {
+		return ids, err
+	}
+	m.cache.put(s, out)
+	return append(ids, out...), nil
+}
+
+// viterbi is tokenizers' Unigram::encode_optimized followed by the id
+// lookup (with byte fallback) of Unigram::tokenize.
+func (m *unigramModel) viterbi(s string, ids []int64) ([]int64, error) {
 	size := len(s)
 	best := make([]latticeNode, size+1)
 	unkScore := m.minScore - unkPenalty

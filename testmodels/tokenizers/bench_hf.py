@@ -49,7 +49,7 @@ def main():
     }
     print(f"tokenizers threads: RAYON_NUM_THREADS={os.environ['RAYON_NUM_THREADS']}", file=sys.stderr)
     for set_name, texts in sets.items():
-        for name in ("minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram"):
+        for name in ("minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "xlmr-spm"):
             tok = Tokenizer.from_file(os.path.join(HERE, name, "tokenizer.json"))
             with open(os.path.join(HERE, name, "tokenizer_config.json")) as f:
                 pad = json.load(f)["pad_token"]
