@@ -126,13 +126,15 @@ def run_ft(train_path, test_path, a):
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
     sys.stdout.write(p.stdout[-3000:])
+    with open(os.path.join(a.work, "ft-" + a.task + ".log"), "w") as f:
+        f.write(p.stdout + "\n--- stderr ---\n" + p.stderr)
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-3000:])
         raise SystemExit("ft failed")
     rss = next((int(l.split()[-1]) / 1024 for l in p.stderr.splitlines() if "Maximum resident" in l), float("nan"))
     m = {}
     for line in p.stdout.splitlines():
-        if line.startswith("eval ") and ": " in line and "step" not in line:
+        if line.startswith("eval ") and "accuracy " in line and "step" not in line:
             for part in line.split(": ", 1)[1].split(", "):
                 k, v = part.rsplit(" ", 1)
                 m[k] = float(v)
