@@ -17,7 +17,7 @@ type GradCheckOptions struct {
 	Batch, SeqLen int     // shape of random text inputs (default 2 × 8)
 	Seed          uint64  // for inputs, loss weights and the parameter sample
 	MaxParams     int     // parameters to check by finite differences (0: all)
-	Eps           float64 // finite-difference step, relative to the parameter's RMS (default 1e-2)
+	Eps           float64 // largest finite-difference step, relative to the parameter's RMS (default 5e-2)
 }
 
 // GradCheckReport holds the worst relative errors found.
@@ -155,7 +155,7 @@ func (g *Graph) GradCheck(opt GradCheckOptions) (*GradCheckReport, error) {
 		opt.SeqLen = 8
 	}
 	if opt.Eps == 0 {
-		opt.Eps = 1e-2
+		opt.Eps = 5e-2
 	}
 	feeds, err := g.RandomFeeds(opt.Batch, opt.SeqLen, opt.Seed)
 	if err != nil {
