@@ -113,3 +113,25 @@ func TestEarlyStopping(t *testing.T) {
 		t.Fatalf("stopped after %d steps, want 10 (second evaluation without improvement)", res.Steps)
 	}
 }
+
+// TestGradientAccumulation: two micro-batches of 4 rows with accumulation 2
+// make the same step as one batch of 8 (up to float32 rounding).
+func TestGradientAccumulation(t *testing.T) {
+	run := func(bs, acc int) [][]float32 {
+		tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 2, PerDeviceTrainBatchSize: bs, GradientAccumulationSteps: acc, NoShuffle: true, Optim: "sgd"})
+		if _, err := tr.Fit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return weights(tr.Trainable)
+	}
+	a, b := run(8, 1), run(4, 2)
+	worst := 0.0
+	for i := range a {
+		for j := range a[i] {
+			worst = math.Max(worst, math.Abs(float64(a[i][j]-b[i][j])))
+		}
+	}
+	if worst > 1e-6 {
+		t.Fatalf("accumulated step differs by %g", worst)
+	}
+}
