@@ -140,8 +140,9 @@ func (g *Graph) wanted(outputs []string) []string {
 	return outputs
 }
 
-// execute runs the plan. When keep is non-nil, values with keep[id] set are
-// not released, and node extras are stored in extras (for backward).
+// execute runs the plan, releasing each value after its last use. With a
+// trace, the inputs and outputs (extras included) of the nodes backward will
+// visit are recorded; the trace's references keep exactly those alive.
 func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *Trace) ([]*tensor.Tensor, error) {
 	if g.Unsupported != nil {
 		return nil, g.Unsupported
@@ -250,7 +251,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 				continue
 			}
 			uses[id]--
-			if uses[id] == 0 && (tr == nil || !tr.keep[id]) {
+			if uses[id] == 0 {
 				vals[id] = nil
 			}
 		}

@@ -13,7 +13,6 @@ import (
 type Trace struct {
 	g    *Graph
 	plan *gradPlan
-	keep []bool
 	ins  [][]*tensor.Tensor
 	outs [][]*tensor.Tensor
 	// Outputs holds the requested outputs.
@@ -115,7 +114,7 @@ func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, train
 	if err != nil {
 		return nil, err
 	}
-	tr := &Trace{g: g, plan: plan, keep: make([]bool, len(g.Values)),
+	tr := &Trace{g: g, plan: plan,
 		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes))}
 	vals, err := g.execute(feeds, want, tr)
 	if err != nil {
