@@ -275,7 +275,9 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 			}
 			for p, g := range grads {
 				if acc := accum[p]; acc != nil {
-					addInPlace(acc, g)
+					if err := tensor.AddInto(acc, g); err != nil {
+						return nil, err
+					}
 				} else {
 					// Backward's gradients are fresh tensors that nothing
 					// else holds once the trace is gone: take them over.
@@ -396,21 +398,6 @@ func scaleInPlace(t *tensor.Tensor, s float64) {
 	case []float64:
 		for i := range d {
 			d[i] *= s
-		}
-	}
-}
-
-func addInPlace(dst, src *tensor.Tensor) {
-	switch d := dst.Data.(type) {
-	case []float32:
-		s := src.F32()
-		for i := range d {
-			d[i] += s[i]
-		}
-	case []float64:
-		s := src.F64()
-		for i := range d {
-			d[i] += s[i]
 		}
 	}
 }

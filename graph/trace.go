@@ -188,7 +188,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 				grad[in] = grad[in].Clone()
 				owned[in] = true
 			}
-			if err := addInto(grad[in], gin[k]); err != nil {
+			if err := tensor.AddInto(grad[in], gin[k]); err != nil {
 				return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 			}
 		}
@@ -210,27 +210,6 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		res[p] = gr
 	}
 	return res, nil
-}
-
-func addInto(dst, src *tensor.Tensor) error {
-	if !tensor.SameShape(dst.Shape, src.Shape) || dst.DType() != src.DType() {
-		return fmt.Errorf("gradient of shape %v %s added to %v %s", src.Shape, src.DType(), dst.Shape, dst.DType())
-	}
-	switch d := dst.Data.(type) {
-	case []float32:
-		s := src.F32()
-		for i := range d {
-			d[i] += s[i]
-		}
-	case []float64:
-		s := src.F64()
-		for i := range d {
-			d[i] += s[i]
-		}
-	default:
-		return fmt.Errorf("gradient of type %s", dst.DType())
-	}
-	return nil
 }
 
 func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {

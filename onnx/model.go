@@ -167,13 +167,8 @@ func resolveLocation(dir, loc string) (string, error) {
 	if dir == "" {
 		return "", fmt.Errorf("external data %q: the model was not read from a folder", loc)
 	}
-	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, `\`) || filepath.VolumeName(loc) != "" {
-		return "", fmt.Errorf("external data location %q is an absolute path; it must be a file inside the model folder", loc)
-	}
-	for _, part := range strings.FieldsFunc(loc, func(r rune) bool { return r == '/' || r == '\\' }) {
-		if part == ".." {
-			return "", fmt.Errorf("external data location %q leaves the model folder (..)", loc)
-		}
+	if _, err := resolveLocationName(loc); err != nil {
+		return "", err
 	}
 	p := filepath.Join(dir, filepath.FromSlash(loc))
 	realDir, err := filepath.EvalSymlinks(dir)
@@ -345,9 +340,11 @@ func (m *Model) Save(path string) error {
 	return WriteFileAtomic(path, b)
 }
 
+// resolveLocationName checks an external data location by its text alone:
+// no absolute path, no "..".
 func resolveLocationName(loc string) (string, error) {
-	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") {
-		return "", fmt.Errorf("external data location %q is an absolute path", loc)
+	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, `\`) || filepath.VolumeName(loc) != "" {
+		return "", fmt.Errorf("external data location %q is an absolute path; it must be a file inside the model folder", loc)
 	}
 	for _, part := range strings.FieldsFunc(loc, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if part == ".." {

@@ -283,3 +283,26 @@ func SameShape(a, b []int) bool {
 	}
 	return true
 }
+
+// AddInto adds src to dst elementwise (float tensors of one shape and type):
+// the accumulation of gradients.
+func AddInto(dst, src *Tensor) error {
+	if !SameShape(dst.Shape, src.Shape) || dst.DType() != src.DType() {
+		return fmt.Errorf("cannot add %s%v into %s%v", src.DType(), src.Shape, dst.DType(), dst.Shape)
+	}
+	switch d := dst.Data.(type) {
+	case []float32:
+		s := src.F32()
+		for i := range d {
+			d[i] += s[i]
+		}
+	case []float64:
+		s := src.F64()
+		for i := range d {
+			d[i] += s[i]
+		}
+	default:
+		return fmt.Errorf("cannot add tensors of type %s", dst.DType())
+	}
+	return nil
+}
