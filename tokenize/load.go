@@ -297,3 +297,29 @@ func isNull(raw json.RawMessage) bool {
 	s := bytes.TrimSpace(raw)
 	return len(s) == 0 || string(s) == "null"
 }
+
+// sequenceOf builds the parts of a "Sequence" normalizer, pre-tokenizer or
+// post-processor: the JSON list under key, each part built by build and kept
+// when keep says so (nil parts are dropped). Errors name the part's index.
+func sequenceOf[T any](raw json.RawMessage, key string, build func(json.RawMessage) (T, error), keep func(T) bool) ([]T, error) {
+	var j map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, err
+	}
+	var parts []json.RawMessage
+	if err := json.Unmarshal(j[key], &parts); err != nil && j[key] != nil {
+		return nil, fmt.Errorf("Sequence %s: %w", key, err)
+	}
+	var seq []T
+	for i, r := range parts {
+		p, err := build(r)
+		if err != nil {
+			return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+		}
+		if any(p) == nil || (keep != nil && !keep(p)) {
+			continue
+		}
+		seq = append(seq, p)
+	}
+	return seq, nil
+}

@@ -29,23 +29,8 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var j struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, err
-		}
-		var seq sequenceNormalizer
-		for i, r := range j.Normalizers {
-			n, err := buildNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		seq, err := sequenceOf(raw, "normalizers", buildNormalizer, nil)
+		return sequenceNormalizer(seq), err
 	case "BertNormalizer":
 		j := struct {
 			CleanText          *bool `json:"clean_text"`

@@ -47,29 +47,18 @@ func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 		// Only trims offsets; adds nothing.
 		return seqProcessor(nil), nil
 	case "Sequence":
-		var j struct {
-			Processors []json.RawMessage `json:"processors"`
-		}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		// parts that add nothing (ByteLevel) are dropped
+		seq, err := sequenceOf(raw, "processors", buildPostProcessor, func(p postProcessor) bool {
+			s, ok := p.(seqProcessor)
+			return !ok || len(s) > 0
+		})
+		if err != nil {
 			return nil, err
-		}
-		var seq seqProcessor
-		for i, r := range j.Processors {
-			p, err := buildPostProcessor(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if s, ok := p.(seqProcessor); ok && len(s) == 0 {
-				continue
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
 		}
 		if len(seq) > 1 {
 			return nil, fmt.Errorf("Sequence: more than one processor that adds tokens is not supported")
 		}
-		return seq, nil
+		return seqProcessor(seq), nil
 	case "":
 		return nil, fmt.Errorf("post_processor without a type")
 	}

@@ -27,23 +27,8 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var j struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
-		}
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, err
-		}
-		var seq sequencePreTokenizer
-		for i, r := range j.PreTokenizers {
-			p, err := buildPreTokenizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		seq, err := sequenceOf(raw, "pretokenizers", buildPreTokenizer, nil)
+		return sequencePreTokenizer(seq), err
 	case "BertPreTokenizer":
 		return bertPreTokenizer{}, nil
 	case "WhitespaceSplit":
