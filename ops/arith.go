@@ -95,9 +95,9 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		if err != nil {
 			return nil, err
 		}
-		if ga == g {
-			ga = g.Clone()
-		}
+		// ga may be dout itself: gradients are never modified in place
+		// unless owned (graph clones before accumulating), and input 1 gets
+		// its own tensor below, so the two never alias each other.
 		res[0] = SumToShape(ga, a.Shape)
 	}
 	if need[1] {
