@@ -304,6 +304,14 @@ func unaryGradKernel[T tensor.Float](k unaryKind, x, y, g, dx []T) {
 		}
 	case uErf:
 		const c = 2 / math.SqrtPi
+		if xf, ok := any(x).([]float32); ok {
+			// float32: the fast exp of the softmax kernels (≤ 1 ulp)
+			gf, df := any(g).([]float32), any(dx).([]float32)
+			for i, v := range xf {
+				df[i] = gf[i] * (c * laExp32(-v*v))
+			}
+			break
+		}
 		for i, v := range x {
 			f := float64(v)
 			dx[i] = g[i] * T(c*math.Exp(-f*f))
