@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"ft/finetune"
+	"ft/testmodels/bundled"
 	"ft/tokenize"
 )
 
@@ -197,6 +198,23 @@ Flags:
 		f.model = demoModel
 		if f.train == "" {
 			f.train, f.eval = demoTrain, demoEval
+		}
+		if _, err := os.Stat(demoModel); err != nil {
+			// not in the repository root: use the copy inside the binary
+			tmp, err := os.MkdirTemp("", "ft-demo-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			if err := bundled.Extract(tmp); err != nil {
+				return err
+			}
+			// the demo paths all start with testmodels/bundled/
+			f.model = filepath.Join(tmp, strings.TrimPrefix(demoModel, "testmodels/bundled/"))
+			if f.train == demoTrain {
+				f.train = filepath.Join(tmp, strings.TrimPrefix(demoTrain, "testmodels/bundled/"))
+				f.eval = filepath.Join(tmp, strings.TrimPrefix(demoEval, "testmodels/bundled/"))
+			}
 		}
 		// settings for a small random-weight model; flags still override
 		setDefault(f.fs, "learning-rate", "1e-3")
