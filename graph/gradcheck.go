@@ -328,6 +328,13 @@ func (t *Trace) checkNodes(seed uint64) ([]OpError, error) {
 			if err != nil {
 				return nil
 			}
+			// outputs may be views of the inputs, which the next
+			// perturbation changes in place: keep copies
+			for k, t := range o {
+				if t != nil {
+					o[k] = t.Clone()
+				}
+			}
 			return o
 		}
 		// Σ dout·(f(x+) − f(x−)), differenced element by element so that large

@@ -199,11 +199,11 @@ func (mvKern[T]) fill(dt, v *tensor.Tensor) {
 	}
 }
 
-// mvReshapeCopy returns a copy of t with a new shape of the same size.
+// mvReshapeCopy returns t with a new shape of the same size, sharing t's
+// data (a view): values are never modified in place once computed, so the
+// Reshape family costs no copy and keeps no second activation for backward.
 func mvReshapeCopy(t *tensor.Tensor, shape []int) *tensor.Tensor {
-	c := t.Clone()
-	c.Shape = append([]int(nil), shape...)
-	return c
+	return &tensor.Tensor{Shape: append([]int(nil), shape...), Data: t.Data}
 }
 
 // mvGradOf returns a private copy of g reshaped to shape, or zeros of dt if g
