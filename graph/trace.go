@@ -167,7 +167,8 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		need := make([]bool, len(n.In))
 		for k, in := range n.In {
-			need[k] = in >= 0 && t.plan.dep[in]
+			// integer and bool inputs (indices, shapes, masks) carry no gradient
+			need[k] = in >= 0 && t.plan.dep[in] && t.ins[i][k] != nil && t.ins[i][k].DType().IsFloat()
 		}
 		gin, err := safeBackward(n, t.ins[i], outs, dout, need)
 		if err != nil {
