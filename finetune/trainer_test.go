@@ -12,7 +12,7 @@ import (
 
 const tinyBERT = "../testmodels/bundled/tiny-bert"
 
-func tinyTrainer(t *testing.T, args finetune.Args) *finetune.Trainer {
+func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	t.Helper()
 	id2label, err := finetune.ExportLabels(tinyBERT)
 	if err != nil {
