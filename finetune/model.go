@@ -3,7 +3,6 @@ package finetune
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -362,7 +361,6 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 	if m.Opset("") < 13 {
 		return fmt.Errorf("the export's opset %d is older than 13; re-export with a newer opset", m.Opset(""))
 	}
-	_ = math.Inf
 	return nil
 }
 

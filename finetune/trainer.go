@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"ft/graph"
@@ -405,11 +404,20 @@ func scaleInPlace(t *tensor.Tensor, s float64) {
 // Predictions runs the model on every row of src and returns the outputs
 // (one row per example) and the targets.
 func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32, targets []*tensor.Tensor, err error) {
+	outs, targets, _, err = t.predict(ctx, src, false)
+	return outs, targets, err
+}
+
+// predict runs src in evaluation batches; with withLoss it also returns the
+// loss over all rows (the per-batch mean losses weighted by batch size),
+// computed on each batch's output as it comes.
+func (t *Trainer) predict(ctx context.Context, src Source, withLoss bool) (outs [][]float32, targets []*tensor.Tensor, loss float64, err error) {
 	t.Args.Defaults()
 	bs := t.Args.PerDeviceEvalBatchSize
+	lossSum := 0.0
 	for lo := 0; lo < src.Len(); lo += bs {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		rows := make([]int, 0, bs)
 		for i := lo; i < min(lo+bs, src.Len()); i++ {
@@ -417,13 +425,20 @@ func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32
 		}
 		b, err := src.Batch(rows)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		res, err := t.Model.Graph.Run(b.Feeds, t.Model.Output)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		y := res[t.Model.Output]
+		if withLoss {
+			l, _, err := t.Loss.Loss(y, b.Target)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			lossSum += l * float64(b.Size)
+		}
 		c := y.Len() / max(1, b.Size)
 		d := y.F32()
 		for i := 0; i < b.Size; i++ {
@@ -431,7 +446,7 @@ func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32
 		}
 		targets = append(targets, b.Target)
 	}
-	return outs, targets, nil
+	return outs, targets, lossSum / float64(max(1, len(outs))), nil
 }
 
 // Evaluate returns the loss and the metrics of the problem type on src.
@@ -439,29 +454,12 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 	if t.Loss == nil {
 		t.Loss = NewCrossEntropyLoss()
 	}
-	outs, targets, err := t.Predictions(ctx, src)
+	t.LastReport = nil
+	outs, targets, loss, err := t.predict(ctx, src, true)
 	if err != nil {
 		return nil, err
 	}
-	// loss over the whole set (mean of per-batch means weighted by size)
-	lossSum, count := 0.0, 0
-	bs := t.Args.PerDeviceEvalBatchSize
-	for bi, tg := range targets {
-		lo := bi * bs
-		hi := min(lo+bs, len(outs))
-		c := len(outs[0])
-		d := make([]float32, 0, (hi-lo)*c)
-		for _, o := range outs[lo:hi] {
-			d = append(d, o...)
-		}
-		l, _, err := t.Loss.Loss(tensor.New([]int{hi - lo, c}, d), tg)
-		if err != nil {
-			return nil, err
-		}
-		lossSum += l * float64(hi-lo)
-		count += hi - lo
-	}
-	m := map[string]float64{"loss": lossSum / float64(max(1, count))}
+	m := map[string]float64{"loss": loss}
 	switch t.Problem {
 	case Regression:
 		var yt, yp []float64
@@ -498,7 +496,6 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 		}
 		return m, nil
 	}
-	t.LastReport = nil
 	var yTrue, yPred []int
 	for _, tg := range targets {
 		for _, v := range tg.I64() {
@@ -528,5 +525,3 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 	t.LastReport = rep
 	return m, nil
 }
-
-var _ = filepath.Join

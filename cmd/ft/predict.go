@@ -30,7 +30,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	labels, err := readConfigLabels(f.model)
+	labels, err := finetune.ExportLabels(f.model)
 	if err != nil {
 		return err
 	}

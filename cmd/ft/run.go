@@ -288,7 +288,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)
 	}
-	cfg, err := readConfigLabels(dir)
+	cfg, err := finetune.ExportLabels(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +383,6 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	j.trainer = tr
 	return j, nil
 }
-
-func readConfigLabels(dir string) ([]string, error) { return finetune.ExportLabels(dir) }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
