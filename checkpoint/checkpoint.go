@@ -1,0 +1,605 @@
+// Package checkpoint reads and writes ft's compressed checkpoints.
+//
+// A checkpoint is one file: a zstd stream (with zstd's content checksum)
+// whose content is laid out as a safetensors file — an 8-byte little-endian
+// header length N, N bytes of header JSON, then the tensors' bytes
+// (little-endian, row-major). The header maps each tensor name to
+// {"dtype", "shape", "data_offsets"} and "__metadata__" to string pairs:
+//
+//	format          "ft-checkpoint/1"
+//	content_sha256  SHA-256 of the decoded tensors: for each tensor in
+//	                header order its name, dtype, shape and bytes
+//	encoding        JSON object: tensor name -> "raw", "shuffle" or
+//	                "xor+shuffle" (see below; absent = "raw")
+//	...             the caller's metadata (training state, configuration)
+//
+// Two encodings make float tensors compress: "shuffle" stores byte 0 of
+// every element, then byte 1, ... (the exponent bytes of neighbouring
+// floats are alike, so zstd finds them); "xor+shuffle" first XORs each
+// element's bits with the same tensor of a base model (a fine-tuned weight
+// keeps the sign, exponent and top mantissa bits of the pretrained one, so
+// the XOR is mostly zero bytes). Reading an "xor+shuffle" tensor needs the
+// same base tensor; the caller identifies the base model (its SHA-256) in
+// the metadata and must check it before reading.
+//
+// Files are written to a temporary file in the same folder, synced and
+// renamed, so a crash never leaves a half-written checkpoint under the
+// final name.
+package checkpoint
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/klauspost/compress/zstd"
+
+	"ft/tensor"
+)
+
+// Format is the value of the "format" metadata key.
+const Format = "ft-checkpoint/1"
+
+// Tensor is a named tensor of a checkpoint.
+type Tensor struct {
+	Name string
+	T    *tensor.Tensor
+}
+
+// File is a checkpoint's content: tensors in order and string metadata.
+type File struct {
+	Tensors []Tensor
+	Meta    map[string]string
+}
+
+// Lookup returns the tensor of that name (nil if absent).
+func (f *File) Lookup(name string) *tensor.Tensor {
+	for _, t := range f.Tensors {
+		if t.Name == name {
+			return t.T
+		}
+	}
+	return nil
+}
+
+// Options control writing.
+type Options struct {
+	// Base, when set, gives a base model's value of a tensor (nil if none);
+	// float tensors with a base of the same dtype and shape are stored XORed
+	// with it.
+	Base func(name string) *tensor.Tensor
+	// Level is the zstd level (default zstd.SpeedBetterCompression).
+	Level zstd.EncoderLevel
+	// NoShuffle stores float tensors unshuffled (for measurements).
+	NoShuffle bool
+}
+
+// ReadOptions control reading.
+type ReadOptions struct {
+	// Base gives the base model's tensors for "xor+shuffle" tensors.
+	Base func(name string) *tensor.Tensor
+	// MaxBytes bounds the decoded size (default 64 GiB).
+	MaxBytes int64
+}
+
+var dtypeNames = map[tensor.DType]string{
+	tensor.Float32: "F32",
+	tensor.Float64: "F64",
+	tensor.Int64:   "I64",
+	tensor.Int32:   "I32",
+}
+
+func dtypeByName(s string) (tensor.DType, bool) {
+	for k, v := range dtypeNames {
+		if v == s {
+			return k, true
+		}
+	}
+	return tensor.Invalid, false
+}
+
+func elemSize(dt tensor.DType) int {
+	switch dt {
+	case tensor.Float64, tensor.Int64:
+		return 8
+	}
+	return 4
+}
+
+type entry struct {
+	DType   string   `json:"dtype"`
+	Shape   []int    `json:"shape"`
+	Offsets [2]int64 `json:"data_offsets"`
+}
+
+// rawBytes returns the little-endian bytes of t.
+func rawBytes(t *tensor.Tensor) ([]byte, error) {
+	switch d := t.Data.(type) {
+	case []float32:
+		b := make([]byte, 4*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b, nil
+	case []float64:
+		b := make([]byte, 8*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+		}
+		return b, nil
+	case []int64:
+		b := make([]byte, 8*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+		}
+		return b, nil
+	case []int32:
+		b := make([]byte, 4*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("checkpoint: tensors of type %s are not supported", t.DType())
+}
+
+func fromBytes(dt tensor.DType, shape []int, b []byte) *tensor.Tensor {
+	n := tensor.Size(shape)
+	switch dt {
+	case tensor.Float32:
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return tensor.New(shape, d)
+	case tensor.Float64:
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		return tensor.New(shape, d)
+	case tensor.Int64:
+		d := make([]int64, n)
+		for i := range d {
+			d[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		return tensor.New(shape, d)
+	default:
+		d := make([]int32, n)
+		for i := range d {
+			d[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return tensor.New(shape, d)
+	}
+}
+
+// shuffle groups byte k of every element together (k = 0..size-1).
+func shuffle(b []byte, size int) []byte {
+	n := len(b) / size
+	out := make([]byte, len(b))
+	for i := 0; i < n; i++ {
+		for k := 0; k < size; k++ {
+			out[k*n+i] = b[i*size+k]
+		}
+	}
+	return out
+}
+
+func unshuffle(b []byte, size int) []byte {
+	n := len(b) / size
+	out := make([]byte, len(b))
+	for i := 0; i < n; i++ {
+		for k := 0; k < size; k++ {
+			out[i*size+k] = b[k*n+i]
+		}
+	}
+	return out
+}
+
+func xorInto(dst, base []byte) {
+	for i := range dst {
+		dst[i] ^= base[i]
+	}
+}
+
+// digest hashes the decoded tensors in order.
+func digest(names []string, dts []tensor.DType, shapes [][]int, raws [][]byte) string {
+	h := sha256.New()
+	var n [8]byte
+	for i, name := range names {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(name)))
+		h.Write(n[:])
+		io.WriteString(h, name)
+		io.WriteString(h, dtypeNames[dts[i]])
+		binary.LittleEndian.PutUint64(n[:], uint64(len(shapes[i])))
+		h.Write(n[:])
+		for _, d := range shapes[i] {
+			binary.LittleEndian.PutUint64(n[:], uint64(d))
+			h.Write(n[:])
+		}
+		h.Write(raws[i])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Encode writes f to w (zstd stream of the safetensors layout).
+func Encode(w io.Writer, f *File, opt Options) error {
+	seen := map[string]bool{}
+	names := make([]string, len(f.Tensors))
+	dts := make([]tensor.DType, len(f.Tensors))
+	shapes := make([][]int, len(f.Tensors))
+	raws := make([][]byte, len(f.Tensors))
+	for i, t := range f.Tensors {
+		if t.Name == "" || t.Name == "__metadata__" {
+			return fmt.Errorf("checkpoint: invalid tensor name %q", t.Name)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("checkpoint: tensor %q given twice", t.Name)
+		}
+		seen[t.Name] = true
+		if t.T == nil {
+			return fmt.Errorf("checkpoint: tensor %q has no value", t.Name)
+		}
+		if _, ok := dtypeNames[t.T.DType()]; !ok {
+			return fmt.Errorf("checkpoint: tensor %q is %s; checkpoints hold float32, float64, int64 and int32", t.Name, t.T.DType())
+		}
+		b, err := rawBytes(t.T)
+		if err != nil {
+			return err
+		}
+		names[i], dts[i], shapes[i], raws[i] = t.Name, t.T.DType(), append([]int{}, t.T.Shape...), b
+	}
+	meta := map[string]string{}
+	for k, v := range f.Meta {
+		meta[k] = v
+	}
+	meta["format"] = Format
+	meta["content_sha256"] = digest(names, dts, shapes, raws)
+	enc := map[string]string{}
+	header := map[string]any{}
+	var off int64
+	for i, name := range names {
+		b := raws[i]
+		kind := "raw"
+		if dts[i].IsFloat() {
+			size := elemSize(dts[i])
+			if opt.Base != nil {
+				if base := opt.Base(name); base != nil && base.DType() == dts[i] && tensor.SameShape(base.Shape, shapes[i]) {
+					bb, err := rawBytes(base)
+					if err != nil {
+						return err
+					}
+					b = append([]byte(nil), b...)
+					xorInto(b, bb)
+					kind = "xor"
+				}
+			}
+			if !opt.NoShuffle {
+				b = shuffle(b, size)
+				if kind == "xor" {
+					kind = "xor+shuffle"
+				} else {
+					kind = "shuffle"
+				}
+			}
+		}
+		if kind == "xor" {
+			kind = "xor+shuffle" // always shuffled with a base
+			b = shuffle(b, elemSize(dts[i]))
+		}
+		raws[i] = b
+		if kind != "raw" {
+			enc[name] = kind
+		}
+		header[name] = entry{DType: dtypeNames[dts[i]], Shape: shapes[i], Offsets: [2]int64{off, off + int64(len(b))}}
+		off += int64(len(b))
+	}
+	if len(enc) > 0 {
+		e, _ := json.Marshal(enc)
+		meta["encoding"] = string(e)
+	}
+	header["__metadata__"] = meta
+	hj, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	// safetensors pads the header with spaces to a multiple of 8
+	for len(hj)%8 != 0 {
+		hj = append(hj, ' ')
+	}
+	level := opt.Level
+	if level == 0 {
+		level = zstd.SpeedBetterCompression
+	}
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(true))
+	if err != nil {
+		return err
+	}
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(hj)))
+	if _, err := zw.Write(n[:]); err != nil {
+		zw.Close()
+		return err
+	}
+	if _, err := zw.Write(hj); err != nil {
+		zw.Close()
+		return err
+	}
+	for _, b := range raws {
+		if _, err := zw.Write(b); err != nil {
+			zw.Close()
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// Write writes f to path atomically: a temporary file in the same folder,
+// synced, then renamed over path (and the folder synced).
+func Write(path string, f *File, opt Options) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", path, err)
+	}
+	name := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(name)
+			err = fmt.Errorf("write checkpoint %s: %w", path, err)
+		}
+	}()
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := Encode(bw, f, opt); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ErrCorrupt marks a checkpoint whose bytes are damaged (truncated,
+// checksum mismatch, inconsistent header).
+var ErrCorrupt = errors.New("corrupt checkpoint")
+
+// Read reads and verifies a checkpoint file.
+func Read(path string, opt ReadOptions) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	defer fh.Close()
+	f, err := Decode(bufio.NewReaderSize(fh, 1<<20), opt)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// ReadMeta reads only the header of a checkpoint (no verification of the
+// tensor bytes): its metadata and tensor names.
+func ReadMeta(path string) (map[string]string, []string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	defer fh.Close()
+	zr, err := zstd.NewReader(bufio.NewReader(fh), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer zr.Close()
+	h, _, err := readHeader(zr, 1<<30)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	return h.meta, h.order, nil
+}
+
+type header struct {
+	meta    map[string]string
+	order   []string // tensor names by offset
+	entries map[string]entry
+	size    int64 // data section size
+}
+
+func corrupt(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, a...))
+}
+
+func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
+	var n [8]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, 0, wrapRead(err, "header length")
+	}
+	hl := binary.LittleEndian.Uint64(n[:])
+	if hl == 0 || hl > 100<<20 || int64(hl) > maxBytes {
+		return nil, 0, corrupt("header length %d is not plausible", hl)
+	}
+	hb := make([]byte, hl)
+	if _, err := io.ReadFull(r, hb); err != nil {
+		return nil, 0, wrapRead(err, "header")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hb, &raw); err != nil {
+		return nil, 0, corrupt("header is not JSON: %v", err)
+	}
+	h := &header{meta: map[string]string{}, entries: map[string]entry{}}
+	if m, ok := raw["__metadata__"]; ok {
+		if err := json.Unmarshal(m, &h.meta); err != nil {
+			return nil, 0, corrupt("__metadata__: %v", err)
+		}
+	}
+	if h.meta["format"] != Format {
+		return nil, 0, fmt.Errorf("not an ft checkpoint (format %q, want %q)", h.meta["format"], Format)
+	}
+	for name, m := range raw {
+		if name == "__metadata__" {
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal(m, &e); err != nil {
+			return nil, 0, corrupt("tensor %q: %v", name, err)
+		}
+		dt, ok := dtypeByName(e.DType)
+		if !ok {
+			return nil, 0, corrupt("tensor %q: unknown dtype %q", name, e.DType)
+		}
+		count := int64(1)
+		for _, d := range e.Shape {
+			if d < 0 || (d > 0 && count > maxBytes/int64(d)) {
+				return nil, 0, corrupt("tensor %q: bad shape %v", name, e.Shape)
+			}
+			count *= int64(d)
+		}
+		if e.Offsets[0] < 0 || e.Offsets[1]-e.Offsets[0] != count*int64(elemSize(dt)) {
+			return nil, 0, corrupt("tensor %q: data_offsets %v do not fit %s%v", name, e.Offsets, e.DType, e.Shape)
+		}
+		h.entries[name] = e
+		h.order = append(h.order, name)
+	}
+	sort.Slice(h.order, func(i, j int) bool {
+		return h.entries[h.order[i]].Offsets[0] < h.entries[h.order[j]].Offsets[0]
+	})
+	var off int64
+	for _, name := range h.order {
+		e := h.entries[name]
+		if e.Offsets[0] != off {
+			return nil, 0, corrupt("tensor %q starts at %d, want %d (tensors must be contiguous)", name, e.Offsets[0], off)
+		}
+		off = e.Offsets[1]
+	}
+	h.size = off
+	if off+int64(hl)+8 > maxBytes {
+		return nil, 0, fmt.Errorf("checkpoint content is %d bytes, over the limit of %d", off+int64(hl)+8, maxBytes)
+	}
+	return h, int64(hl), nil
+}
+
+func wrapRead(err error, what string) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return corrupt("truncated (ends inside the %s)", what)
+	}
+	return corrupt("%s: %v", what, err)
+}
+
+// Decode reads a checkpoint stream and verifies it: zstd checksums, the
+// header, and the content SHA-256.
+func Decode(r io.Reader, opt ReadOptions) (*File, error) {
+	maxBytes := opt.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = 64 << 30
+	}
+	var magic [4]byte
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(4); err != nil || !bytes.Equal(b, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		if err != nil && len(b) == 0 {
+			return nil, corrupt("empty file")
+		}
+		copy(magic[:], b)
+		return nil, fmt.Errorf("not an ft checkpoint (no zstd magic; starts with % x)", magic[:len(b)])
+	}
+	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxBytes)))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	h, _, err := readHeader(zr, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, h.size)
+	if _, err := io.ReadFull(zr, data); err != nil {
+		return nil, wrapRead(err, "tensor data")
+	}
+	// the stream must end here (and its checksum verify)
+	var one [1]byte
+	if n, err := zr.Read(one[:]); n != 0 || (err != nil && err != io.EOF) {
+		if n != 0 {
+			return nil, corrupt("extra bytes after the tensor data")
+		}
+		return nil, wrapRead(err, "end of stream")
+	}
+	encs := map[string]string{}
+	if e, ok := h.meta["encoding"]; ok {
+		if err := json.Unmarshal([]byte(e), &encs); err != nil {
+			return nil, corrupt("encoding metadata: %v", err)
+		}
+	}
+	f := &File{Meta: h.meta}
+	names := make([]string, len(h.order))
+	dts := make([]tensor.DType, len(h.order))
+	shapes := make([][]int, len(h.order))
+	raws := make([][]byte, len(h.order))
+	for i, name := range h.order {
+		e := h.entries[name]
+		dt, _ := dtypeByName(e.DType)
+		b := data[e.Offsets[0]:e.Offsets[1]]
+		switch k := encs[name]; k {
+		case "", "raw":
+		case "shuffle", "xor+shuffle":
+			if !dt.IsFloat() {
+				return nil, corrupt("tensor %q: encoding %q on a %s tensor", name, k, e.DType)
+			}
+			b = unshuffle(b, elemSize(dt))
+			if k == "xor+shuffle" {
+				var base *tensor.Tensor
+				if opt.Base != nil {
+					base = opt.Base(name)
+				}
+				if base == nil {
+					return nil, fmt.Errorf("tensor %q is stored relative to the base model, and no base value was given for it (load the checkpoint with its base model)", name)
+				}
+				if base.DType() != dt || !tensor.SameShape(base.Shape, e.Shape) {
+					return nil, fmt.Errorf("tensor %q is %s%v in the checkpoint but %s%v in the base model: not the base this checkpoint was made from", name, e.DType, e.Shape, base.DType(), base.Shape)
+				}
+				bb, err := rawBytes(base)
+				if err != nil {
+					return nil, err
+				}
+				xorInto(b, bb)
+			}
+		default:
+			return nil, corrupt("tensor %q: unknown encoding %q", name, k)
+		}
+		names[i], dts[i], shapes[i], raws[i] = name, dt, e.Shape, b
+	}
+	if want, got := h.meta["content_sha256"], digest(names, dts, shapes, raws); want != got {
+		return nil, corrupt("content SHA-256 %s does not match the header's %s", got, want)
+	}
+	for i, name := range names {
+		f.Tensors = append(f.Tensors, Tensor{Name: name, T: fromBytes(dts[i], shapes[i], raws[i])})
+	}
+	return f, nil
+}
