@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"ft/finetune"
+	"ft/graph"
 	"ft/testmodels/bundled"
 	"ft/tokenize"
 )
@@ -40,6 +41,9 @@ type runFlags struct {
 	args                                  finetune.Args
 	batchSize                             int
 	greater                               string
+	loraR                                 int
+	loraAlpha, loraDropout                float64
+	loraTargets                           multiFlag
 }
 
 type multiFlag []string
@@ -66,6 +70,10 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.Var(&f.freeze, "freeze", "freeze parameters matching these globs or substrings (repeatable, comma-separated)")
 	fs.IntVar(&f.topLayers, "train-top-layers", 0, "train only the top N encoder layers and the head")
 	fs.BoolVar(&f.freezeEmb, "freeze-embeddings", false, "freeze the embeddings")
+	fs.IntVar(&f.loraR, "lora-r", 0, "train LoRA adapters of this rank beside the frozen weights, plus the head (0: off; PEFT's default rank is 8); model/ gets them merged")
+	fs.Float64Var(&f.loraAlpha, "lora-alpha", 8, "LoRA alpha: the adapters' update is scaled by alpha/r")
+	fs.Float64Var(&f.loraDropout, "lora-dropout", 0, "LoRA dropout (only 0: ft trains without dropout)")
+	fs.Var(&f.loraTargets, "lora-targets", "linear layers that get LoRA adapters: module names as PEFT's target_modules (query) or globs over parameter names (*.layer.1*.value) (default: query,value for BERT-like models)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
 	fs.IntVar(&f.maxLength, "max-length", 128, "truncate texts to this many tokens (special tokens included)")
 	fs.Float64Var(&a.LearningRate, "learning-rate", 5e-5, "peak learning rate")
@@ -324,11 +332,20 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "model  %s (%s, inputs %v)\n", f.model, m.Task, m.Graph.InputNames())
+	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: f.args.Seed}
+	adapters, err := applyLoRA(m, lora, f.topLayers)
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(stdout, "       %s\n", n)
 	}
 	sel := finetune.Selection{Train: f.trainParams, Freeze: f.freeze, TrainTopLayers: f.topLayers, FreezeEmbeddings: f.freezeEmb}
 	trainable, err := sel.Select(m.Graph.Params)
+	if adapters != nil {
+		// LoRA: the adapters, the head and what --train-params also unfreezes
+		trainable, err = finetune.LoRATrainable(m, adapters, sel)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +461,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		return err
 	}
 	dst := filepath.Join(f.outputDir, "model")
-	if err := j.model.Save(dst); err != nil {
+	if err := saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout); err != nil {
 		return err
 	}
 	if err := finetune.PlotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
@@ -480,4 +497,35 @@ func formatMetrics(m map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s %.4f", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// applyLoRA adds LoRA adapters when --lora-r > 0 (nil adapters otherwise).
+func applyLoRA(m *finetune.Model, cfg finetune.LoRAConfig, topLayers int) ([]*graph.Param, error) {
+	if cfg.R <= 0 {
+		if cfg.R < 0 || len(cfg.Targets) > 0 || cfg.Dropout != 0 {
+			return nil, fmt.Errorf("--lora-targets and --lora-dropout need --lora-r > 0 (the adapters' rank)")
+		}
+		return nil, nil
+	}
+	if topLayers > 0 {
+		return nil, fmt.Errorf("--train-top-layers does not combine with --lora-r: choose the adapted layers with --lora-targets")
+	}
+	return finetune.ApplyLoRA(m, cfg)
+}
+
+// saveModel writes the export folder, with LoRA adapters merged into the
+// weights (a plain ONNX model), and the adapters in PEFT's format beside it.
+func saveModel(m *finetune.Model, dst, peftDir string, stdout io.Writer) error {
+	if !finetune.HasLoRA(m) {
+		return m.Save(dst)
+	}
+	if err := finetune.SavePEFT(m, peftDir); err != nil {
+		return err
+	}
+	mm, err := finetune.MergeLoRA(m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "LoRA adapters merged into %s; PEFT adapter (peft.PeftModel.from_pretrained) in %s\n", dst, peftDir)
+	return mm.Save(dst)
 }
