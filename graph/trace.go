@@ -27,8 +27,21 @@ func (t *Trace) record(node int, in, out []*tensor.Tensor) {
 	if t.plan == nil || !t.plan.active[node] {
 		return
 	}
-	t.ins[node] = in
-	t.outs[node] = out
+	// Keep only what the node's backward reads (ops.Saver): the rest of
+	// its inputs and outputs may be released as soon as forward is done.
+	n := t.g.Nodes[node]
+	t.ins[node], t.outs[node] = ops.Saved(n.Op, in, out, t.need(n, in))
+}
+
+// need says which inputs of n backward asks gradients for (as Backward
+// computes it from the recorded inputs).
+func (t *Trace) need(n *Node, in []*tensor.Tensor) []bool {
+	need := make([]bool, len(n.In))
+	for k, id := range n.In {
+		// integer and bool inputs (indices, shapes, masks) carry no gradient
+		need[k] = id >= 0 && t.plan.dep[id] && in[k] != nil && in[k].DType().IsFloat()
+	}
+	return need
 }
 
 // gradPlan says which nodes backward visits for a set of trainable
@@ -165,11 +178,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			t.ins[i], t.outs[i] = nil, nil
 			continue
 		}
-		need := make([]bool, len(n.In))
-		for k, in := range n.In {
-			// integer and bool inputs (indices, shapes, masks) carry no gradient
-			need[k] = in >= 0 && t.plan.dep[in] && t.ins[i][k] != nil && t.ins[i][k].DType().IsFloat()
-		}
+		need := t.need(n, t.ins[i])
 		gin, err := safeBackward(n, t.ins[i], outs, dout, need)
 		if err != nil {
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)

@@ -1,8 +1,10 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"ft/tensor"
@@ -105,6 +107,12 @@ func checkGrad(t *testing.T, c gradCase) {
 	if err != nil {
 		t.Fatalf("%s: backward: %v", c.name, err)
 	}
+	checkSaved(t, c.name, d, c.in, out, dout, need)
+	for _, i := range wrt { // one gradient at a time: Saves may keep less
+		one := make([]bool, len(c.in))
+		one[i] = true
+		checkSaved(t, c.name, d, c.in, out, dout, one)
+	}
 	tol := c.tol
 	if tol == 0 {
 		tol = 1e-6
@@ -154,5 +162,39 @@ func TestArithGrad(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkGrad(t, c) })
+	}
+}
+
+// checkSaved runs Backward on what Saved keeps (float tensors it does not
+// read replaced by data-less ones) and requires the very same gradients as
+// from the full inputs and outputs.
+func checkSaved(t *testing.T, name string, d Differentiable, in, out, dout []*tensor.Tensor, need []bool) {
+	t.Helper()
+	want, err := d.Backward(in, out, dout, need)
+	if err != nil {
+		t.Fatalf("%s: backward: %v", name, err)
+	}
+	sin, sout := Saved(d, in, out, need)
+	got, err := func() (g []*tensor.Tensor, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return d.Backward(sin, sout, dout, need)
+	}()
+	if err != nil {
+		t.Fatalf("%s (need %v): backward on the saved tensors only: %v", name, need, err)
+	}
+	for i := range want {
+		if (want[i] == nil) != (i >= len(got) || got[i] == nil) {
+			t.Fatalf("%s (need %v): gradient %d present %v with all tensors, %v with the saved ones", name, need, i, want[i] != nil, !(i >= len(got) || got[i] == nil))
+		}
+		if want[i] == nil {
+			continue
+		}
+		if !reflect.DeepEqual(want[i].Shape, got[i].Shape) || !reflect.DeepEqual(want[i].Data, got[i].Data) {
+			t.Fatalf("%s (need %v): gradient %d differs when backward gets only the saved tensors", name, need, i)
+		}
 	}
 }

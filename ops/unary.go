@@ -287,8 +287,17 @@ func (o unaryGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 
 func unaryBackward[T tensor.Float](k unaryKind, x, y, g *tensor.Tensor) *tensor.Tensor {
 	xd, yd, gd := tensor.Data[T](x), tensor.Data[T](y), tensor.Data[T](g)
-	dx := make([]T, len(xd))
-	forRange(len(xd), func(lo, hi int) { unaryGradKernel(k, xd[lo:hi], yd[lo:hi], gd[lo:hi], dx[lo:hi]) })
+	n := x.Len()
+	// An input or output not kept for backward (Saves) is never read for
+	// this kind: g stands in for it.
+	if len(xd) < n {
+		xd = gd
+	}
+	if len(yd) < n {
+		yd = gd
+	}
+	dx := make([]T, n)
+	forRange(n, func(lo, hi int) { unaryGradKernel(k, xd[lo:hi], yd[lo:hi], gd[lo:hi], dx[lo:hi]) })
 	return tensor.New(x.Shape, dx)
 }
 
