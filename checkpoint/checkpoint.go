@@ -415,7 +415,11 @@ func ReadMeta(path string) (map[string]string, []string, error) {
 		return nil, nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	defer fh.Close()
-	zr, err := zstd.NewReader(bufio.NewReader(fh), zstd.WithDecoderConcurrency(1))
+	br := bufio.NewReader(fh)
+	if err := checkMagic(br); err != nil {
+		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -514,6 +518,17 @@ func wrapRead(err error, what string) error {
 	return corrupt("%s: %v", what, err)
 }
 
+func checkMagic(br *bufio.Reader) error {
+	b, err := br.Peek(4)
+	if err == nil && bytes.Equal(b, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		return nil
+	}
+	if len(b) == 0 {
+		return corrupt("empty file")
+	}
+	return fmt.Errorf("not an ft checkpoint (no zstd magic; starts with % x)", b)
+}
+
 // Decode reads a checkpoint stream and verifies it: zstd checksums, the
 // header, and the content SHA-256.
 func Decode(r io.Reader, opt ReadOptions) (*File, error) {
@@ -521,14 +536,9 @@ func Decode(r io.Reader, opt ReadOptions) (*File, error) {
 	if maxBytes <= 0 {
 		maxBytes = 64 << 30
 	}
-	var magic [4]byte
 	br := bufio.NewReader(r)
-	if b, err := br.Peek(4); err != nil || !bytes.Equal(b, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
-		if err != nil && len(b) == 0 {
-			return nil, corrupt("empty file")
-		}
-		copy(magic[:], b)
-		return nil, fmt.Errorf("not an ft checkpoint (no zstd magic; starts with % x)", magic[:len(b)])
+	if err := checkMagic(br); err != nil {
+		return nil, err
 	}
 	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxBytes)))
 	if err != nil {

@@ -28,6 +28,11 @@ type Model struct {
 	Notes []string
 	// Output is the name of the logits output.
 	Output string
+	// Path is the .onnx file the model was loaded from, and Options how it
+	// was adapted (with the labels it got): LoadModel(Path, Options) builds
+	// the same model again (checkpoints rely on it).
+	Path    string
+	Options ModelOptions
 }
 
 // ModelOptions control how an export is adapted.
@@ -97,7 +102,7 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod := &Model{Dir: dir, Config: cfg, Labels: ConfigLabels(cfg)}
+	mod := &Model{Dir: dir, Config: cfg, Labels: ConfigLabels(cfg), Path: m.Path, Options: opt}
 	outs := map[string]bool{}
 	for _, o := range m.Proto.Graph.Output {
 		outs[o.GetName()] = true

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
+	"ft/checkpoint"
 	"ft/graph"
 	"ft/tensor"
 )
@@ -53,6 +55,16 @@ type Args struct {
 	GreaterIsBetter           *bool  // default: false for loss, true otherwise
 	EarlyStoppingPatience     int    // 0: off
 	LoadBestModelAtEnd        bool
+	// Checkpoints (written only with OutputDir set): SaveStrategy "steps"
+	// (default: every SaveSteps, 500), "epoch" or "no"; SaveTotalLimit keeps
+	// the newest N checkpoints and the best (0: all).
+	SaveStrategy   string
+	SaveSteps      int
+	SaveTotalLimit int
+	// OnNonFinite is what a step with a NaN or infinite loss or gradient
+	// does: "skip" (default: the weights stay, a "skip" event warns) or
+	// "stop" (Fit returns an error).
+	OnNonFinite string
 }
 
 // Defaults fills unset arguments with Hugging Face's defaults.
@@ -93,11 +105,20 @@ func (a *Args) Defaults() {
 	if a.MetricForBestModel == "" {
 		a.MetricForBestModel = "loss"
 	}
+	if a.SaveStrategy == "" {
+		a.SaveStrategy = "steps"
+	}
+	if a.SaveSteps == 0 {
+		a.SaveSteps = 500
+	}
+	if a.OnNonFinite == "" {
+		a.OnNonFinite = "skip"
+	}
 }
 
 // Event reports training progress to a callback.
 type Event struct {
-	Kind          string // "step", "eval", "epoch", "done", "interrupted"
+	Kind          string // "step", "eval", "save", "skip", "warning", "resumed", "done", "interrupted"
 	Step, Total   int
 	Epoch         float64
 	Loss          float64 // mean training loss since the last step event
@@ -106,6 +127,8 @@ type Event struct {
 	SamplesPerSec float64
 	ETA           time.Duration
 	Metrics       map[string]float64 // eval metrics (Kind "eval")
+	Path          string             // the checkpoint written (Kind "save")
+	Message       string             // Kind "skip" and "warning"
 }
 
 // Result summarises a training run.
@@ -116,6 +139,12 @@ type Result struct {
 	BestStep    int
 	Interrupted bool
 	Final       map[string]float64 // last evaluation, if any
+	// Skipped counts steps skipped for a non-finite loss or gradient.
+	Skipped int
+	// BestCheckpoint is the checkpoint holding the best evaluated weights.
+	BestCheckpoint string
+
+	best map[*graph.Param][]float32
 }
 
 // Trainer fine-tunes a model's trainable parameters.
@@ -136,8 +165,15 @@ type Trainer struct {
 	// LastReport is the classification report of the last Evaluate
 	// (per-class scores, confusion matrix); nil for other problem types.
 	LastReport *ClassificationReport
+	// RunConfig is stored in checkpoints as is (ft run keeps its flags
+	// there, to resume and export with the same settings).
+	RunConfig map[string]string
+	// ResumeFrom is a checkpoint file or a run folder (its newest
+	// checkpoint) to continue from.
+	ResumeFrom string
 
-	opt Optimizer
+	opt     Optimizer
+	baseSHA string
 }
 
 func (t *Trainer) emit(e Event) {
@@ -163,6 +199,14 @@ func (t *Trainer) newOptimizer() (Optimizer, error) {
 
 // Fit trains until the epochs or max steps are done, ctx is cancelled (the
 // current step finishes first), or early stopping triggers.
+//
+// With Args.OutputDir set and Args.SaveStrategy not "no", it writes
+// checkpoints there (checkpoint-<step>.ftckpt: the trainable parameters,
+// the optimizer state and the position in the data) every SaveSteps steps
+// or every epoch, when an evaluation finds a new best model, when ctx is
+// cancelled and at the end. With ResumeFrom set it continues the run that
+// wrote that checkpoint: the final weights are those of a run that was
+// never interrupted, bit for bit.
 func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	t.Args.Defaults()
 	a := t.Args
@@ -174,6 +218,17 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	}
 	if t.Loss == nil {
 		t.Loss = NewCrossEntropyLoss()
+	}
+	switch a.OnNonFinite {
+	case "skip", "stop":
+	default:
+		return nil, fmt.Errorf("on_non_finite %q: use skip or stop", a.OnNonFinite)
+	}
+	saving := a.OutputDir != "" && a.SaveStrategy != "no"
+	switch a.SaveStrategy {
+	case "no", "steps", "epoch":
+	default:
+		return nil, fmt.Errorf("save_strategy %q: use no, steps or epoch", a.SaveStrategy)
 	}
 	opt, err := t.newOptimizer()
 	if err != nil {
@@ -202,27 +257,58 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	if a.GreaterIsBetter != nil {
 		greater = *a.GreaterIsBetter
 	}
+	// the parameters' starting values: checkpoints store their XOR with them
+	var base map[string]*tensor.Tensor
+	if saving || t.ResumeFrom != "" {
+		base = map[string]*tensor.Tensor{}
+		for _, p := range t.Trainable {
+			base[p.Name] = p.Value.Clone()
+		}
+	}
+	st := &TrainState{Total: total, StepsPerEpoch: stepsPerEpoch, Rows: n, Seed: a.Seed}
 	res := &Result{BestMetric: math.NaN()}
 	var best map[*graph.Param][]float32
-	patience := 0
+	if t.ResumeFrom != "" {
+		if best, err = t.resume(st, base); err != nil {
+			return nil, err
+		}
+		res.Losses = append(res.Losses, st.Losses...)
+		if st.BestMetric != nil {
+			res.BestMetric, res.BestStep = *st.BestMetric, st.BestStep
+		}
+		t.emit(Event{Kind: "resumed", Step: st.Step, Total: total, Epoch: float64(st.Epoch) + float64(st.Batch)/float64(max(1, stepsPerEpoch))})
+	}
 	out := t.Model.Output
-	step := 0
 	start := time.Now()
-	samples := 0
-	logLoss, logCount := 0.0, 0
+	startStep, startSamples := st.Step, st.Samples
+	save := func(isBest bool) error {
+		if !saving {
+			return nil
+		}
+		st.Losses = res.Losses
+		path, err := t.writeCheckpoint(a.OutputDir, st, base)
+		if err != nil {
+			return err
+		}
+		if isBest {
+			st.BestCheckpoint = path
+		}
+		t.emit(Event{Kind: "save", Step: st.Step, Total: total, Path: path})
+		return pruneCheckpoints(a.OutputDir, a.SaveTotalLimit, st.BestCheckpoint)
+	}
 	evaluate := func(epoch float64) (stop bool, err error) {
 		m, err := t.Evaluate(ctx, t.Eval)
 		if err != nil {
 			return false, err
 		}
 		res.Final = m
-		t.emit(Event{Kind: "eval", Step: step, Total: total, Epoch: epoch, Metrics: m})
+		t.emit(Event{Kind: "eval", Step: st.Step, Total: total, Epoch: epoch, Metrics: m})
 		if t.MetricsLog != nil {
 			vals := map[string]float64{}
 			for k, v := range m {
 				vals["eval_"+k] = v
 			}
-			if err := t.MetricsLog.Write(Record{Step: step, Epoch: epoch, Values: vals}); err != nil {
+			if err := t.MetricsLog.Write(Record{Step: st.Step, Epoch: epoch, Values: vals}); err != nil {
 				return false, err
 			}
 		}
@@ -230,67 +316,81 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 		if !ok {
 			return false, fmt.Errorf("metric_for_best_model %q is not among the eval metrics %v", a.MetricForBestModel, mapKeys(m))
 		}
-		if math.IsNaN(res.BestMetric) || (greater && v > res.BestMetric) || (!greater && v < res.BestMetric) {
-			res.BestMetric, res.BestStep = v, step
-			patience = 0
-			if a.LoadBestModelAtEnd {
-				best = snapshot(t.Trainable)
+		if st.BestMetric == nil || (greater && v > *st.BestMetric) || (!greater && v < *st.BestMetric) {
+			st.BestMetric, st.BestStep = &v, st.Step
+			res.BestMetric, res.BestStep = v, st.Step
+			st.Patience = 0
+			best = snapshot(t.Trainable)
+			// the best weights go to a checkpoint now, so that a resumed
+			// run still knows them
+			if err := save(true); err != nil {
+				return false, err
 			}
 		} else {
-			patience++
-			if a.EarlyStoppingPatience > 0 && patience >= a.EarlyStoppingPatience {
+			st.Patience++
+			if a.EarlyStoppingPatience > 0 && st.Patience >= a.EarlyStoppingPatience {
 				return true, nil
 			}
 		}
 		return false, nil
 	}
 	accum := map[*graph.Param]*tensor.Tensor{}
-	for epoch := 0; step < total; epoch++ {
+	for st.Step < total {
+		epoch := st.Epoch
 		batches, err := EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
 		if err != nil {
 			return nil, err
 		}
 		micro := 0
 		stepLoss := 0.0
-		for bi, rows := range batches {
+		finite := true
+		for bi := st.Batch; bi < len(batches); bi++ {
+			rows := batches[bi]
 			b, err := t.Train.Batch(rows)
 			if err != nil {
 				return nil, err
 			}
-			tr, err := t.Model.Graph.Forward(b.Feeds, []string{out}, t.Trainable)
-			if err != nil {
-				return nil, err
-			}
-			loss, dout, err := t.Loss.Loss(tr.Outputs[out], b.Target)
-			if err != nil {
-				return nil, err
-			}
-			if a.GradientAccumulationSteps > 1 {
-				scaleInPlace(dout, 1/float64(a.GradientAccumulationSteps))
-			}
-			grads, err := tr.Backward(map[string]*tensor.Tensor{out: dout})
-			if err != nil {
-				return nil, err
-			}
-			for p, g := range grads {
-				if acc := accum[p]; acc != nil {
-					if err := tensor.AddInto(acc, g); err != nil {
+			if finite {
+				tr, err := t.Model.Graph.Forward(b.Feeds, []string{out}, t.Trainable)
+				if err != nil {
+					return nil, err
+				}
+				loss, dout, err := t.Loss.Loss(tr.Outputs[out], b.Target)
+				if err != nil {
+					return nil, err
+				}
+				if math.IsNaN(loss) || math.IsInf(loss, 0) {
+					finite = false
+					stepLoss = loss
+				} else {
+					if a.GradientAccumulationSteps > 1 {
+						scaleInPlace(dout, 1/float64(a.GradientAccumulationSteps))
+					}
+					grads, err := tr.Backward(map[string]*tensor.Tensor{out: dout})
+					if err != nil {
 						return nil, err
 					}
-				} else {
-					// Backward's gradients are fresh tensors that nothing
-					// else holds once the trace is gone: take them over.
-					accum[p] = g
+					for p, g := range grads {
+						if acc := accum[p]; acc != nil {
+							if err := tensor.AddInto(acc, g); err != nil {
+								return nil, err
+							}
+						} else {
+							// Backward's gradients are fresh tensors that nothing
+							// else holds once the trace is gone: take them over.
+							accum[p] = g
+						}
+					}
+					stepLoss += loss / float64(a.GradientAccumulationSteps)
 				}
 			}
-			stepLoss += loss / float64(a.GradientAccumulationSteps)
-			samples += b.Size
+			st.Samples += b.Size
 			micro++
 			if micro < a.GradientAccumulationSteps && bi != len(batches)-1 {
 				continue
 			}
 			// one optimizer step
-			if a.L1 != 0 || a.L2 != 0 {
+			if finite && (a.L1 != 0 || a.L2 != 0) {
 				pen, err := Penalty{L1: a.L1, L2: a.L2}.Apply(DefaultParamGroups(t.Trainable), accum)
 				if err != nil {
 					return nil, err
@@ -298,39 +398,60 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				stepLoss += pen
 			}
 			norm := math.NaN()
-			if a.MaxGradNorm > 0 {
-				if norm, err = ClipGradNorm(accum, a.MaxGradNorm); err != nil {
+			if finite {
+				if a.MaxGradNorm > 0 {
+					if norm, err = ClipGradNorm(accum, a.MaxGradNorm); err != nil {
+						return nil, err
+					}
+				} else {
+					norm = gradNorm(accum)
+				}
+				finite = !math.IsNaN(norm) && !math.IsInf(norm, 0)
+			}
+			lr := sched.LR(a.LearningRate, st.Step)
+			if finite {
+				opt.SetLR(lr)
+				if err := opt.Step(accum); err != nil {
 					return nil, err
 				}
-			}
-			lr := sched.LR(a.LearningRate, step)
-			opt.SetLR(lr)
-			if err := opt.Step(accum); err != nil {
-				return nil, err
+			} else {
+				what := fmt.Sprintf("loss %v", stepLoss)
+				if !math.IsNaN(stepLoss) && !math.IsInf(stepLoss, 0) {
+					what = fmt.Sprintf("gradient norm %v", norm)
+				}
+				if a.OnNonFinite == "stop" {
+					return nil, fmt.Errorf("step %d (epoch %d, batch %d): non-finite %s; stopping (on_non_finite stop); the last checkpoint holds the weights before it", st.Step+1, epoch, bi, what)
+				}
+				st.Skipped++
+				t.emit(Event{Kind: "skip", Step: st.Step + 1, Total: total, Message: fmt.Sprintf("step %d (epoch %d, batch %d): non-finite %s; step skipped, weights unchanged", st.Step+1, epoch, bi, what)})
 			}
 			clear(accum)
-			step++
+			st.Step++
+			st.Batch = bi + 1
 			micro = 0
 			res.Losses = append(res.Losses, stepLoss)
-			logLoss += stepLoss
-			logCount++
+			if !math.IsNaN(stepLoss) && !math.IsInf(stepLoss, 0) {
+				st.LogLoss += stepLoss
+				st.LogCount++
+			}
 			stepLoss = 0
+			finite = true
 			el := time.Since(start)
-			ev := Event{Kind: "step", Step: step, Total: total, Epoch: float64(epoch) + float64(bi+1)/float64(len(batches)),
+			ev := Event{Kind: "step", Step: st.Step, Total: total, Epoch: float64(epoch) + float64(bi+1)/float64(len(batches)),
 				Loss: res.Losses[len(res.Losses)-1], LearningRate: lr, GradNorm: norm,
-				SamplesPerSec: float64(samples) / el.Seconds()}
-			if step > 0 {
-				ev.ETA = time.Duration(float64(el) / float64(step) * float64(total-step))
+				SamplesPerSec: float64(st.Samples-startSamples) / el.Seconds()}
+			if done := st.Step - startStep; done > 0 {
+				ev.ETA = time.Duration(float64(el) / float64(done) * float64(total-st.Step))
 			}
 			t.emit(ev)
-			if t.MetricsLog != nil && (step%a.LoggingSteps == 0 || step == total) {
-				if err := t.MetricsLog.Write(Record{Step: step, Epoch: ev.Epoch, Values: map[string]float64{"loss": logLoss / float64(logCount), "learning_rate": lr, "grad_norm": norm}}); err != nil {
+			if t.MetricsLog != nil && (st.Step%a.LoggingSteps == 0 || st.Step == total) {
+				if err := t.MetricsLog.Write(Record{Step: st.Step, Epoch: ev.Epoch, Values: map[string]float64{"loss": st.LogLoss / float64(max(1, st.LogCount)), "learning_rate": lr, "grad_norm": norm}}); err != nil {
 					return nil, err
 				}
-				logLoss, logCount = 0, 0
+				st.LogLoss, st.LogCount = 0, 0
 			}
 			stop := false
-			if t.Eval != nil && evalStrategy == "steps" && a.EvalSteps > 0 && step%a.EvalSteps == 0 {
+			if t.Eval != nil && evalStrategy == "steps" && a.EvalSteps > 0 && st.Step%a.EvalSteps == 0 {
 				if stop, err = evaluate(ev.Epoch); err != nil {
 					return nil, err
 				}
@@ -339,27 +460,146 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				res.Interrupted = true
 				stop = true
 			}
-			if stop || step >= total {
-				res.Steps = step
-				return t.finish(res, best)
+			endOfEpoch := bi == len(batches)-1
+			if stop || st.Step >= total {
+				if endOfEpoch && !res.Interrupted {
+					st.Epoch, st.Batch = epoch+1, 0
+					if st.Step >= total && t.Eval != nil && evalStrategy == "epoch" {
+						// the last epoch's evaluation
+						if _, err := evaluate(float64(epoch + 1)); err != nil {
+							return nil, err
+						}
+					}
+				}
+				// (an interrupted run at the end of an epoch resumes with
+				// that epoch's evaluation)
+				if st.BestCheckpoint == "" || st.BestStep != st.Step {
+					if err := save(false); err != nil {
+						return nil, err
+					}
+				}
+				res.Steps = st.Step
+				return t.finish(res, best, st)
+			}
+			// at the end of an epoch the checkpoint comes after its evaluation
+			if !endOfEpoch && a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0 {
+				if err := save(false); err != nil {
+					return nil, err
+				}
 			}
 		}
+		// end of the epoch: evaluate, then checkpoint at the next epoch's start
+		saveNow := a.SaveStrategy == "epoch" || (a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0)
+		st.Epoch, st.Batch = epoch+1, 0
+		stop := false
 		if t.Eval != nil && evalStrategy == "epoch" {
-			stop, err := evaluate(float64(epoch + 1))
-			if err != nil {
+			if stop, err = evaluate(float64(epoch + 1)); err != nil {
 				return nil, err
 			}
-			if stop {
-				break
+		}
+		if saveNow && (st.BestCheckpoint == "" || st.BestStep != st.Step) {
+			if err := save(false); err != nil {
+				return nil, err
+			}
+		}
+		if stop {
+			break
+		}
+	}
+	res.Steps = st.Step
+	if st.BestCheckpoint == "" || st.BestStep != st.Step {
+		if err := save(false); err != nil {
+			return nil, err
+		}
+	}
+	return t.finish(res, best, st)
+}
+
+// resume loads ResumeFrom (a checkpoint file or a run folder) into the
+// parameters, the optimizer and st; it returns the best weights if the
+// best checkpoint is still there.
+func (t *Trainer) resume(st *TrainState, base map[string]*tensor.Tensor) (map[*graph.Param][]float32, error) {
+	path, err := FindCheckpoint(t.ResumeFrom)
+	if err != nil {
+		return nil, err
+	}
+	ci, err := ReadCheckpointInfo(path)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, n := range ci.Trainable {
+		have[n] = true
+	}
+	for _, p := range t.Trainable {
+		if !have[p.Name] {
+			return nil, fmt.Errorf("checkpoint %s does not hold trainable parameter %s: resume with the settings of the run that wrote it", path, p.Name)
+		}
+	}
+	if len(ci.Trainable) != len(t.Trainable) {
+		return nil, fmt.Errorf("checkpoint %s holds %d parameters, this run trains %d: resume with the settings of the run that wrote it", path, len(ci.Trainable), len(t.Trainable))
+	}
+	if cs := ci.State; cs.Rows != st.Rows || cs.StepsPerEpoch != st.StepsPerEpoch || cs.Total != st.Total || cs.Seed != st.Seed {
+		return nil, fmt.Errorf("checkpoint %s was written by a run with %d training rows, %d steps per epoch, %d steps, seed %d; this one has %d, %d, %d, %d: resume with the same data and settings", path, cs.Rows, cs.StepsPerEpoch, cs.Total, cs.Seed, st.Rows, st.StepsPerEpoch, st.Total, st.Seed)
+	}
+	ci, f, err := t.Model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	cs := ci.State
+	ost, err := optimizerState(ci, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.opt.LoadState(ost); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	*st = cs
+	st.Optimizer = nil
+	var best map[*graph.Param][]float32
+	if st.BestCheckpoint != "" {
+		bp := st.BestCheckpoint
+		if filepath.Clean(bp) == filepath.Clean(path) {
+			best = snapshot(t.Trainable)
+		} else if bf, err := readParams(bp, base); err != nil {
+			t.emit(Event{Kind: "warning", Message: fmt.Sprintf("the best checkpoint %s cannot be read (%v); the best weights so far are lost", bp, err)})
+			st.BestCheckpoint = ""
+		} else {
+			best = map[*graph.Param][]float32{}
+			for _, p := range t.Trainable {
+				v := bf.Lookup(p.Name)
+				if v == nil || v.Len() != p.Value.Len() {
+					return nil, fmt.Errorf("best checkpoint %s does not hold %s", bp, p.Name)
+				}
+				best[p] = v.F32()
 			}
 		}
 	}
-	res.Steps = step
-	return t.finish(res, best)
+	return best, nil
 }
 
-func (t *Trainer) finish(res *Result, best map[*graph.Param][]float32) (*Result, error) {
-	if best != nil {
+// readParams reads a checkpoint's tensors with the run's starting values as
+// the XOR base.
+func readParams(path string, base map[string]*tensor.Tensor) (*checkpoint.File, error) {
+	return checkpoint.Read(path, checkpoint.ReadOptions{Base: func(n string) *tensor.Tensor { return base[n] }})
+}
+
+// gradNorm is the global L2 norm of the gradients.
+func gradNorm(grads map[*graph.Param]*tensor.Tensor) float64 {
+	s := 0.0
+	for _, g := range grads {
+		for _, v := range g.F32() {
+			s += float64(v) * float64(v)
+		}
+	}
+	return math.Sqrt(s)
+}
+
+func (t *Trainer) finish(res *Result, best map[*graph.Param][]float32, st *TrainState) (*Result, error) {
+	res.Skipped = st.Skipped
+	res.BestCheckpoint = st.BestCheckpoint
+	res.best = best
+	if best != nil && t.Args.LoadBestModelAtEnd {
 		for p, v := range best {
 			copy(p.Value.F32(), v)
 		}
@@ -370,6 +610,19 @@ func (t *Trainer) finish(res *Result, best map[*graph.Param][]float32) (*Result,
 	}
 	t.emit(Event{Kind: kind, Step: res.Steps})
 	return res, nil
+}
+
+// RestoreBest sets the trainable parameters to the best evaluated weights
+// of the run (no-op when there was no evaluation). It reports whether it
+// changed them.
+func (r *Result) RestoreBest() bool {
+	if r.best == nil {
+		return false
+	}
+	for p, v := range r.best {
+		copy(p.Value.F32(), v)
+	}
+	return true
 }
 
 func snapshot(ps []*graph.Param) map[*graph.Param][]float32 {
