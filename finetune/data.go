@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"ft/tensor"
 )
@@ -340,9 +342,9 @@ func (m *LabelMap) Label2ID() map[string]int {
 // list prints up to max names.
 func (m *LabelMap) list(max int) string {
 	if len(m.Names) <= max {
-		return strings.Join(m.Names, ", ")
+		return nameList(m.Names)
 	}
-	return strings.Join(m.Names[:max], ", ") + fmt.Sprintf(", ... (%d in all)", len(m.Names))
+	return nameList(m.Names[:max]) + fmt.Sprintf(", ... (%d in all)", len(m.Names))
 }
 
 // ID2LabelNames turns config.json's id2label object ({"0": "neg", "1":
@@ -388,6 +390,9 @@ func ParseDataset(path string, data []byte, opt ReadOptions) (*Dataset, error) {
 		format = f
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if err := checkUTF8(path, data); err != nil {
+		return nil, err
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
 	}
@@ -424,6 +429,31 @@ func ParseDataset(path string, data []byte, opt ReadOptions) (*Dataset, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkUTF8 refuses a file that is not UTF-8 text, naming the line and
+// column (1-based, in bytes) of the first bad byte.
+func checkUTF8(path string, data []byte) error {
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return fmt.Errorf("%s:1: the file is UTF-16 text; save it as UTF-8 (iconv -f utf-16 -t utf-8)", path)
+	}
+	if utf8.Valid(data) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Errorf("%s:%d: byte 0x%02x at column %d is not UTF-8; save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)", path, line, data[i], col)
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col += n
+		}
+		i += n
+	}
+	return nil
 }
 
 // parseDelimited splits CSV or TSV text into records as Python's csv module
@@ -583,7 +613,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			if !header {
 				return -1, fmt.Errorf("%s: %s column %q not found: the file has no header row, so its %d columns are numbered 0..%d (pass %s with a number, or add a header line)", d.Path, role, spec, ncol, ncol-1, flag)
 			}
-			return -1, fmt.Errorf("%s: %s column %q not found; the columns are: %s (choose one with %s)", d.Path, role, spec, strings.Join(d.Columns, ", "), flag)
+			return -1, fmt.Errorf("%s: %s column %q not found; the columns are: %s (choose one with %s)", d.Path, role, spec, nameList(d.Columns), flag)
 		}
 		if !header {
 			return fallback, nil
@@ -594,7 +624,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			}
 		}
 		if required {
-			return -1, fmt.Errorf("%s: no %s column: looked for %s; the columns are: %s (choose one with %s)", d.Path, role, quoteList(defaults), strings.Join(d.Columns, ", "), flag)
+			return -1, fmt.Errorf("%s: no %s column: looked for %s; the columns are: %s (choose one with %s)", d.Path, role, quoteList(defaults), nameList(d.Columns), flag)
 		}
 		return -1, nil
 	}
@@ -612,7 +642,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			return nil, err
 		}
 		if li == ti {
-			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with --text-column and --label-column)", d.Path, d.Columns[ti])
+			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with --text-column and --label-column)", d.Path, printable(d.Columns[ti]))
 		}
 	}
 	d.TextColumn = d.Columns[ti]
@@ -635,7 +665,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			} else if d.Format == FormatCSV && len(r.cells) > ncol {
 				hint = "; a comma inside a text needs the field in double quotes"
 			}
-			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, strings.Join(d.Columns, ", "), hint)
+			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, nameList(d.Columns), hint)
 		}
 		cells := []string{r.cells[ti], "", ""}
 		if pi >= 0 {
@@ -717,6 +747,24 @@ func findColumn(cols []string, name string) int {
 	return -1
 }
 
+// printable returns s, or s quoted when it holds a line break or another
+// character that is not printable, so that an error stays on one line.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// nameList joins column or label names for an error message.
+func nameList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = printable(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 func quoteList(l []string) string {
 	q := make([]string, len(l))
 	for i, s := range l {
@@ -771,7 +819,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			if i := findColumn(d.Columns, spec); i >= 0 {
 				return d.Columns[i], nil
 			}
-			return "", fmt.Errorf("%s: %s column %q not found; the keys are: %s (choose one with %s)", d.Path, role, spec, strings.Join(d.Columns, ", "), flag)
+			return "", fmt.Errorf("%s: %s column %q not found; the keys are: %s (choose one with %s)", d.Path, role, spec, nameList(d.Columns), flag)
 		}
 		for _, name := range defaults {
 			if i := findColumn(d.Columns, name); i >= 0 {
@@ -779,7 +827,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			}
 		}
 		if required {
-			return "", fmt.Errorf("%s: no %s key: looked for %s; the keys are: %s (choose one with %s)", d.Path, role, quoteList(defaults), strings.Join(d.Columns, ", "), flag)
+			return "", fmt.Errorf("%s: no %s key: looked for %s; the keys are: %s (choose one with %s)", d.Path, role, quoteList(defaults), nameList(d.Columns), flag)
 		}
 		return "", nil
 	}
@@ -891,12 +939,12 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		ex.Line = r.line
 		ex.Text = r.cells[0]
 		if strings.TrimSpace(ex.Text) == "" {
-			return fmt.Errorf("%s:%d: the text (column %s) is empty; remove the row or give it a text", d.Path, r.line, d.TextColumn)
+			return fmt.Errorf("%s:%d: the text (column %s) is empty; remove the row or give it a text", d.Path, r.line, printable(d.TextColumn))
 		}
 		if d.TextPairColumn != "" {
 			ex.TextPair = r.cells[1]
 			if strings.TrimSpace(ex.TextPair) == "" {
-				return fmt.Errorf("%s:%d: the text pair (column %s) is empty; remove the row or give it a second text", d.Path, r.line, d.TextPairColumn)
+				return fmt.Errorf("%s:%d: the text pair (column %s) is empty; remove the row or give it a second text", d.Path, r.line, printable(d.TextPairColumn))
 			}
 		}
 	}
@@ -930,7 +978,7 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		cell := r.cells[2]
 		if d.Problem == SingleLabel {
 			if cell == "" {
-				return fmt.Errorf("%s:%d: the label (column %s) is empty; every example needs a label", d.Path, r.line, d.LabelColumn)
+				return fmt.Errorf("%s:%d: the label (column %s) is empty; every example needs a label", d.Path, r.line, printable(d.LabelColumn))
 			}
 			if strings.HasPrefix(cell, "[") {
 				return fmt.Errorf("%s:%d: label %q is a list, but the problem is single-label classification; use multi-label, or one label per row", d.Path, r.line, clip(cell))

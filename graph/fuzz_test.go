@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"ft/onnx"
+	"ft/tensor"
 )
 
 // FuzzImportRun: any bytes given as a model either fail to load with an error
@@ -18,6 +19,9 @@ func FuzzImportRun(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// A model may ask for any tensor size: keep what one run may allocate
+	// small (the limit's error is an ordinary import or run error).
+	defer tensor.SetMemoryLimit(tensor.SetMemoryLimit(64 << 20))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := onnx.Parse(b)
 		if err != nil {

@@ -140,6 +140,9 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 		if init.GetName() == "" {
 			return nil, fmt.Errorf("an initializer has no name")
 		}
+		if _, dup := g.byName[init.GetName()]; dup {
+			return nil, fmt.Errorf("initializer %q appears twice; names in a graph must be unique", init.GetName())
+		}
 		t, err := m.Tensor(init)
 		if err != nil {
 			return nil, err
@@ -150,7 +153,12 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 	if len(gp.SparseInitializer) > 0 {
 		return nil, fmt.Errorf("sparse initializers are not supported (%d in the model)", len(gp.SparseInitializer))
 	}
+	inputSeen := map[string]bool{}
 	for _, in := range gp.Input {
+		if inputSeen[in.GetName()] {
+			return nil, fmt.Errorf("graph input %q appears twice; names in a graph must be unique", in.GetName())
+		}
+		inputSeen[in.GetName()] = true
 		id := value(in.GetName())
 		g.Values[id].Info = in
 		if g.Values[id].Const == nil {
@@ -266,7 +274,7 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 			}
 			id := value(out)
 			v := g.Values[id]
-			if v.Producer >= 0 || v.Const != nil {
+			if v.Producer >= 0 || v.Const != nil || inputSeen[out] {
 				return nil, fmt.Errorf("node %q: value %q is produced twice", n.Name, out)
 			}
 			v.Producer = ni

@@ -283,6 +283,9 @@ func safeForward(n *Node, in []*tensor.Tensor) (out []*tensor.Tensor, err error)
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
+			if ae, ok := r.(*tensor.AllocError); ok { // above the memory limit
+				err = fmt.Errorf("inputs %s: %w", describe(in), ae)
+			}
 		}
 	}()
 	return n.Op.Forward(in)

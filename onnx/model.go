@@ -59,6 +59,9 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", path, err)
 	}
+	if _, err := tensor.MemoryLimit(); err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
 	m.Path = path
 	m.Dir = filepath.Dir(path)
 	if err := m.checkExternal(); err != nil {
@@ -222,6 +225,11 @@ func (m *Model) checkExternal() error {
 		want, err := byteSize(t)
 		if err != nil {
 			return err
+		}
+		if shape, err := CheckShape(t.Dims); err == nil && elemSize(t.GetDataType()) > 0 {
+			if err := checkLimit(t, shape); err != nil {
+				return err
+			}
 		}
 		if want >= 0 && want != length {
 			return fmt.Errorf("tensor %q: external data holds %d bytes, its shape %v and type need %d", t.GetName(), length, t.Dims, want)

@@ -39,6 +39,22 @@ func byteSize(t *TensorProto) (int64, error) {
 	return int64(tensor.Size(shape)) * int64(es), nil
 }
 
+// checkLimit refuses a tensor above the memory limit (tensor.SetMemoryLimit,
+// FT_MEMORY_LIMIT) before its data is read or allocated.
+func checkLimit(t *TensorProto, shape []int) error {
+	if _, err := tensor.MemoryLimit(); err != nil {
+		return err
+	}
+	dt := DTypeOf(t.GetDataType())
+	if dt == tensor.Invalid {
+		dt = tensor.Float32 // FLOAT16 and BFLOAT16 are widened
+	}
+	if err := tensor.CheckAlloc(dt, shape); err != nil {
+		return fmt.Errorf("tensor %q: %w", t.GetName(), err)
+	}
+	return nil
+}
+
 // DTypeOf maps an ONNX data type to ft's, or tensor.Invalid.
 func DTypeOf(dt int32) tensor.DType {
 	switch TensorProto_DataType(dt) {
@@ -116,6 +132,25 @@ func ToTensor(t *TensorProto) (*tensor.Tensor, error) {
 			return fmt.Errorf("tensor %q: holds %d values, shape %v needs %d", t.GetName(), got, shape, n)
 		}
 		return nil
+	}
+	if !hasRaw { // check the typed field's length before allocating
+		got := len(t.Int32Data) // FLOAT16, BFLOAT16, INT32, INT16, UINT16, BOOL, UINT8, INT8
+		switch dt {
+		case TensorProto_FLOAT:
+			got = len(t.FloatData)
+		case TensorProto_DOUBLE:
+			got = len(t.DoubleData)
+		case TensorProto_INT64:
+			got = len(t.Int64Data)
+		case TensorProto_UINT64, TensorProto_UINT32:
+			got = len(t.Uint64Data)
+		}
+		if err := count(got); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkLimit(t, shape); err != nil {
+		return nil, err
 	}
 	le := binary.LittleEndian
 	switch dt {

@@ -27,6 +27,13 @@ func BroadcastShape(shapes ...[]int) ([]int, error) {
 			}
 		}
 	}
+	// The element type is not known here: refuse a result too large even at
+	// one byte per element (the op's own allocation checks the exact size).
+	if n := Bytes(Uint8, out); n < 0 {
+		return nil, fmt.Errorf("broadcasting shapes %v gives %v, whose element count overflows or is negative", shapes, out)
+	} else if lim := memLimit.Load(); lim > 0 && n > lim {
+		return nil, fmt.Errorf("broadcasting shapes %v gives %v: %d elements, above the memory limit of %s even at one byte each (set %s to change it)", shapes, out, n, FormatBytes(lim), MemoryLimitEnv)
+	}
 	return out, nil
 }
 

@@ -77,8 +77,14 @@ func New[T Elem](shape []int, data []T) *Tensor {
 	return &Tensor{Shape: append([]int(nil), shape...), Data: data}
 }
 
-// Zeros returns a zero tensor of the given type and shape.
+// Zeros returns a zero tensor of the given type and shape. A shape whose
+// size overflows or exceeds the memory limit (SetMemoryLimit) panics with an
+// *AllocError before anything is allocated; graph.Run turns that panic into
+// an error naming the node.
 func Zeros(dt DType, shape ...int) *Tensor {
+	if err := CheckAlloc(dt, shape); err != nil {
+		panic(err)
+	}
 	n := Size(shape)
 	t := &Tensor{Shape: append([]int(nil), shape...)}
 	switch dt {

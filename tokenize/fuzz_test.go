@@ -15,7 +15,7 @@ func FuzzEncode(f *testing.F) {
 		}
 	}
 	f.Add("a <mask> b [MASK]", "x\xffy", uint8(9))
-	names := []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge"}
+	names := []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge", "xlmr-spm"}
 	toks := make([]*Tokenizer, len(names))
 	for i, n := range names {
 		toks[i] = loadFixture(f, n)
