@@ -26,6 +26,7 @@ func init() {
 		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
+		{"data", "check labelled data: counts, balance, lengths, duplicates, conflicts, train/eval overlap", runData},
 	}
 }
 
