@@ -511,6 +511,25 @@ func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
 	return h, int64(hl), nil
 }
 
+// readSize reads exactly n bytes, growing the buffer as they arrive, so a
+// damaged header that claims more data than the stream holds cannot make the
+// reader allocate that much.
+func readSize(r io.Reader, n int64) ([]byte, error) {
+	buf := make([]byte, min(n, 64<<20))
+	got := 0
+	for {
+		k, err := io.ReadFull(r, buf[got:])
+		got += k
+		if err != nil {
+			return nil, err
+		}
+		if int64(got) == n {
+			return buf, nil
+		}
+		buf = append(buf, make([]byte, min(n-int64(got), int64(len(buf))))...)
+	}
+}
+
 func wrapRead(err error, what string) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return corrupt("truncated (ends inside the %s)", what)
@@ -549,8 +568,8 @@ func Decode(r io.Reader, opt ReadOptions) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := make([]byte, h.size)
-	if _, err := io.ReadFull(zr, data); err != nil {
+	data, err := readSize(zr, h.size)
+	if err != nil {
 		return nil, wrapRead(err, "tensor data")
 	}
 	// the stream must end here (and its checksum verify)
