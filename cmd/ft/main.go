@@ -25,6 +25,7 @@ func init() {
 		{"run", "fine-tune a model on a labelled CSV/TSV/JSONL file (no arguments: the bundled demo)", runRun},
 		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
+		{"explain", "explain predictions token by token (gradient × input, integrated gradients; terminal, JSON, HTML)", runExplain},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
 		{"data", "check labelled data: counts, balance, lengths, duplicates, conflicts, train/eval overlap", runData},
 	}
