@@ -267,8 +267,12 @@ func CheckData(trainPath, evalPath string, opt CheckOptions) (*DataCheck, error)
 	}
 	rep.Eval = eval.fc
 	if train.d.Labels != nil && eval.d.Labels != nil {
+		used := map[string]bool{}
+		for _, lc := range train.fc.Labels {
+			used[lc.Label] = lc.Rows > 0
+		}
 		for _, lc := range eval.fc.Labels {
-			if _, ok := train.d.Labels.ids[lc.Label]; !ok && lc.Rows > 0 {
+			if !used[lc.Label] && lc.Rows > 0 {
 				rep.Eval.LabelsNotInTrain = append(rep.Eval.LabelsNotInTrain, lc)
 			}
 		}
@@ -325,7 +329,11 @@ func readCheckFile(path string, ro ReadOptions, opt *CheckOptions) (*checkFile, 
 			return nil, err
 		}
 	}
+	// the same steps as ParseDataset up to the columns
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if err := checkUTF8(path, data); err != nil {
+		return nil, err
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
 	}

@@ -160,6 +160,19 @@ func TestCheckDataHand(t *testing.T) {
 			notInTrain:  []string{"maybe"},
 		},
 		{
+			name:  "label map from the model: an eval class the training file never uses",
+			train: file{"train.tsv", "text\tlabel\nfine\tpos\nawful\tneg\n"},
+			eval:  file{"eval.tsv", "text\tlabel\nso so\tneutral\nfine\tpos\n"},
+			read:  ReadOptions{ID2Label: []string{"neg", "pos", "neutral"}},
+			// both files take the model's map (their labels are among its names)
+			wantTrain:   dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 1, "pos": 1, "neutral": 0}},
+			wantEval:    &dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 0, "pos": 1, "neutral": 1}},
+			exact:       [5]int{1, 1, 1, 1, 0},
+			trainInEval: [3]int{0, 0, 0},
+			evalInTrain: [3]int{0, 0, 0},
+			notInTrain:  []string{"neutral"},
+		},
+		{
 			name:  "csv without header, regression, no eval",
 			train: file{"train.csv", "great,4.5\nbad,1.0\ngreat,4.5\nBad,2\n"},
 			// "great"/4.5 twice; "bad" has targets 1 and 2 (not byte-exact: "Bad")
@@ -234,6 +247,7 @@ func TestCheckDataErrors(t *testing.T) {
 		{"bad field count", write("fields.tsv", "text\tlabel\na\t1\nb\t0\textra\n"), "fields.tsv:3: 3 fields"},
 		{"missing file", filepath.Join(dir, "nope.tsv"), "nope.tsv"},
 		{"unknown extension", write("data.txt", "a\t1\n"), "cannot tell the format"},
+		{"not utf-8", write("latin1.tsv", "text\tlabel\ncaf\xe9\t1\n"), "latin1.tsv:2: byte 0xe9"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,6 +44,9 @@ type runFlags struct {
 	loraR                                 int
 	loraAlpha, loraDropout                float64
 	loraTargets                           multiFlag
+	// sections are config keys whose value a command reads itself (ft
+	// sweep's "sweep"); parse stores their values here.
+	sections map[string]any
 }
 
 type multiFlag []string
@@ -140,6 +143,10 @@ func (f *runFlags) parse(args []string) error {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if _, ok := f.sections[k]; ok {
+				f.sections[k] = m[k]
+				continue
+			}
 			name := strings.ReplaceAll(k, "_", "-")
 			if name == "model-name-or-path" {
 				name = "model"

@@ -1,0 +1,582 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"ft/finetune"
+	"ft/onnx"
+)
+
+// sweepParams are the hyper-parameters ft sweep searches: the flag, the
+// TrainingArguments name (also the ft run setting) and how to set it.
+var sweepParams = []struct {
+	flag, name string
+	set        func(a *finetune.Args, v float64)
+}{
+	{"sweep-learning-rate", "learning_rate", func(a *finetune.Args, v float64) { a.LearningRate = v }},
+	{"sweep-batch-size", "per_device_train_batch_size", func(a *finetune.Args, v float64) { a.PerDeviceTrainBatchSize = int(v) }},
+	{"sweep-num-train-epochs", "num_train_epochs", func(a *finetune.Args, v float64) { a.NumTrainEpochs = v }},
+	{"sweep-warmup-ratio", "warmup_ratio", func(a *finetune.Args, v float64) { a.WarmupRatio = v }},
+	{"sweep-weight-decay", "weight_decay", func(a *finetune.Args, v float64) { a.WeightDecay = v }},
+}
+
+type sweepFlags struct {
+	specs      map[string]*string // flag name -> value specification
+	method     string
+	maxTrials  int
+	maxMinutes float64
+	seed       uint64
+	saveModels bool
+}
+
+func addSweepFlags(fs *flag.FlagSet) *sweepFlags {
+	s := &sweepFlags{specs: map[string]*string{}}
+	for _, p := range sweepParams {
+		s.specs[p.flag] = new(string)
+	}
+	fs.StringVar(s.specs["sweep-learning-rate"], "sweep-learning-rate", "", "learning rates to try: a list (1e-5,3e-5,1e-4), a range for random search (log:1e-5:1e-3), or N log-spaced values (log:1e-5:1e-3:4)")
+	fs.StringVar(s.specs["sweep-batch-size"], "sweep-batch-size", "", "training batch sizes to try (8,16,32; or uniform:8:64 / log:8:64 for random search)")
+	fs.StringVar(s.specs["sweep-num-train-epochs"], "sweep-num-train-epochs", "", "epochs to try (1,2,3; or uniform:1:4)")
+	fs.StringVar(s.specs["sweep-warmup-ratio"], "sweep-warmup-ratio", "", "warmup ratios to try (0,0.06,0.1; or uniform:0:0.2)")
+	fs.StringVar(s.specs["sweep-weight-decay"], "sweep-weight-decay", "", "weight decays to try (0,0.01,0.1; or uniform:0:0.1)")
+	fs.StringVar(&s.method, "method", "grid", "grid (every combination of the listed values) or random (draws from lists and ranges)")
+	fs.IntVar(&s.maxTrials, "max-trials", 0, "at most this many trials in the sweep, earlier runs' included (default: the whole grid; 10 for random search)")
+	fs.Float64Var(&s.maxMinutes, "max-minutes", 0, "start no new trial after this many minutes (the running one finishes; 0: no limit)")
+	fs.Uint64Var(&s.seed, "sweep-seed", 0, "seed of random search's draws (default: --seed)")
+	fs.BoolVar(&s.saveModels, "save-trial-models", false, "also save each trial's model to OUTPUT-DIR/trial-N/model (off: trials write only metrics.jsonl)")
+	return s
+}
+
+// sweepSectionKeys map the keys of a config file's sweep: section to flags.
+var sweepSectionKeys = map[string]string{
+	"learning-rate": "sweep-learning-rate", "batch-size": "sweep-batch-size",
+	"per-device-train-batch-size": "sweep-batch-size", "num-train-epochs": "sweep-num-train-epochs",
+	"warmup-ratio": "sweep-warmup-ratio", "weight-decay": "sweep-weight-decay",
+	"method": "method", "max-trials": "max-trials", "max-minutes": "max-minutes",
+	"seed": "sweep-seed", "save-trial-models": "save-trial-models",
+}
+
+// fromConfig applies the config file's sweep: section to the flags not
+// given on the command line.
+func (s *sweepFlags) fromConfig(f *runFlags) error {
+	sec := f.sections["sweep"]
+	if sec == nil {
+		return nil
+	}
+	m, ok := sec.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: sweep: is a %T; it should hold settings such as learning_rate: [1e-5, 3e-5] and method: grid", f.config, sec)
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name, ok := sweepSectionKeys[strings.ReplaceAll(k, "_", "-")]
+		if !ok {
+			var known []string
+			for k := range sweepSectionKeys {
+				known = append(known, strings.ReplaceAll(k, "-", "_"))
+			}
+			sort.Strings(known)
+			return fmt.Errorf("%s: unknown sweep setting %q (known: %s)", f.config, k, strings.Join(known, ", "))
+		}
+		if set[name] {
+			continue
+		}
+		var v string
+		switch x := m[k].(type) {
+		case []any:
+			var parts []string
+			for _, e := range x {
+				parts = append(parts, fmt.Sprint(e))
+			}
+			v = strings.Join(parts, ",")
+		case map[string]any:
+			return fmt.Errorf("%s: sweep.%s: give a list ([1e-5, 3e-5]) or a range (log:1e-5:1e-3)", f.config, k)
+		default:
+			v = fmt.Sprint(x)
+		}
+		if err := f.fs.Set(name, v); err != nil {
+			return fmt.Errorf("%s: sweep.%s: %w", f.config, k, err)
+		}
+	}
+	return nil
+}
+
+func runSweep(args []string, stdout, stderr io.Writer) error {
+	f := newRunFlags("sweep", stderr)
+	sw := addSweepFlags(f.fs)
+	f.sections = map[string]any{"sweep": nil}
+	f.fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: ft sweep --model DIR --train FILE --eval FILE --sweep-learning-rate 1e-5,3e-5,1e-4 [flags]
+
+Searches hyper-parameters: each trial is a short ft run (every ft run flag sets
+the base configuration) with one combination of the swept values, evaluated on
+--eval. Grid search tries every combination of the listed values; random
+search (--method random) draws from lists and ranges. The texts are tokenized
+once for all trials, each trial starts from the model as loaded from disk, and
+trials save no model unless --save-trial-models.
+
+OUTPUT-DIR (default runs/ft-sweep) gets sweep.jsonl (one line per finished
+trial: parameters, metrics, seconds), results.md (the trials, best first by
+--metric-for-best-model), lr.png (the metric against the learning rate), and
+best.yaml: the base configuration with the best trial's values, which
+ft run --config OUTPUT-DIR/best.yaml trains again to the same score.
+Ctrl-C stops after the current step; the same command then resumes the sweep,
+skipping the trials sweep.jsonl holds.
+
+In a --config file the sweep settings go under a sweep: key:
+  sweep:
+    learning_rate: [1e-5, 3e-5, 1e-4]    # or "log:1e-5:1e-3"
+    per_device_train_batch_size: [16, 32]
+    method: grid                         # max_trials, max_minutes, seed too
+
+Flags:
+`)
+		f.fs.PrintDefaults()
+	}
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := sw.fromConfig(f); err != nil {
+		return err
+	}
+	setDefault(f.fs, "output-dir", "runs/ft-sweep")
+	for _, name := range []string{"resume", "resume-from-checkpoint"} {
+		if fl := f.fs.Lookup(name); fl != nil && fl.Value.String() != "" {
+			return fmt.Errorf("--%s is for ft run: ft sweep resumes by itself when run again with the same --output-dir", name)
+		}
+	}
+	if f.model == "" {
+		return fmt.Errorf("give the model with --model DIR (a Hugging Face ONNX export folder)")
+	}
+	if f.train == "" {
+		return fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
+	}
+	if f.eval == "" {
+		return fmt.Errorf("give an evaluation file with --eval FILE: trials are ranked by its metric")
+	}
+	if f.args.MetricForBestModel == "" {
+		f.args.MetricForBestModel = "accuracy"
+	}
+	metric := f.args.MetricForBestModel
+	greater := metric != "loss"
+	if f.args.GreaterIsBetter != nil {
+		greater = *f.args.GreaterIsBetter
+	}
+	s := &finetune.Sweep{Method: sw.method, MaxTrials: sw.maxTrials, Seed: f.args.Seed,
+		MaxDuration: time.Duration(sw.maxMinutes * float64(time.Minute))}
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "sweep-seed" {
+			s.Seed = sw.seed
+		}
+	})
+	if sw.maxMinutes < 0 {
+		return fmt.Errorf("--max-minutes must not be negative")
+	}
+	var names []string
+	setters := map[string]func(*finetune.Args, float64){}
+	for _, p := range sweepParams {
+		spec := *sw.specs[p.flag]
+		if spec == "" {
+			continue
+		}
+		sp, err := finetune.ParseSweepParam(p.name, spec)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", p.flag, err)
+		}
+		if p.name == "num_train_epochs" && f.args.MaxSteps > 0 {
+			return fmt.Errorf("--%s has no effect with --max-steps %d (steps override epochs): drop one of them", p.flag, f.args.MaxSteps)
+		}
+		s.Params = append(s.Params, sp)
+		names = append(names, p.name)
+		setters[p.name] = p.set
+	}
+	if len(s.Params) == 0 {
+		return fmt.Errorf("nothing to sweep: give the values to try, e.g. --sweep-learning-rate 1e-5,3e-5,1e-4 (or --sweep-batch-size, --sweep-num-train-epochs, --sweep-warmup-ratio, --sweep-weight-decay, or a sweep: section in --config)")
+	}
+	plan, total, err := s.Plan()
+	if err != nil {
+		return err
+	}
+	base, err := sweepBase(f, names)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		if _, err := prepare(f, stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s search, %s:\n", s.Method, planSize(total))
+		for i, t := range plan {
+			if i == 20 {
+				fmt.Fprintf(stdout, "  ...\n")
+				break
+			}
+			fmt.Fprintf(stdout, "  %s\n", formatParams(names, t.Params))
+		}
+		return nil
+	}
+	out := f.outputDir
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := checkSweepBase(filepath.Join(out, "base.json"), base); err != nil {
+		return err
+	}
+	s.Log = filepath.Join(out, "sweep.jsonl")
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50) // as ft run
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	// Read and tokenize the data once for all trials.
+	first, err := prepare(f, stdout)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	trainSrc, err := first.trainer.Train.(*finetune.TextSource).Cached()
+	if err != nil {
+		return err
+	}
+	evalSrc, err := first.trainer.Eval.(*finetune.TextSource).Cached()
+	if err != nil {
+		return err
+	}
+	first = nil
+	fmt.Fprintf(stdout, "tokenized %d training and %d evaluation rows once for all trials (max length %d) in %s\n\n",
+		trainSrc.Len(), evalSrc.Len(), f.maxLength, time.Since(t0).Round(time.Millisecond))
+
+	tty := isTerminal(stderr)
+	skipped := 0
+	s.Events = func(e finetune.SweepEvent) {
+		of := strconv.Itoa(e.Total)
+		if e.Total < 0 {
+			of = "?"
+		}
+		switch e.Kind {
+		case "skip":
+			skipped++
+		case "start":
+			if skipped > 0 {
+				fmt.Fprintf(stdout, "resuming: %d trials already in %s\n", skipped, s.Log)
+				skipped = 0
+			}
+			fmt.Fprintf(stdout, "trial %d/%s  %s\n", e.Index+1, of, formatParams(names, e.Trial.Params))
+		case "done":
+			fmt.Fprintf(stdout, "  %s %.4f, loss %.4f (%.1f s)\n", metric, e.Result.Metrics[metric], e.Result.Metrics["loss"], e.Result.Seconds)
+		case "failed":
+			fmt.Fprintf(stdout, "  failed: %s\n", e.Result.Error)
+		case "budget":
+			fmt.Fprintf(stdout, "time budget of %g minutes used: no new trial\n", sw.maxMinutes)
+		}
+	}
+	objective := func(ctx context.Context, number int, t finetune.Trial) (map[string]float64, error) {
+		tf := *f
+		for name, v := range t.Params {
+			setters[name](&tf.args, v)
+		}
+		// a fresh model from disk for every trial: no weights leak between them
+		j, err := prepare(&tf, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		tr := j.trainer
+		tr.Train, tr.Eval = trainSrc, evalSrc
+		// trials are short: no checkpoints (and nothing to resume from)
+		tr.Args.OutputDir, tr.ResumeFrom = "", ""
+		dir := filepath.Join(out, fmt.Sprintf("trial-%03d", number))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		logPath := filepath.Join(dir, "metrics.jsonl")
+		os.Remove(logPath)
+		ml, err := finetune.OpenMetricsLog(logPath)
+		if err != nil {
+			return nil, err
+		}
+		defer ml.Close()
+		tr.MetricsLog = ml
+		if tty {
+			last := time.Time{}
+			tr.Events = func(e finetune.Event) {
+				if e.Kind == "step" && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
+					last = time.Now()
+					fmt.Fprintf(stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
+				}
+				if e.Kind == "done" || e.Kind == "interrupted" {
+					fmt.Fprint(stderr, "\r\033[K")
+				}
+			}
+		}
+		res, err := tr.Fit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if res.Interrupted {
+			return nil, context.Canceled
+		}
+		// the score ft run prints: the last evaluation
+		m := res.Final
+		if m == nil {
+			if m, err = tr.Evaluate(ctx, tr.Eval); err != nil {
+				return nil, err
+			}
+		}
+		if sw.saveModels {
+			if err := j.model.Save(filepath.Join(dir, "model")); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	}
+	results, runErr := s.Run(ctx, objective)
+	if skipped > 0 {
+		fmt.Fprintf(stdout, "all %d trials are already in %s: nothing to train\n", skipped, s.Log)
+	}
+	interrupted := errors.Is(runErr, context.Canceled)
+	if runErr != nil && !interrupted {
+		return runErr
+	}
+	if interrupted {
+		fmt.Fprintf(stdout, "\ninterrupted: %d trials are in %s; run the same command again to resume\n", len(results), s.Log)
+	}
+	return sweepReport(results, names, metric, greater, base, f, stdout, stderr)
+}
+
+func planSize(total int) string {
+	if total < 0 {
+		return "trials until the time budget ends"
+	}
+	return fmt.Sprintf("%d trials", total)
+}
+
+func formatParams(names []string, p map[string]float64) string {
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, n+"="+strconv.FormatFloat(p[n], 'g', -1, 64))
+	}
+	return strings.Join(parts, " ")
+}
+
+// sweepReport writes results.md, lr.png and best.yaml and prints the table.
+func sweepReport(results []finetune.TrialResult, names []string, metric string, greater bool, base []setting, f *runFlags, stdout, stderr io.Writer) error {
+	out := f.outputDir
+	if len(results) == 0 {
+		fmt.Fprintln(stdout, "no trial finished")
+		return nil
+	}
+	sorted := append([]finetune.TrialResult(nil), results...)
+	finetune.SortTrialResults(sorted, metric, greater)
+	dir := "higher is better"
+	if !greater {
+		dir = "lower is better"
+	}
+	table := finetune.SweepTable(sorted, names, metric)
+	fmt.Fprintf(stdout, "\n%d trials, best first by eval %s (%s):\n\n%s", len(results), metric, dir, table)
+	md := fmt.Sprintf("# ft sweep\n\n%d trials, best first by eval %s (%s). The best configuration is best.yaml\n(`ft run --config best.yaml`); every trial's metrics.jsonl is in trial-N/.\n\n%s", len(results), metric, dir, table)
+	if err := onnx.WriteFileAtomic(filepath.Join(out, "results.md"), []byte(md)); err != nil {
+		return err
+	}
+	// lr.png: a trial without a swept learning rate ran at the base one
+	withLR := make([]finetune.TrialResult, len(results))
+	for i, r := range results {
+		r.Params = copyParams(r.Params)
+		if _, ok := r.Params["learning_rate"]; !ok {
+			r.Params["learning_rate"] = f.args.LearningRate
+		}
+		withLR[i] = r
+	}
+	pngPath := filepath.Join(out, "lr.png")
+	if err := finetune.PlotSweep(withLR, "learning_rate", metric, greater, pngPath); err != nil {
+		fmt.Fprintf(stderr, "warning: no lr.png: %v\n", err)
+	}
+	best, ok := finetune.BestTrial(results, metric, greater)
+	if !ok {
+		fmt.Fprintf(stdout, "\nno trial has a finite %s: no best.yaml\n", metric)
+		return nil
+	}
+	bestPath := filepath.Join(out, "best.yaml")
+	if err := writeBestConfig(bestPath, base, names, best, metric, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nbest: trial %d, %s, eval %s %.4f\nwrote %s, %s, %s; ft run --config %s trains it again\n",
+		best.Number, formatParams(names, best.Params), metric, best.Metrics[metric],
+		filepath.Join(out, "results.md"), pngPath, bestPath, bestPath)
+	return nil
+}
+
+func copyParams(m map[string]float64) map[string]float64 {
+	c := make(map[string]float64, len(m)+1)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// setting is one ft run setting of the sweep's base configuration.
+type setting struct {
+	key   string // the config key (flag name with underscores)
+	value any    // bool, int, uint64, float64, string or []string
+	text  string // the flag's value as text
+}
+
+// sweepBase returns the ft run settings every trial shares: the model and
+// data files (as absolute paths) and every ft run flag that differs from its
+// default, except the swept ones, the output folder and --config, whose
+// settings are included.
+func sweepBase(f *runFlags, swept []string) ([]setting, error) {
+	runNames := map[string]bool{}
+	newRunFlags("run", io.Discard).fs.VisitAll(func(fl *flag.Flag) { runNames[fl.Name] = true })
+	skip := map[string]bool{"config": true, "dry-run": true, "output-dir": true, "batch-size": true, "resume": true, "resume-from-checkpoint": true}
+	for _, n := range swept {
+		skip[strings.ReplaceAll(n, "_", "-")] = true
+	}
+	var out []setting
+	var err error
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		if err != nil || !runNames[fl.Name] || skip[fl.Name] {
+			return
+		}
+		path := fl.Name == "model" || fl.Name == "train" || fl.Name == "eval"
+		text := fl.Value.String()
+		if !path && text == fl.DefValue {
+			return
+		}
+		st := setting{key: strings.ReplaceAll(fl.Name, "-", "_"), text: text}
+		switch v := fl.Value.(type) {
+		case *multiFlag:
+			st.value = []string(*v)
+		case flag.Getter:
+			st.value = v.Get()
+		default:
+			st.value = text
+		}
+		if path {
+			var abs string
+			if abs, err = filepath.Abs(text); err != nil {
+				return
+			}
+			st.value, st.text = abs, abs
+		}
+		out = append(out, st)
+	})
+	first := map[string]int{"model": 0, "train": 1, "eval": 2}
+	rank := func(k string) int {
+		if r, ok := first[k]; ok {
+			return r
+		}
+		return len(first)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].key) < rank(out[j].key) })
+	return out, err
+}
+
+// checkSweepBase records the base configuration in a new sweep folder, and
+// refuses to resume a sweep that was started with another one.
+func checkSweepBase(path string, base []setting) error {
+	cur := map[string]string{}
+	for _, s := range base {
+		cur[s.key] = s.text
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		js, _ := json.MarshalIndent(cur, "", "  ")
+		return onnx.WriteFileAtomic(path, append(js, '\n'))
+	}
+	if err != nil {
+		return err
+	}
+	var old map[string]string
+	if err := json.Unmarshal(b, &old); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	var diffs []string
+	for k, v := range cur {
+		if o, ok := old[k]; !ok || o != v {
+			diffs = append(diffs, fmt.Sprintf("%s %q (was %q)", k, v, old[k]))
+		}
+	}
+	for k, o := range old {
+		if _, ok := cur[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s default (was %q)", k, o))
+		}
+	}
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		return fmt.Errorf("the sweep in %s was started with other settings (%s): its trials would not compare; give another --output-dir, or the same settings to resume", filepath.Dir(path), strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// writeBestConfig writes an ft run config: the base settings and the best
+// trial's values, training into OUT/best.
+func writeBestConfig(path string, base []setting, names []string, best finetune.TrialResult, metric, out string) error {
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, value any) {
+		k := &yaml.Node{Kind: yaml.ScalarNode, Value: key}
+		var v *yaml.Node
+		switch x := value.(type) {
+		case []string:
+			v = &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, s := range x {
+				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle})
+			}
+		case string:
+			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}
+		case float64:
+			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, 'g', -1, 64)}
+		case bool:
+			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
+		default:
+			v = &yaml.Node{Kind: yaml.ScalarNode, Value: fmt.Sprint(x)}
+		}
+		doc.Content = append(doc.Content, k, v)
+	}
+	for _, s := range base {
+		add(s.key, s.value)
+	}
+	add("output_dir", filepath.Join(absOut, "best"))
+	for _, n := range names {
+		v := best.Params[n]
+		if n == "per_device_train_batch_size" {
+			add(n, int(v))
+		} else {
+			add(n, v)
+		}
+	}
+	if len(doc.Content) > 0 {
+		doc.Content[0].HeadComment = fmt.Sprintf("ft sweep's best trial (%d): eval %s %s.\nft run --config %s trains it again to the same score.",
+			best.Number, metric, strconv.FormatFloat(best.Metrics[metric], 'g', -1, 64), path)
+	}
+	b, err := yaml.Marshal(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{doc}})
+	if err != nil {
+		return err
+	}
+	return onnx.WriteFileAtomic(path, b)
+}
