@@ -23,6 +23,7 @@ func init() {
 	commands = []command{
 		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
 		{"run", "fine-tune a model on a labelled CSV/TSV/JSONL file (no arguments: the bundled demo)", runRun},
+		{"sweep", "search learning rate, batch size, epochs, warmup, weight decay: results table, plot, best config", runSweep},
 		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"explain", "explain predictions token by token (gradient × input, integrated gradients; terminal, JSON, HTML)", runExplain},
