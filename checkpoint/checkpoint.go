@@ -366,7 +366,11 @@ func Write(path string, f *File, opt Options) (err error) {
 	if err := tmp.Chmod(0o644); err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(tmp, 1<<20)
+	var w io.Writer = tmp
+	if wrapWriter != nil {
+		w = wrapWriter(w)
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
 	if err := Encode(bw, f, opt); err != nil {
 		return err
 	}
@@ -388,6 +392,10 @@ func Write(path string, f *File, opt Options) (err error) {
 	}
 	return nil
 }
+
+// wrapWriter, set by tests, wraps the temporary file's writer (to fail
+// like a full disk).
+var wrapWriter func(io.Writer) io.Writer
 
 // ErrCorrupt marks a checkpoint whose bytes are damaged (truncated,
 // checksum mismatch, inconsistent header).

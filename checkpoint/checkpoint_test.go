@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -271,5 +273,51 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	if _, err := Read(filepath.Join(dir, "nope"), ReadOptions{}); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// fullDisk fails with ENOSPC once n bytes are written.
+type fullDisk struct {
+	w io.Writer
+	n int
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	if len(p) > d.n {
+		k, _ := d.w.Write(p[:d.n])
+		d.n = 0
+		return k, &os.PathError{Op: "write", Path: "checkpoint", Err: syscall.ENOSPC}
+	}
+	d.n -= len(p)
+	return d.w.Write(p)
+}
+
+// TestFullDiskKeepsPrevious: a save that fails part way (the disk is full)
+// leaves the previous checkpoint of the same name readable and removes its
+// temporary file.
+func TestFullDiskKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "checkpoint-7.ftckpt")
+	r := rand.New(rand.NewPCG(7, 8))
+	old := sample(r)
+	if err := Write(path, old, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 100, 5000} {
+		wrapWriter = func(w io.Writer) io.Writer { return &fullDisk{w, n} }
+		err := Write(path, sample(r), Options{})
+		wrapWriter = nil
+		if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), path) {
+			t.Fatalf("after %d bytes: got %v", n, err)
+		}
+		g, err := Read(path, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalFiles(t, old, g)
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 1 {
+			t.Fatalf("folder holds %d entries after a failed save, want 1", len(ents))
+		}
 	}
 }

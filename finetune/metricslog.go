@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+
+	"ft/onnx"
 )
 
 // Record is one line of metrics.jsonl: the step and epoch, and named values
@@ -196,4 +198,33 @@ func ReadMetricsLog(path string) ([]Record, error) {
 		recs = append(recs, r)
 	}
 	return recs, nil
+}
+
+// TruncateMetricsLog keeps the records of a metrics.jsonl file up to step
+// (a resumed run appends from there); a missing file is fine.
+func TruncateMetricsLog(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(line, &r) != nil || !bytes.HasSuffix(line, []byte("\n")) {
+			break // a line cut by the interruption, and what follows
+		}
+		if r.Step > step {
+			break
+		}
+		keep = append(keep, line...)
+	}
+	return onnx.WriteFileAtomic(path, keep)
 }

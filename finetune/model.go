@@ -372,8 +372,22 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 // Save writes the model, with its current (fine-tuned) parameter values, as
 // an export folder of the same layout: model.onnx, config.json (id2label and
 // label2id set to the trained labels) and the tokenizer files of the source
-// folder. Files are written atomically.
-func (m *Model) Save(dir string) error {
+// folder. Files are written atomically. A model over protobuf's 2 GiB
+// limit keeps its tensors in model.onnx_data (see SaveWith).
+func (m *Model) Save(dir string) error { return m.SaveWith(dir, SaveOptions{}) }
+
+// SaveOptions control SaveWith.
+type SaveOptions struct {
+	// ExternalData stores every tensor of 1 KiB or more in model.onnx_data
+	// beside model.onnx (always done when the model is over 2 GiB).
+	ExternalData bool
+}
+
+// ExternalDataFile is the external data file SaveWith writes.
+const ExternalDataFile = "model.onnx_data"
+
+// SaveWith is Save with options.
+func (m *Model) SaveWith(dir string, opt SaveOptions) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -383,11 +397,27 @@ func (m *Model) Save(dir string) error {
 			return err
 		}
 	}
-	// external data is now inline; the saved model is one file
-	out := &onnx.Model{Proto: om.Proto, Dir: dir}
-	if err := out.Save(filepath.Join(dir, onnx.DefaultFile)); err != nil {
+	path := filepath.Join(dir, onnx.DefaultFile)
+	size, err := om.InlineSize()
+	if err != nil {
 		return err
 	}
+	if opt.ExternalData || size > onnx.MaxProtoBytes-(64<<20) {
+		if err := om.SaveExternal(path, ExternalDataFile, 1024); err != nil {
+			return err
+		}
+	} else {
+		if err := om.SaveInline(path); err != nil {
+			return err
+		}
+		os.Remove(filepath.Join(dir, ExternalDataFile)) // from an earlier save
+	}
+	return m.saveConfigAndTokenizer(dir)
+}
+
+// saveConfigAndTokenizer writes config.json with the model's labels and
+// copies the tokenizer files of the source folder.
+func (m *Model) saveConfigAndTokenizer(dir string) error {
 	cfg := map[string]any{}
 	for k, v := range m.Config {
 		cfg[k] = v
@@ -400,6 +430,7 @@ func (m *Model) Save(dir string) error {
 			l2[l] = i
 		}
 		cfg["id2label"], cfg["label2id"] = id2, l2
+		cfg["num_labels"] = len(m.Labels) // transformers checks it against id2label
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -408,7 +439,10 @@ func (m *Model) Save(dir string) error {
 	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "sentencepiece.bpe.model", "spiece.model"} {
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"} {
+		if filepath.Clean(m.Dir) == filepath.Clean(dir) {
+			break
+		}
 		b, err := os.ReadFile(filepath.Join(m.Dir, f))
 		if err != nil {
 			continue

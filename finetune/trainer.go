@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -482,7 +483,7 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				return t.finish(res, best, st)
 			}
 			// at the end of an epoch the checkpoint comes after its evaluation
-			if !endOfEpoch && a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0 {
+			if !endOfEpoch && a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0 && (st.BestCheckpoint == "" || st.BestStep != st.Step) {
 				if err := save(false); err != nil {
 					return nil, err
 				}
@@ -522,6 +523,13 @@ func (t *Trainer) resume(st *TrainState, base map[string]*tensor.Tensor) (map[*g
 	path, err := FindCheckpoint(t.ResumeFrom)
 	if err != nil {
 		return nil, err
+	}
+	// temporary files of saves that a crash cut short
+	if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".checkpoint-*"+CheckpointExt+".tmp*")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+		t.emit(Event{Kind: "warning", Message: fmt.Sprintf("removed %d unfinished checkpoint file(s) of an interrupted save", len(stale))})
 	}
 	ci, err := ReadCheckpointInfo(path)
 	if err != nil {

@@ -2,7 +2,10 @@ package graph
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"ft/tensor"
 )
 
 // nameParams finds the trainable parameters — float initializers of rank ≥ 1
@@ -134,7 +137,24 @@ func readableName(g *Graph, id int, consumers map[int][]*Node) (string, bool) {
 	if n == nil {
 		return "", false
 	}
-	role, transposed, isWeight := "", false, false
+	role, transposed, isWeight := roleAt(n, slot, t)
+	if isModuleName(v.Name) {
+		return v.Name, transposed
+	}
+	if !isWeight {
+		return "", false
+	}
+	scope := scopeOf(n)
+	if scope == "" {
+		return v.Name, transposed // keep the initializer's own name: still stable and unique
+	}
+	return scope + "." + role, transposed
+}
+
+// roleAt says what a tensor t is to node n, which reads it at input slot:
+// its state_dict role ("weight", "bias"), whether it is stored transposed
+// (a Linear weight as [in, out]) and whether it is a parameter there at all.
+func roleAt(n *Node, slot int, t *tensor.Tensor) (role string, transposed, isWeight bool) {
 	switch n.OpType {
 	case "MatMul":
 		// MatMul(x, W) with W [in, out]: a Linear weight stored transposed.
@@ -157,17 +177,59 @@ func readableName(g *Graph, id int, consumers map[int][]*Node) (string, bool) {
 	case "Mul":
 		isWeight, role = t.Rank() == 1 && t.Len() > 1, "weight"
 	}
-	if isModuleName(v.Name) {
-		return v.Name, transposed
+	return role, transposed, isWeight
+}
+
+// StateDictNames returns every state_dict name a parameter stands for, its
+// own name first: exporters store equal tensors once (all-zero biases of
+// several layers become one initializer), and each further use of it
+// names another parameter of the PyTorch model (from the scope of the node
+// that reads it, as for the first use).
+func (g *Graph) StateDictNames(p *Param) []string {
+	names := []string{p.Name}
+	seen := map[string]bool{p.Name: true}
+	consumers := make(map[int][]*Node)
+	for _, n := range g.Nodes {
+		for _, in := range n.In {
+			if in >= 0 {
+				consumers[in] = append(consumers[in], n)
+			}
+		}
 	}
-	if !isWeight {
-		return "", false
+	type use struct {
+		n    *Node
+		slot int
 	}
-	scope := scopeOf(n)
-	if scope == "" {
-		return v.Name, transposed // keep the initializer's own name: still stable and unique
+	var uses []use
+	stack := []int{p.ValueID}
+	for steps := 0; len(stack) > 0 && steps < 64; steps++ {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, n := range consumers[v] {
+			if passThrough[n.OpType] && len(n.Out) > 0 && n.Out[0] >= 0 {
+				stack = append(stack, n.Out[0])
+				continue
+			}
+			for k, in := range n.In {
+				if in == v {
+					uses = append(uses, use{n, k})
+				}
+			}
+		}
 	}
-	return scope + "." + role, transposed
+	sort.Slice(uses, func(i, j int) bool { return uses[i].n.index < uses[j].n.index })
+	for _, u := range uses {
+		role, _, isWeight := roleAt(u.n, u.slot, p.Value)
+		scope := scopeOf(u.n)
+		if !isWeight || scope == "" {
+			continue
+		}
+		if name := scope + "." + role; !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func attrInt(n *Node, name string) int64 {

@@ -24,6 +24,7 @@ func init() {
 		{"inspect", "describe a model: inputs, outputs, opsets, ops, parameters, unsupported ops", runInspect},
 		{"run", "fine-tune a model on a labelled CSV/TSV/JSONL file (no arguments: the bundled demo)", runRun},
 		{"sweep", "search learning rate, batch size, epochs, warmup, weight decay: results table, plot, best config", runSweep},
+		{"export", "write a checkpoint as an ONNX export folder, a transformers safetensors folder or a PEFT adapter", runExport},
 		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"explain", "explain predictions token by token (gradient × input, integrated gradients; terminal, JSON, HTML)", runExplain},
@@ -68,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			err := c.run(args[1:], stdout, stderr)
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
+			}
+			var ee exitError
+			if errors.As(err, &ee) {
+				return ee.code
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "ft %s: %v\n", c.name, err)

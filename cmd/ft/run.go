@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -44,6 +47,11 @@ type runFlags struct {
 	loraR                                 int
 	loraAlpha, loraDropout                float64
 	loraTargets                           multiFlag
+	// resume is --resume as given, resumePath the checkpoint it names;
+	// exportModel is --export-model; explicit holds the flags set on the
+	// command line or by --config (name -> value), stored in checkpoints.
+	resume, resumePath, exportModel string
+	explicit                        map[string]string
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
@@ -110,6 +118,13 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.IntVar(&a.EarlyStoppingPatience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: off)")
 	fs.BoolVar(&a.LoadBestModelAtEnd, "load-best-model-at-end", false, "restore the best evaluated weights before saving")
 	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
+	fs.StringVar(&a.SaveStrategy, "save-strategy", "steps", "when to write a checkpoint (OUTPUT-DIR/checkpoint-<step>.ftckpt): steps (every --save-steps), epoch or no; also at each new best evaluation, on Ctrl-C/SIGTERM and at the end")
+	fs.IntVar(&a.SaveSteps, "save-steps", 500, "write a checkpoint every N optimizer steps (with --save-strategy steps)")
+	fs.IntVar(&a.SaveTotalLimit, "save-total-limit", 0, "keep only the newest N checkpoints, and the best (0: keep all)")
+	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run from its OUTPUT-DIR (its newest checkpoint) or a checkpoint file, with the settings stored in the checkpoint (flags given here override them)")
+	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
+	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
 	return f
 }
 
@@ -172,6 +187,19 @@ func (f *runFlags) parse(args []string) error {
 			if err := f.fs.Set(name, s); err != nil {
 				return fmt.Errorf("%s: %s: %w", f.config, k, err)
 			}
+		}
+	}
+	f.explicit = map[string]string{}
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "resume", "resume-from-checkpoint", "config", "dry-run":
+			return
+		}
+		f.explicit[fl.Name] = fl.Value.String()
+	})
+	if f.resume != "" {
+		if err := f.applyResume(); err != nil {
+			return err
 		}
 	}
 	if f.batchSize > 0 {
@@ -254,7 +282,7 @@ Flags:
 		// quarter at no measurable cost in speed (MiniLM on AG News).
 		debug.SetGCPercent(50)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, signalled, stop := notifyInterrupt()
 	defer stop()
 	job, err := prepare(f, stdout)
 	if err != nil {
@@ -263,7 +291,102 @@ Flags:
 	if f.dryRun {
 		return nil
 	}
-	return job.fit(ctx, f, stdout, stderr)
+	err = job.fit(ctx, f, stdout, stderr)
+	if errors.Is(err, errInterrupted) {
+		code := 130
+		if signalled() == syscall.SIGTERM {
+			code = 143
+		}
+		return exitError{code}
+	}
+	return err
+}
+
+// errInterrupted is what fit returns after a signal stopped the run (and a
+// checkpoint was saved).
+var errInterrupted = errors.New("interrupted")
+
+// exitError ends ft with an exit status and no further message.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// notifyInterrupt returns a context cancelled by SIGINT or SIGTERM (the
+// current step finishes and a checkpoint is saved) and the signal received;
+// a second signal ends the process at once.
+func notifyInterrupt() (context.Context, func() os.Signal, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	var got os.Signal
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			mu.Lock()
+			got = s
+			mu.Unlock()
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case s := <-ch:
+			code := 130
+			if s == syscall.SIGTERM {
+				code = 143
+			}
+			fmt.Fprintf(os.Stderr, "\nft: second %v: quitting without saving\n", s)
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return ctx, func() os.Signal {
+			mu.Lock()
+			defer mu.Unlock()
+			return got
+		}, func() {
+			signal.Stop(ch)
+			close(done)
+			cancel()
+		}
+}
+
+// applyResume takes the settings stored in the checkpoint named by
+// --resume for every flag not given on this command line.
+func (f *runFlags) applyResume() error {
+	path, err := finetune.FindCheckpoint(f.resume)
+	if err != nil {
+		return err
+	}
+	ci, err := finetune.ReadCheckpointInfo(path)
+	if err != nil {
+		return err
+	}
+	f.resumePath = path
+	names := make([]string, 0, len(ci.Config))
+	for k := range ci.Config {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if _, given := f.explicit[k]; given {
+			continue
+		}
+		if f.fs.Lookup(k) == nil {
+			return fmt.Errorf("checkpoint %s: stored setting %q is not an ft run flag", path, k)
+		}
+		if err := f.fs.Set(k, ci.Config[k]); err != nil {
+			return fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
+		}
+		f.explicit[k] = ci.Config[k]
+	}
+	if _, given := f.explicit["output-dir"]; !given || ci.Config["output-dir"] == f.explicit["output-dir"] {
+		// the run continues in the folder of its checkpoint
+		f.outputDir = filepath.Dir(path)
+	}
+	return nil
 }
 
 func setDefault(fs *flag.FlagSet, name, value string) {
@@ -396,7 +519,9 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem}
+	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
+		RunConfig: f.explicit, ResumeFrom: f.resumePath}
+	tr.Args.OutputDir = f.outputDir
 	if eval != nil {
 		es, err := finetune.NewTextSource(eval, tok, m, f.maxLength)
 		if err != nil {
@@ -422,7 +547,18 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		return err
 	}
 	logPath := filepath.Join(f.outputDir, "metrics.jsonl")
-	os.Remove(logPath)
+	if f.resumePath != "" {
+		ci, err := finetune.ReadCheckpointInfo(f.resumePath)
+		if err != nil {
+			return err
+		}
+		// keep the records up to the checkpoint's step
+		if err := finetune.TruncateMetricsLog(logPath, ci.State.Step); err != nil {
+			return err
+		}
+	} else {
+		os.Remove(logPath)
+	}
 	ml, err := finetune.OpenMetricsLog(logPath)
 	if err != nil {
 		return err
@@ -431,6 +567,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	j.trainer.MetricsLog = ml
 	tty := isTerminal(stderr)
 	lastPrint := time.Time{}
+	lastCheckpoint := ""
 	j.trainer.Events = func(e finetune.Event) {
 		switch e.Kind {
 		case "step":
@@ -451,11 +588,23 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
+		case "skip", "warning":
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintf(stderr, "warning: %s\n", e.Message)
+		case "resumed":
+			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
+		case "save":
+			lastCheckpoint = e.Path
+			if !tty {
+				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
+			}
 		case "interrupted":
 			if tty {
 				fmt.Fprintln(stderr)
 			}
-			fmt.Fprintf(stdout, "interrupted after step %d: saving\n", e.Step)
+			fmt.Fprintf(stdout, "interrupted after step %d\n", e.Step)
 		case "done":
 			if tty {
 				fmt.Fprintln(stderr)
@@ -467,9 +616,35 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if res.Interrupted {
+		if lastCheckpoint == "" {
+			fmt.Fprintf(stdout, "no checkpoint written (--save-strategy no)\n")
+		} else {
+			fmt.Fprintf(stdout, "checkpoint saved: %s\ncontinue with: ft run --resume %s\n", lastCheckpoint, f.outputDir)
+		}
+		return errInterrupted
+	}
 	dst := filepath.Join(f.outputDir, "model")
-	if err := saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout); err != nil {
-		return err
+	restored := false
+	switch f.exportModel {
+	case "best":
+		if restored = res.RestoreBest(); restored && res.BestStep != res.Steps {
+			fmt.Fprintf(stdout, "model/ gets the best weights: step %d, %s %.4f\n", res.BestStep, j.trainer.Args.MetricForBestModel, res.BestMetric)
+			res.Final = nil // evaluate what is exported
+		}
+	case "last", "none":
+	default:
+		return fmt.Errorf("--export-model %q: use best, last or none", f.exportModel)
+	}
+	if f.exportModel != "none" {
+		if err := j.model.CheckFinite(); err != nil {
+			return err
+		}
+		if err := saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout); err != nil {
+			return err
+		}
+	} else {
+		dst = "(not exported: --export-model none)"
 	}
 	if err := finetune.PlotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
 		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
@@ -477,7 +652,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
 	if j.trainer.Eval != nil {
 		m := res.Final
-		if m == nil || res.Interrupted {
+		if m == nil {
 			if m, err = j.trainer.Evaluate(context.Background(), j.trainer.Eval); err != nil {
 				return err
 			}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ft/finetune"
+	"ft/testmodels/bundled"
+)
+
+func runExport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ckpt := fs.String("checkpoint", "", "a checkpoint file (checkpoint-<step>.ftckpt) or a run folder (its newest checkpoint)")
+	best := fs.Bool("best", false, "with a run folder: export the best evaluated checkpoint instead of the newest")
+	out := fs.String("output-dir", "", "where to write the export folder")
+	model := fs.String("model", "", "the base model the run fine-tuned (default: the path stored in the checkpoint; its SHA-256 must match)")
+	format := fs.String("format", "onnx", "onnx (an optimum-style export folder), safetensors (a transformers model folder) or peft (LoRA adapters for the peft library)")
+	external := fs.Bool("external-data", false, "onnx: keep tensors in model.onnx_data beside model.onnx (always done over 2 GB)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: ft export --checkpoint FILE|RUN_DIR --output-dir DIR [flags]
+
+Writes a fine-tuned model from a checkpoint of ft run: an ONNX export folder
+(model.onnx with the trained weights, config.json with the labels, the
+tokenizer files) that ONNX Runtime, Optimum, transformers.js and ft load; or a
+transformers folder (model.safetensors + config.json) for
+AutoModelForSequenceClassification.from_pretrained; or, for a LoRA run, the
+adapters in PEFT's format. LoRA adapters are merged into the weights of the
+ONNX and safetensors exports.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(reorder(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	if *ckpt == "" || *out == "" {
+		return fmt.Errorf("give --checkpoint FILE|RUN_DIR and --output-dir DIR")
+	}
+	switch *format {
+	case "onnx", "safetensors", "peft":
+	default:
+		return fmt.Errorf("--format %q: use onnx, safetensors or peft", *format)
+	}
+	path, err := finetune.FindCheckpoint(*ckpt)
+	if err != nil {
+		return err
+	}
+	ci, err := finetune.ReadCheckpointInfo(path)
+	if err != nil {
+		return err
+	}
+	if *best {
+		if ci.State.BestCheckpoint == "" {
+			return fmt.Errorf("%s names no best checkpoint (the run had no evaluation yet)", path)
+		}
+		path = ci.State.BestCheckpoint
+		if _, err := os.Stat(path); err != nil {
+			// the run folder may have moved: look beside the newest
+			alt := filepath.Join(filepath.Dir(ci.Path), filepath.Base(path))
+			if _, err2 := os.Stat(alt); err2 != nil {
+				return fmt.Errorf("best checkpoint: %w", err)
+			}
+			path = alt
+		}
+	}
+	m, cleanup, err := rebuildModel(path, *model, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	ci, _, err = m.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "onnx":
+		if err := m.CheckFinite(); err != nil {
+			return err
+		}
+		save := m
+		if finetune.HasLoRA(m) {
+			if save, err = finetune.MergeLoRA(m); err != nil {
+				return err
+			}
+		}
+		if err := save.SaveWith(*out, finetune.SaveOptions{ExternalData: *external}); err != nil {
+			return err
+		}
+	case "safetensors":
+		if err := m.SaveSafetensors(*out); err != nil {
+			return err
+		}
+	case "peft":
+		if !finetune.HasLoRA(m) {
+			return fmt.Errorf("%s is not from a LoRA run (--lora-r): use --format onnx or safetensors", path)
+		}
+		if err := finetune.SavePEFT(m, *out); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "exported %s (step %d, labels %v) as %s to %s\n", path, ci.State.Step, ci.Labels, *format, *out)
+	return nil
+}
+
+// rebuildModel builds the model a checkpoint was trained on: the base
+// export adapted with the stored options, LoRA adapters added as the run's
+// flags said. base overrides the stored model path.
+func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(), error) {
+	ci, err := finetune.ReadCheckpointInfo(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := newRunFlags("export", stderr)
+	keys := make([]string, 0, len(ci.Config))
+	for k := range ci.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if f.fs.Lookup(k) == nil {
+			continue
+		}
+		if err := f.fs.Set(k, ci.Config[k]); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
+		}
+	}
+	cleanup := func() {}
+	modelPath := base
+	if modelPath == "" {
+		modelPath = ci.ModelPath
+		if _, given := ci.Config["model"]; !given {
+			// the bundled demo model
+			modelPath = demoModel
+			if _, err := os.Stat(demoModel); err != nil {
+				tmp, err := os.MkdirTemp("", "ft-demo-")
+				if err != nil {
+					return nil, nil, err
+				}
+				cleanup = func() { os.RemoveAll(tmp) }
+				if err := bundled.Extract(tmp); err != nil {
+					cleanup()
+					return nil, nil, err
+				}
+				modelPath = filepath.Join(tmp, strings.TrimPrefix(demoModel, "testmodels/bundled/"))
+			}
+		} else if _, err := os.Stat(modelPath); err != nil {
+			return nil, nil, fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
+		}
+	}
+	m, err := finetune.LoadModel(modelPath, ci.ModelOptions)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: ci.ModelOptions.Seed}
+	if _, err := applyLoRA(m, lora, f.topLayers); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return m, cleanup, nil
+}

@@ -1,0 +1,67 @@
+package finetune
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"ft/onnx"
+	"ft/tensor"
+)
+
+// SafetensorsFile is the weights file of a transformers model folder.
+const SafetensorsFile = "model.safetensors"
+
+// SaveSafetensors writes the model as a transformers model folder:
+// model.safetensors with every parameter under its state_dict name(s) and
+// in PyTorch's orientation (Linear weights [out, in]), config.json with the
+// labels, and the tokenizer files, so that
+// AutoModelForSequenceClassification.from_pretrained(dir) loads the
+// fine-tuned model. LoRA adapters are merged first. It needs a
+// text-classification export (the head ft adds to a feature-extraction
+// export has no transformers class).
+func (m *Model) SaveSafetensors(dir string) error {
+	if HasLoRA(m) {
+		mm, err := MergeLoRA(m)
+		if err != nil {
+			return err
+		}
+		m = mm
+	}
+	if m.Task != "text-classification" {
+		return fmt.Errorf("the head ft added to this %s export (pooling and a linear layer) has no transformers class: export ONNX instead, or fine-tune a text-classification export (optimum-cli export onnx --task text-classification)", m.Task)
+	}
+	archOK := false
+	if as, ok := m.Config["architectures"].([]any); ok {
+		for _, a := range as {
+			archOK = archOK || strings.HasSuffix(fmt.Sprint(a), "ForSequenceClassification")
+		}
+	}
+	if !archOK {
+		return fmt.Errorf("config.json of %s names no *ForSequenceClassification architecture (%v): transformers would not know which class to load", m.Dir, m.Config["architectures"])
+	}
+	if err := m.CheckFinite(); err != nil {
+		return err
+	}
+	ts := map[string]*tensor.Tensor{}
+	for _, p := range m.Graph.Params {
+		v := p.Value
+		if v.DType() != tensor.Float32 {
+			return fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
+		}
+		if p.Transposed {
+			v = transpose2(v)
+		}
+		for _, n := range m.Graph.StateDictNames(p) {
+			ts[n] = v
+		}
+	}
+	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})
+	if err != nil {
+		return err
+	}
+	if err := onnx.WriteFileAtomic(filepath.Join(dir, SafetensorsFile), b); err != nil {
+		return err
+	}
+	return m.saveConfigAndTokenizer(dir)
+}
