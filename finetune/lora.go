@@ -588,6 +588,7 @@ func MergeLoRA(m *Model) (*Model, error) {
 const (
 	PEFTWeightsFile = "adapter_model.safetensors"
 	PEFTConfigFile  = "adapter_config.json"
+	PEFTHeadFile    = "ft_head.safetensors"
 )
 
 // SavePEFT writes m's adapters as a PEFT LoRA adapter folder that
@@ -597,7 +598,10 @@ const (
 // saves modules_to_save: base_model.model.classifier.weight ...) and
 // adapter_config.json (r, lora_alpha, target_modules, task_type SEQ_CLS for a
 // text-classification export, FEATURE_EXTRACTION otherwise). r and alpha
-// are read from the graph. Files are written atomically.
+// are read from the graph. The head ft added to a feature-extraction export
+// (pooling + linear, which no transformers class has) goes to
+// PEFTHeadFile instead: classifier.weight [labels, hidden] and
+// classifier.bias, torch orientation. Files are written atomically.
 func SavePEFT(m *Model, dir string) error {
 	layers, err := findLoRA(m.Graph)
 	if err != nil {
@@ -624,6 +628,7 @@ func SavePEFT(m *Model, dir string) error {
 		task = "SEQ_CLS"
 		toSave = []string{"classifier", "score"} // what PEFT writes for SEQ_CLS
 	}
+	head := map[string]*tensor.Tensor{}
 	for _, p := range m.Graph.Params {
 		if !IsHeadParam(p.Name) {
 			continue
@@ -632,7 +637,11 @@ func SavePEFT(m *Model, dir string) error {
 		if p.Transposed {
 			v = transpose2(v)
 		}
-		st["base_model.model."+p.Name] = v
+		if task == "SEQ_CLS" {
+			st["base_model.model."+p.Name] = v
+		} else {
+			head[p.Name] = v
+		}
 	}
 	alpha := float64(scale) * float64(r)
 	if math.Abs(alpha-math.Round(alpha)) < 1e-4 {
@@ -665,6 +674,15 @@ func SavePEFT(m *Model, dir string) error {
 	}
 	if err := onnx.WriteFileAtomic(filepath.Join(dir, PEFTWeightsFile), b); err != nil {
 		return err
+	}
+	if len(head) > 0 {
+		hb, err := EncodeSafetensors(head, map[string]string{"format": "pt"})
+		if err != nil {
+			return err
+		}
+		if err := onnx.WriteFileAtomic(filepath.Join(dir, PEFTHeadFile), hb); err != nil {
+			return err
+		}
 	}
 	cb, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -644,4 +644,51 @@ func TestLoRAExportForOracle(t *testing.T) {
 	if err := SavePEFT(m, filepath.Join(out, "peft")); err != nil {
 		t.Fatal(err)
 	}
+
+	// a feature-extraction export (bert-fe: bert's encoder) with ft's mean
+	// pooling + linear head
+	fe, err := LoadModel(filepath.Join("..", "testmodels", "fixtures", "bert-fe"), ModelOptions{Labels: []string{"negative", "neutral", "positive"}, Pooling: "mean", Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := ApplyLoRA(fe, LoRAConfig{R: 4, Alpha: 8, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfe, err := LoRATrainable(fe, ad, Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr = &Trainer{Model: fe, Args: Args{LearningRate: 1e-2, MaxSteps: 10, PerDeviceTrainBatchSize: 4, NoShuffle: true, LRSchedulerType: "constant"},
+		Train: loraSource(t, o), Trainable: tfe}
+	if _, err := tr.Fit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err = fe.Graph.Run(feeds, "logits", "last_hidden_state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"logits", "last_hidden_state"} {
+		p, err := onnx.FromTensor(name, res[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := proto.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "fe_"+name+".pb"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mfe, err := MergeLoRA(fe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mfe.Save(filepath.Join(out, "fe_merged")); err != nil {
+		t.Fatal(err)
+	}
+	if err := SavePEFT(fe, filepath.Join(out, "fe_peft")); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -12,7 +12,11 @@ Then:
      merged graph has the base fixture's op histogram (no LoRA ops);
   2. peft.PeftModel.from_pretrained loads peft/ onto the transformers model of
      the fixture (BertForSequenceClassification with the ONNX weights) and
-     gives ft's logits within 1e-4.
+     gives ft's logits within 1e-4;
+  3. the same for a feature-extraction export (bert-fe) with ft's mean pooling
+     and head: ONNX Runtime on the merged export (only the pooling + head ops
+     beyond bert-fe's), and peft on BertModel + ft_head.safetensors, against
+     ft's last_hidden_state and logits within 1e-4.
 
     /root/ftvenv/bin/python testmodels/check_lora_export.py
 """
@@ -79,6 +83,36 @@ def main():
         moved = float(np.max(np.abs(base - want)))
         print(f"PEFT export: peft {peft.__version__} PeftModel vs ft logits: max |diff| {d2:.3g} (training moved the logits by {moved:.3g})")
         ok = d1 <= 1e-4 and d2 <= 1e-4 and moved > 1e-2
+
+        # 3. feature-extraction export (bert-fe) with ft's mean pooling + head:
+        # ORT on the merged export, and peft on BertModel (bert's encoder)
+        # plus ft_head.safetensors, against ft's unmerged outputs
+        fe_want = {k: numpy_helper.to_array(onnx.load_tensor(os.path.join(out, f"fe_{k}.pb"))) for k in ("logits", "last_hidden_state")}
+        sess = ort.InferenceSession(os.path.join(out, "fe_merged", "model.onnx"), so, providers=["CPUExecutionProvider"])
+        got = dict(zip(["logits", "last_hidden_state"], sess.run(["logits", "last_hidden_state"], feed)))
+        d3 = max(float(np.max(np.abs(got[k] - fe_want[k]))) for k in got)
+        fem = onnx.load(os.path.join(to.FIXTURES, "bert-fe", "model.onnx"))
+        hfe = collections.Counter(n.op_type for n in fem.graph.node)
+        hmf = collections.Counter(n.op_type for n in onnx.load(os.path.join(out, "fe_merged", "model.onnx")).graph.node)
+        extra = hmf - hfe  # ft's pooling + head only
+        model2 = transformers.BertForSequenceClassification(cfg)
+        to.load_onnx_weights(model2, "bert")
+        enc = model2.bert
+        enc.pooler = None
+        enc.eval()
+        pe = peft.PeftModel.from_pretrained(enc, os.path.join(out, "fe_peft"))
+        pe.eval()
+        from safetensors.numpy import load_file
+        head = load_file(os.path.join(out, "fe_peft", "ft_head.safetensors"))
+        with torch.no_grad():
+            h = pe(**{k: torch.from_numpy(v) for k, v in feed.items()}).last_hidden_state.numpy()
+        msk = feed["attention_mask"][..., None].astype(np.float32)
+        pooled = (h * msk).sum(1) / np.maximum(msk.sum(1), 1e-9)
+        logits = pooled @ head["classifier.weight"].T + head["classifier.bias"]
+        d4 = max(float(np.max(np.abs(h - fe_want["last_hidden_state"]))), float(np.max(np.abs(logits - fe_want["logits"]))))
+        print(f"feature-extraction: merged export in ONNX Runtime vs ft: max |diff| {d3:.3g} (ops beyond bert-fe's: {dict(extra)}); "
+              f"peft BertModel + ft_head vs ft: max |diff| {d4:.3g}")
+        ok = ok and d3 <= 1e-4 and d4 <= 1e-4 and set(extra) <= {"Unsqueeze", "Cast", "Mul", "ReduceSum", "Max", "Div", "MatMul", "Add"} and sum(extra.values()) == 9
         print("OK" if ok else "FAIL")
         sys.exit(0 if ok else 1)
 
