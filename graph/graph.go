@@ -326,6 +326,9 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 		if err := g.fold(); err != nil {
 			return nil, err
 		}
+		if outer == nil {
+			g.fuse() // fuse.go; FT_NOFUSE=1 keeps the exported nodes
+		}
 	}
 	return g, nil
 }

@@ -118,6 +118,19 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	tn := (n + ncT - 1) / ncT
 	tiles := tm * tn
 	flops := 2 * min(m, mcT) * min(n, ncT) * k
+	// An operand that several tiles share (op(B) when there are several
+	// rows of tiles, op(A) when there are several columns) is packed once,
+	// in parallel, instead of once per tile.
+	var preA, preB *[]T
+	mPad, nPad := (m+kern.mr-1)/kern.mr*kern.mr, (n+kern.nr-1)/kern.nr*kern.nr
+	if tn > 1 {
+		preA = prepack(packA[T], transA, a, aOff, lda, m, mPad, k, kern.mr)
+		defer putPackBuf(preA)
+	}
+	if tm > 1 {
+		preB = prepack(packB[T], transB, b, bOff, ldb, n, nPad, k, kern.nr)
+		defer putPackBuf(preB)
+	}
 	ParallelFor(batch*tiles, Grain(batch*tiles, flops), func(lo, hi int) {
 		buf := getPackBuf[T](mcT*gemmKC + gemmKC*ncT + kern.mr*kern.nr)
 		pa := (*buf)[:mcT*gemmKC]
@@ -127,11 +140,50 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 			bi, ti := task/tiles, task%tiles
 			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
 			mc, nc := min(mcT, m-i0), min(ncT, n-j0)
-			gemmTile(kern, transA, transB, mc, nc, k, alpha,
-				a[aOff[bi]:], lda, i0, b[bOff[bi]:], ldb, j0, beta, c[cOff[bi]+i0*ldc+j0:], ldc, pa, pb, t)
+			var pre tilePre[T]
+			if preA != nil {
+				pre.a, pre.aw = (*preA)[bi*k*mPad:(bi+1)*k*mPad], mPad
+			}
+			if preB != nil {
+				pre.b, pre.bw = (*preB)[bi*k*nPad:(bi+1)*k*nPad], nPad
+			}
+			gemmTilePre(kern, transA, transB, mc, nc, k, alpha,
+				a[aOff[bi]:], lda, i0, b[bOff[bi]:], ldb, j0, beta, c[cOff[bi]+i0*ldc+j0:], ldc, pa, pb, t, pre)
 		}
 		putPackBuf(buf)
 	})
+}
+
+// prepack packs an operand of width w (op(A)'s rows or op(B)'s columns) of
+// every product whole, with pack (packA or packB): k blocks of gemmKC in
+// order, block p0 at p0·pad holding all strips of r, as a tile would pack
+// them. Per product k·pad elements, products one after another.
+func prepack[T float32 | float64](pack func(bool, []T, int, int, int, int, int, int, []T), trans bool,
+	src []T, off []int, ld, w, pad, k, r int) *[]T {
+	size := k * pad
+	buf := getPackBuf[T](len(off) * size)
+	dst := *buf
+	kBlocks := (k + gemmKC - 1) / gemmKC
+	group := max(1, 64/r) * r // columns (rows) per unit of work
+	groups := (w + group - 1) / group
+	units := len(off) * kBlocks * groups
+	ParallelFor(units, Grain(units, 2*group*gemmKC), func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
+			p0, j0 := (rest/groups)*gemmKC, (rest%groups)*group
+			kc := min(gemmKC, k-p0)
+			pack(trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, r, dst[bi*size+p0*pad+j0*kc:])
+		}
+	})
+	return buf
+}
+
+// tilePre points a tile at operands packed beforehand (prepack), nil where
+// the tile packs its own: a (b) holds one product's packed op(A) (op(B)),
+// aw (bw) its padded width.
+type tilePre[T float32 | float64] struct {
+	a, b   []T
+	aw, bw int
 }
 
 // gemmTiles returns the task tile. Starting from mc×nc, it halves the larger
@@ -167,11 +219,25 @@ func gemmTiles(mr, nr, mc, nc, m, n, batch, workers int) (int, int) {
 // i0, op(B) column j0 (c starts at that element).
 func gemmTile[T float32 | float64](kern microKernel[T], transA, transB bool, mc, nc, k int, alpha T,
 	a []T, lda, i0 int, b []T, ldb, j0 int, beta T, c []T, ldc int, pa, pb, t []T) {
+	gemmTilePre(kern, transA, transB, mc, nc, k, alpha, a, lda, i0, b, ldb, j0, beta, c, ldc, pa, pb, t, tilePre[T]{})
+}
+
+// gemmTilePre is gemmTile reading op(A) and/or op(B) from pre where given.
+func gemmTilePre[T float32 | float64](kern microKernel[T], transA, transB bool, mc, nc, k int, alpha T,
+	a []T, lda, i0 int, b []T, ldb, j0 int, beta T, c []T, ldc int, pa, pb, t []T, pre tilePre[T]) {
 	mr, nr := kern.mr, kern.nr
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kc := min(gemmKC, k-p0)
-		packA(transA, a, lda, i0, mc, p0, kc, mr, pa)
-		packB(transB, b, ldb, j0, nc, p0, kc, nr, pb)
+		if pre.a != nil {
+			pa = pre.a[p0*pre.aw+i0*kc:]
+		} else {
+			packA(transA, a, lda, i0, mc, p0, kc, mr, pa)
+		}
+		if pre.b != nil {
+			pb = pre.b[p0*pre.bw+j0*kc:]
+		} else {
+			packB(transB, b, ldb, j0, nc, p0, kc, nr, pb)
+		}
 		first := p0 == 0
 		if first && beta != 0 && beta != 1 {
 			scaleC(mc, nc, beta, c, ldc)

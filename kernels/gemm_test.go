@@ -66,6 +66,7 @@ var gemmCases = []gemmCase{
 	{65, 5, 517, 1, 1, 0},
 	{1, 300, 200, 1, 0, 0}, // GEMV shapes on the packed path
 	{300, 1, 200, 1, 1, 0},
+	{140, 530, 300, 1, 0.5, 0}, // several rows and columns of tiles: A and B packed once for all tiles
 }
 
 func testGemm[T float32 | float64](t *testing.T, tol float64) {
@@ -236,6 +237,14 @@ func TestGemmTilingInvariant(t *testing.T) {
 			}
 		}
 	}
+	// Gemm (operands packed once for all tiles) gives the same bits.
+	c := append([]float32(nil), c0...)
+	Gemm(false, true, m, n, k, 0.5, a, k, b, k, 1.5, c, n)
+	for i := range c {
+		if c[i] != ref[i] {
+			t.Fatalf("Gemm: element %d differs from the tile-by-tile product: %v vs %v", i, c[i], ref[i])
+		}
+	}
 	for _, c := range []struct{ m, n, batch, workers, mc, nc int }{
 		{128, 1536, 1, 1, 128, 512},
 		{128, 1536, 1, 2, 128, 256},  // 3+3 tasks rather than 2+1
@@ -247,5 +256,76 @@ func TestGemmTilingInvariant(t *testing.T) {
 		if mc, nc := gemmTiles(8, 32, 128, 512, c.m, c.n, c.batch, c.workers); mc != c.mc || nc != c.nc {
 			t.Errorf("gemmTiles(%d×%d, batch %d, %d workers) = %d×%d, want %d×%d", c.m, c.n, c.batch, c.workers, mc, nc, c.mc, c.nc)
 		}
+	}
+}
+
+// layerShapes are the float32 products of one encoder layer of MiniLM-L6
+// (hidden 384, FFN 1536, 12 heads of 32) and BERT-base (768, 3072, 12 heads
+// of 64) at batch 32, sequence 128 (M = 4096 tokens), forward and backward,
+// as ops.MatMul issues them: dX = dY·Wᵀ and dW = Xᵀ·dY through the
+// transposition flags, attention as batches of 32·12 products.
+// testmodels/bench_train.py times the same products with torch.matmul.
+func layerShapes() (names []string, shapes [][6]int) {
+	const tokens, heads, seq = 4096, 12, 128
+	for _, mdl := range []struct {
+		name         string
+		h, ffn, head int
+	}{{"minilm", 384, 1536, 32}, {"bert-base", 768, 3072, 64}} {
+		h, f, d := mdl.h, mdl.ffn, mdl.head
+		add := func(what string, batch, m, n, k int, ta, tb bool) {
+			t := map[bool]string{false: "N", true: "T"}
+			names = append(names, fmt.Sprintf("%s-%s/b%d_m%d_n%d_k%d_%s%s", mdl.name, what, batch, m, n, k, t[ta], t[tb]))
+			b2i := map[bool]int{false: 0, true: 1}
+			shapes = append(shapes, [6]int{batch, m, n, k, b2i[ta], b2i[tb]})
+		}
+		add("proj-fwd", 1, tokens, h, h, false, false)
+		add("proj-dx", 1, tokens, h, h, false, true)
+		add("proj-dw", 1, h, h, tokens, true, false)
+		add("ffn1-fwd", 1, tokens, f, h, false, false)
+		add("ffn1-dx", 1, tokens, h, f, false, true)
+		add("ffn1-dw", 1, h, f, tokens, true, false)
+		add("ffn2-fwd", 1, tokens, h, f, false, false)
+		add("ffn2-dx", 1, tokens, f, h, false, true)
+		add("ffn2-dw", 1, f, h, tokens, true, false)
+		add("scores-fwd", 32*heads, seq, seq, d, false, true)
+		add("context-fwd", 32*heads, seq, d, seq, false, false)
+		add("scores-dq", 32*heads, seq, d, seq, false, false)
+		add("scores-dk", 32*heads, seq, d, seq, true, false)
+		add("context-dp", 32*heads, seq, seq, d, false, true)
+		add("context-dv", 32*heads, seq, d, seq, true, false)
+	}
+	return names, shapes
+}
+
+// BenchmarkGemmLayers reports GFLOP/s of every layer product (float32).
+//
+//	go test ./kernels -run '^$' -bench GemmLayers -benchtime 20x
+func BenchmarkGemmLayers(b *testing.B) {
+	names, shapes := layerShapes()
+	for i, s := range shapes {
+		batch, m, n, k, ta, tb := s[0], s[1], s[2], s[3], s[4] == 1, s[5] == 1
+		b.Run(names[i], func(b *testing.B) {
+			r := rand.New(rand.NewSource(3))
+			a := randSlice[float32](r, batch*m*k)
+			bb := randSlice[float32](r, batch*k*n)
+			c := make([]float32, batch*m*n)
+			lda, ldb := k, n
+			if ta {
+				lda = m
+			}
+			if tb {
+				ldb = k
+			}
+			var aOff, bOff, cOff []int
+			for j := 0; j < batch; j++ {
+				aOff, bOff, cOff = append(aOff, j*m*k), append(bOff, j*k*n), append(cOff, j*m*n)
+			}
+			GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) // warm the pools
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n)
+			}
+			b.ReportMetric(2*float64(batch)*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

@@ -104,7 +104,10 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		var gb *tensor.Tensor
 		switch k {
 		case '+':
-			gb = g.Clone()
+			// a copy only where no reduction makes a new tensor anyway
+			if gb = g; tensor.SameShape(b.Shape, g.Shape) {
+				gb = g.Clone()
+			}
 		case '-':
 			gb = unaryMap(g, func(x T) T { return -x })
 		case '*':

@@ -108,6 +108,16 @@ func geluGradKernel[T tensor.Float](approx bool, x, g, dx []T) {
 		return
 	}
 	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
+	if x32, ok := any(x).([]float32); ok {
+		// float32: erf32 and the fast exp of the softmax kernels, as the
+		// forward and Erf's backward
+		g32, d32 := any(g).([]float32), any(dx).([]float32)
+		for i, v := range x32 {
+			cdf := 0.5 * (1 + erf32(v*math.Sqrt2/2))
+			d32[i] = g32[i] * (cdf + v*invSqrt2Pi*laExp32(-0.5*v*v))
+		}
+		return
+	}
 	for i, v := range x {
 		f := float64(v)
 		cdf := 0.5 * (1 + math.Erf(f*(math.Sqrt2/2)))
