@@ -42,19 +42,23 @@ func loadTinyExplainer(t *testing.T) (*Model, *tokenize.Tokenizer, *Explainer) {
 }
 
 // fdGradInput estimates, for each token i, d/dt f(e_i → (1+t)·e_i) at t = 0
-// by central differences (forward passes only: scale = 1 ± h on row i).
+// by the five-point central difference (forward passes only: scale = 1 ± h,
+// 1 ± 2h on row i): [8(f(h) − f(−h)) − (f(2h) − f(−2h))] / 12h, error O(h⁴)
+// plus float32 rounding of the forward pass / h.
 func fdGradInput(t *testing.T, x *Explainer, feeds map[string]*tensor.Tensor, target int, h float64) []float64 {
 	t.Helper()
 	S := feeds[tokenize.InputIDs].Shape[1]
 	H := x.table.Shape[1]
-	n := 2 * S
+	offs := []float64{h, -h, 2 * h, -2 * h}
+	n := len(offs) * S
 	scale := make([]float32, n*S)
 	for i := range scale {
 		scale[i] = 1
 	}
 	for i := range S {
-		scale[(2*i)*S+i] = float32(1 + h)
-		scale[(2*i+1)*S+i] = float32(1 - h)
+		for k, o := range offs {
+			scale[(len(offs)*i+k)*S+i] = float32(1 + o)
+		}
 	}
 	y, _, err := x.evalAt(feeds, n, scale, make([]float32, n*S*H), -1, S, H)
 	if err != nil {
@@ -63,9 +67,8 @@ func fdGradInput(t *testing.T, x *Explainer, feeds map[string]*tensor.Tensor, ta
 	C := len(y) / n
 	fd := make([]float64, S)
 	for i := range S {
-		// the actual steps after float32 rounding of 1 ± h
-		hp, hm := float64(float32(1+h))-1, 1-float64(float32(1-h))
-		fd[i] = (float64(y[2*i*C+target]) - float64(y[(2*i+1)*C+target])) / (hp + hm)
+		f := func(k int) float64 { return float64(y[(len(offs)*i+k)*C+target]) }
+		fd[i] = (8*(f(0)-f(1)) - (f(2) - f(3))) / (12 * h)
 	}
 	return fd
 }
@@ -457,4 +460,62 @@ func ExampleExplainer() {
 	// Output:
 	// [CLS] a gripping film [SEP]
 	// target positive, completeness within 1 %: true
+}
+
+// TestExplainRealModel checks a real pretrained encoder (a feature-extraction
+// export such as all-MiniLM-L6-v2, given a new 2-label head whose weights are
+// scaled up so the logits move by O(1)): gradient × input against central
+// differences and IG completeness. Run it with
+//
+//	FT_EXPLAIN_MODEL=$PWD/testmodels/real/minilm go test ./finetune -run TestExplainRealModel -v
+func TestExplainRealModel(t *testing.T) {
+	dir := os.Getenv("FT_EXPLAIN_MODEL")
+	if dir == "" {
+		t.Skip("set FT_EXPLAIN_MODEL to an export folder with a tokenizer (e.g. $PWD/testmodels/real/minilm) to run")
+	}
+	m, err := LoadModel(dir, ModelOptions{Labels: []string{"neg", "pos"}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Graph.Param("classifier.weight").Value.F32()
+	for i := range w {
+		w[i] *= 100
+	}
+	tok, err := tokenize.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := NewExplainer(m, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"a gripping, beautifully acted film", "two hours I will never get back"}
+	ex, err := x.Explain(context.Background(), texts, ExplainOptions{Target: "pos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, e := range ex {
+		d := e.Logit - e.BaselineLogit
+		t.Logf("%q: f(x) %.4f, f(b) %.4f, Σ IG %.4f, completeness error %.2g", e.Text, e.Logit, e.BaselineLogit, e.IGSum, e.CompletenessError)
+		if e.CompletenessError > 0.01 || math.Abs(d) < 0.05 {
+			t.Errorf("%q: Σ IG %.5f vs f(x) − f(b) %.5f (relative error %.3g)", e.Text, e.IGSum, d, e.CompletenessError)
+		}
+		enc, err := tok.EncodeBatch([]string{texts[k]}, nil, tokenize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		feeds, err := enc.Tensors(x.g.InputNames()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd := fdGradInput(t, x, feeds, 1, 5e-2)
+		worst, biggest := 0.0, 0.0
+		for i, ts := range e.Tokens {
+			worst, biggest = math.Max(worst, math.Abs(ts.GradInput-fd[i])), math.Max(biggest, math.Abs(fd[i]))
+			if math.Abs(ts.GradInput-fd[i]) > 1e-3 {
+				t.Errorf("%q token %q: grad×input %.6f, finite difference %.6f", e.Text, ts.Token, ts.GradInput, fd[i])
+			}
+		}
+		t.Logf("%q: worst |grad×input − FD| %.2g, largest |FD| %.3f", e.Text, worst, biggest)
+	}
 }
