@@ -2,16 +2,15 @@
 
 package kernels
 
+import "golang.org/x/sys/cpu"
+
 // Assembly micro-kernels (gemm_amd64.s), chosen at init from what the CPU
-// and OS support:
+// and OS support (run-time detection with golang.org/x/sys/cpu):
 //
 //	AVX-512F      float32 8×32, float64 8×16 tiles in 16 ZMM accumulators
 //	AVX2 and FMA  float32 4×24, float64 4×12 tiles in 12 YMM accumulators
 //
 // Build with -tags purego to use the portable Go kernel everywhere.
-
-func cpuid(eax, ecx uint32) (a, b, c, d uint32)
-func xgetbv0() (eax uint32)
 
 //go:noescape
 func sgemmAVX512(kc int, a, b, c *float32, ldc int, alpha float32, acc bool)
@@ -25,27 +24,14 @@ func sgemmAVX2(kc int, a, b, c *float32, ldc int, alpha float32, acc bool)
 //go:noescape
 func dgemmAVX2(kc int, a, b, c *float64, ldc int, alpha float64, acc bool)
 
-// cpuLevel returns 2 with AVX-512F, 1 with AVX2 and FMA, else 0 (each only
-// when the OS saves the registers).
+// cpuLevel returns 2 with AVX-512F, 1 with AVX2 and FMA, else 0. The
+// golang.org/x/sys/cpu flags are set only when the OS also saves the
+// registers (XCR0).
 func cpuLevel() int {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return 0
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx, fma = 1 << 27, 1 << 28, 1 << 12
-	if ecx1&osxsave == 0 || ecx1&avx == 0 || ecx1&fma == 0 {
-		return 0
-	}
-	xcr0 := xgetbv0()
-	if xcr0&0x6 != 0x6 { // XMM and YMM state
-		return 0
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	if ebx7&(1<<16) != 0 && xcr0&0xe0 == 0xe0 { // AVX512F; opmask and ZMM state
+	switch {
+	case cpu.X86.HasAVX512F:
 		return 2
-	}
-	if ebx7&(1<<5) != 0 { // AVX2
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		return 1
 	}
 	return 0
