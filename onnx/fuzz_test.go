@@ -72,7 +72,8 @@ func FuzzExternalData(f *testing.F) {
 		}
 		m := &Model{Proto: &ModelProto{Graph: &GraphProto{Initializer: []*TensorProto{w}}}, Dir: dir}
 		if p, err := resolveLocation(dir, loc); err == nil {
-			if !strings.HasPrefix(p, realDir+string(filepath.Separator)) {
+			// "." names the folder itself: refused later as not a regular file
+			if p != realDir && !strings.HasPrefix(p, realDir+string(filepath.Separator)) {
 				t.Fatalf("location %q resolved to %s, outside %s", loc, p, realDir)
 			}
 		}
