@@ -163,12 +163,6 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 			return nil, fmt.Errorf("the model already has LoRA adapters (%s); merge them first", in.GetName())
 		}
 	}
-	// write the current values back, so that re-importing keeps them
-	for _, p := range g.Params {
-		if err := setInitializer(om, p.Initializer, p.Value); err != nil {
-			return nil, err
-		}
-	}
 	byInit := map[string]*graph.Param{}
 	for _, p := range g.Params {
 		byInit[p.Initializer] = p
@@ -282,6 +276,11 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the graph with LoRA adapters: %w", err)
 	}
+	// the parameters keep their current values (a model may be adapted
+	// after some training)
+	if err := copyParamValues(g, ng, nil); err != nil {
+		return nil, err
+	}
 	m.Graph = ng
 	var adapters []*graph.Param
 	for _, p := range ng.Params {
@@ -298,6 +297,32 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 	}
 	m.Notes = append(m.Notes, fmt.Sprintf("LoRA r=%d alpha=%g (scale %g) on %d linear layers (%s); their weights are frozen", cfg.R, cfg.Alpha, scale, len(targets), abbreviate(names, 4)))
 	return adapters, nil
+}
+
+// copyParamValues copies the current values of from's parameters into the
+// parameters of the same initializer in to (re-importing reads the
+// initializers, which may be older than the values), except skip.
+func copyParamValues(from, to *graph.Graph, skip map[string]bool) error {
+	cur := map[string]*graph.Param{}
+	for _, p := range from.Params {
+		cur[p.Initializer] = p
+	}
+	for _, p := range to.Params {
+		q := cur[p.Initializer]
+		if q == nil || skip[p.Initializer] {
+			continue
+		}
+		if !tensor.SameShape(p.Value.Shape, q.Value.Shape) || p.Value.DType() != q.Value.DType() {
+			return fmt.Errorf("parameter %s: %v %v after re-import, %v %v before", p.Name, p.Value.DType(), p.Value.Shape, q.Value.DType(), q.Value.Shape)
+		}
+		switch d := p.Value.Data.(type) {
+		case []float32:
+			copy(d, q.Value.F32())
+		case []float64:
+			copy(d, q.Value.F64())
+		}
+	}
+	return nil
 }
 
 // loraScope names the adapter nodes after the base node's scope, so that
@@ -519,11 +544,8 @@ func MergeLoRA(m *Model) (*Model, error) {
 	gp.Initializer = inits
 	nm := &onnx.Model{Proto: cp, Dir: om.Dir}
 	drop := map[string]bool{}
-	newVal := map[string]*tensor.Tensor{}
-	for _, p := range m.Graph.Params {
-		newVal[p.Initializer] = p.Value
-	}
-	skip := map[string]bool{} // node names to drop
+	newVal := map[string]*tensor.Tensor{} // the merged weights
+	skip := map[string]bool{}             // node names to drop
 	rename := map[string]string{}
 	for _, l := range layers {
 		drop[l.module+loraA], drop[l.module+loraB], drop[l.module+loraScale] = true, true, true
@@ -577,6 +599,13 @@ func MergeLoRA(m *Model) (*Model, error) {
 	ng, err := graph.Import(nm, graph.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the merged graph: %w", err)
+	}
+	merged := map[string]bool{}
+	for k := range newVal {
+		merged[k] = true
+	}
+	if err := copyParamValues(m.Graph, ng, merged); err != nil {
+		return nil, err
 	}
 	out := *m
 	out.Graph = ng

@@ -473,6 +473,8 @@ func TestLoRAInit(t *testing.T) {
 	}
 	cfg := LoRAConfig{R: 8, Seed: 3}
 	m1, m2, m3 := load(), load(), load()
+	// a model adapted after some training keeps its values
+	m3.Graph.Param("classifier.bias").Value.F32()[1] = 0.25
 	a1, err := ApplyLoRA(m1, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -487,6 +489,19 @@ func TestLoRAInit(t *testing.T) {
 	}
 	if len(a1) != 8 {
 		t.Fatalf("%d adapters, want 8 (query and value of 2 layers, A and B)", len(a1))
+	}
+	if got := m3.Graph.Param("classifier.bias").Value.F32()[1]; got != 0.25 {
+		t.Errorf("classifier.bias[1] = %g after ApplyLoRA, was set to 0.25", got)
+	}
+	// same config and seed, same graph (resuming a checkpoint relies on it)
+	n1, n2 := m1.Graph.Model.Proto.Graph.Node, m2.Graph.Model.Proto.Graph.Node
+	if len(n1) != len(n2) {
+		t.Fatalf("%d and %d nodes from the same config", len(n1), len(n2))
+	}
+	for i := range n1 {
+		if n1[i].GetName() != n2[i].GetName() || !reflect.DeepEqual(n1[i].Input, n2[i].Input) || !reflect.DeepEqual(n1[i].Output, n2[i].Output) {
+			t.Fatalf("node %d: %s %v -> %v and %s %v -> %v", i, n1[i].GetName(), n1[i].Input, n1[i].Output, n2[i].GetName(), n2[i].Input, n2[i].Output)
+		}
 	}
 	var all []float64
 	for i, p := range a1 {

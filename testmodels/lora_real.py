@@ -14,7 +14,8 @@ trained in full, and lr 5e-4 (the LoRA paper's rate for RoBERTa-base on
 SST-2; adapters starting at B = 0 need a larger step than full fine-tuning).
 
 Reports per run: test accuracy, training steps/s (ft's last throughput
-figure / batch), wall time, peak RSS (/usr/bin/time -v), the trainable
+figure / batch), wall and CPU time (CPU s per step does not depend on
+other load on the machine), peak RSS (/usr/bin/time -v), the trainable
 parameter count, and the checkpoint size: the trainable tensors plus AdamW's
 two moments, float32 (12 bytes per trainable value, before compression),
 which is what a checkpoint of the trainable parameters and optimizer state
@@ -49,7 +50,8 @@ def run(name, extra, tp, sp, a):
         sys.stderr.write(p.stdout[-2000:] + p.stderr[-3000:])
         raise SystemExit(f"ft failed ({name})")
     rss = next((int(l.split()[-1]) / 1024 for l in p.stderr.splitlines() if "Maximum resident" in l), float("nan"))
-    m = {"wall_s": round(wall, 1), "peak_rss_mb": round(rss)}
+    cpu = sum(float(l.split()[-1]) for l in p.stderr.splitlines() if "User time" in l or "System time" in l)
+    m = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss)}
     for line in p.stdout.splitlines():
         if line.startswith("eval ") and "accuracy " in line and "step" not in line:
             for part in line.split(": ", 1)[1].split(", "):
@@ -62,6 +64,8 @@ def run(name, extra, tp, sp, a):
             m["steps_per_s"] = round(int(mm.group(3)) / a.batch, 3)
         if mm := re.match(r"trained (\d+) steps in (\S+);", line):
             m["steps"], m["train_time"] = int(mm.group(1)), mm.group(2)
+    if m.get("steps"):
+        m["cpu_s_per_step"] = round(cpu / m["steps"], 3)  # robust to other load on the machine
     print(name + ":", json.dumps(m), flush=True)
     return m
 
