@@ -550,9 +550,7 @@ func writeBestConfig(path string, base []setting, names []string, best finetune.
 		case string:
 			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}
 		case float64:
-			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, 'g', -1, 64)}
-		case bool:
-			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
+			v = &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatFloat(x, 'g', -1, 64)}
 		default:
 			v = &yaml.Node{Kind: yaml.ScalarNode, Value: fmt.Sprint(x)}
 		}
