@@ -260,6 +260,33 @@ func TestSweepConfigSection(t *testing.T) {
 	}
 }
 
+// TestSweepRandomSavesModels: a random search draws its learning rates
+// from the range, and --save-trial-models keeps each trial's export.
+func TestSweepRandomSavesModels(t *testing.T) {
+	dir := t.TempDir()
+	train, eval := sweepData(t, dir, 40, 20)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runIn(t, "sweep", "--model", "testmodels/bundled/tiny-bert", "--train", train, "--eval", eval,
+		"--max-steps", "2", "--batch-size", "8", "--method", "random", "--max-trials", "2",
+		"--sweep-learning-rate", "log:1e-4:1e-2", "--save-trial-models", "--output-dir", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	results, err := finetune.ReadSweepLog(filepath.Join(out, "sweep.jsonl"))
+	if err != nil || len(results) != 2 {
+		t.Fatalf("%v, %d trials", err, len(results))
+	}
+	a, b := results[0].Params["learning_rate"], results[1].Params["learning_rate"]
+	if a == b || a < 1e-4 || a > 1e-2 || b < 1e-4 || b > 1e-2 {
+		t.Errorf("drawn learning rates %v, %v", a, b)
+	}
+	for _, n := range []string{"trial-000", "trial-001"} {
+		if _, err := os.Stat(filepath.Join(out, n, "model", "model.onnx")); err != nil {
+			t.Errorf("--save-trial-models: %v", err)
+		}
+	}
+}
+
 func TestSweepBadInput(t *testing.T) {
 	dir := t.TempDir()
 	train, eval := sweepData(t, dir, 40, 20)
