@@ -213,6 +213,10 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 					}
 				case "transB":
 					u.transB = a.GetI() != 0
+				case "alpha":
+					if a.GetF() != 1 {
+						return nil, fmt.Errorf("LoRA target %s: node %q is a Gemm with alpha=%g, not supported (only alpha 1)", module, nd.GetName(), a.GetF())
+					}
 				}
 			}
 			if u.transB {

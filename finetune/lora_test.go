@@ -571,6 +571,65 @@ func TestLoRAInit(t *testing.T) {
 	}
 }
 
+// TestLoRAMergeGemm: adapters on every dense layer, MatMul with a [in, out]
+// weight (3-D input) and the pooler's Gemm with transB (2-D input), with
+// random B: merging gives the same logits and the base graph.
+func TestLoRAMergeGemm(t *testing.T) {
+	m, err := LoadModel(filepath.Join("..", "testmodels", "fixtures", "bert"), ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := fixtureFeeds(t, m)
+	base, err := m.Graph.Run(feeds, "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := ApplyLoRA(m, LoRAConfig{R: 3, Alpha: 5, Targets: []string{"dense"}, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gemm := false
+	for i, p := range ad {
+		if strings.HasPrefix(p.Name, "bert.pooler.dense.") {
+			gemm = true
+		}
+		if strings.HasSuffix(p.Name, ".lora_B.weight") {
+			d := p.Value.F32()
+			for j := range d {
+				d[j] = float32(math.Sin(float64(7*i+j))) * 0.3
+			}
+		}
+	}
+	if !gemm {
+		t.Fatal("the pooler's Gemm got no adapter")
+	}
+	before, err := m.Graph.Run(feeds, "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxDiff(before["logits"], base["logits"]) < 1e-3 {
+		t.Fatal("non-zero B did not change the logits")
+	}
+	mm, err := MergeLoRA(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := mm.Graph.Run(feeds, "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(before["logits"], after["logits"]); !(d <= 1e-5) {
+		t.Errorf("merged logits differ by %.3g", d)
+	}
+	b, err := onnx.Load(filepath.Join("..", "testmodels", "fixtures", "bert"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hb, hm := opHistogram(b.Proto.Graph), opHistogram(mm.Graph.Model.Proto.Graph); !reflect.DeepEqual(hb, hm) {
+		t.Errorf("merged op histogram %v, base %v", hm, hb)
+	}
+}
+
 func TestLoRAErrors(t *testing.T) {
 	load := func() *Model {
 		m, err := LoadModel(filepath.Join("..", "testmodels", "fixtures", "bert"), ModelOptions{})
