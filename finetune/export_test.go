@@ -198,3 +198,90 @@ func TestExportsRunInONNXRuntime(t *testing.T) {
 }
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+func TestExportRefusesNonFiniteWeights(t *testing.T) {
+	m := fineTuned(t, "bert")
+	p := m.Graph.Params[3]
+	p.Value.F32()[2] = float32(math.NaN())
+	dir := t.TempDir()
+	for _, save := range []func() error{
+		func() error { return m.Save(dir) },
+		func() error { return m.SaveSafetensors(dir) },
+	} {
+		err := save()
+		if err == nil || !strings.Contains(err.Error(), "parameter "+p.Name+" holds NaN at index 2: refusing to save non-finite weights") {
+			t.Fatalf("got %v", err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("files written: %v", ents)
+	}
+}
+
+// TestSafetensorsExport: the transformers folder holds every parameter under
+// its state_dict name in torch's orientation — checked against the names
+// and shapes PyTorch reported for the fixture (grads/names.json) — and the
+// values of the model.
+func TestSafetensorsExport(t *testing.T) {
+	for _, name := range []string{"bert", "roberta", "distilbert", "albert", "deberta-v2"} {
+		t.Run(name, func(t *testing.T) {
+			m := fineTuned(t, name)
+			dir := t.TempDir()
+			if err := m.SaveSafetensors(dir); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, finetune.SafetensorsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hl := int(b[0]) | int(b[1])<<8 | int(b[2])<<16 | int(b[3])<<24
+			var hdr map[string]json.RawMessage
+			if err := json.Unmarshal(b[8:8+hl], &hdr); err != nil {
+				t.Fatal(err)
+			}
+			nb, err := os.ReadFile(filepath.Join(fixtures, name, "grads", "names.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names struct {
+				Params []struct {
+					Torch      string `json:"torch"`
+					Shape      []int  `json:"shape"`
+					Transposed bool   `json:"transposed"`
+				} `json:"params"`
+				Unmatched []struct {
+					Torch string `json:"torch"`
+				} `json:"unmatched"`
+			}
+			if err := json.Unmarshal(nb, &names); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range names.Params {
+				raw, ok := hdr[p.Torch]
+				if !ok {
+					t.Errorf("model.safetensors lacks %s", p.Torch)
+					continue
+				}
+				var e struct {
+					Shape []int `json:"shape"`
+				}
+				json.Unmarshal(raw, &e)
+				want := p.Shape // the ONNX initializer's shape
+				if p.Transposed {
+					want = []int{p.Shape[1], p.Shape[0]}
+				}
+				if fmt.Sprint(e.Shape) != fmt.Sprint(want) {
+					t.Errorf("%s: shape %v, torch's %v", p.Torch, e.Shape, want)
+				}
+			}
+			if n := len(hdr) - 1; n != len(names.Params) {
+				t.Errorf("model.safetensors holds %d tensors, the torch model %d parameters", n, len(names.Params))
+			}
+			for _, u := range names.Unmatched {
+				if _, ok := hdr[u.Torch]; !ok {
+					t.Errorf("model.safetensors lacks %s (a parameter the exporter did not keep as its own initializer)", u.Torch)
+				}
+			}
+		})
+	}
+}

@@ -388,6 +388,9 @@ const ExternalDataFile = "model.onnx_data"
 
 // SaveWith is Save with options.
 func (m *Model) SaveWith(dir string, opt SaveOptions) error {
+	if err := m.CheckFinite(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

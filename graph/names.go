@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -187,7 +188,10 @@ func roleAt(n *Node, slot int, t *tensor.Tensor) (role string, transposed, isWei
 // that reads it, as for the first use).
 func (g *Graph) StateDictNames(p *Param) []string {
 	names := []string{p.Name}
-	seen := map[string]bool{p.Name: true}
+	// a module called twice (ALBERT's shared layer, DeBERTa's query_proj
+	// reused for relative positions) gets scopes "query" and "query_1": the
+	// same parameter, not an alias
+	seen := map[string]bool{repeatedCall.ReplaceAllString(p.Name, "$1"): true}
 	consumers := make(map[int][]*Node)
 	for _, n := range g.Nodes {
 		for _, in := range n.In {
@@ -224,13 +228,18 @@ func (g *Graph) StateDictNames(p *Param) []string {
 		if !isWeight || scope == "" {
 			continue
 		}
-		if name := scope + "." + role; !seen[name] {
-			seen[name] = true
+		name := scope + "." + role
+		if key := repeatedCall.ReplaceAllString(name, "$1"); !seen[key] {
+			seen[key] = true
 			names = append(names, name)
 		}
 	}
 	return names
 }
+
+// repeatedCall matches the "_<n>" the torch exporter appends to the scope of
+// a module's second, third ... call.
+var repeatedCall = regexp.MustCompile(`_\d+(\.|$)`)
 
 func attrInt(n *Node, name string) int64 {
 	for _, a := range n.Proto.Attribute {
