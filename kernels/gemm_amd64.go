@@ -72,8 +72,38 @@ func asmKernels() (k32 []microKernel[float32], k64 []microKernel[float64]) {
 }
 
 func init() {
+	hasAVX512 = cpuLevel() >= 2
 	k32, k64 := asmKernels()
 	if len(k32) > 0 {
 		kernel32, kernel64 = k32[len(k32)-1], k64[len(k64)-1]
 	}
+}
+
+//go:noescape
+func geluFwdAVX512(x, y *float32, n int)
+
+//go:noescape
+func geluBwdAVX512(x, gr, dx *float32, n int)
+
+// geluAsm runs GeluF32 on the longest multiple of 16 elements with AVX-512
+// and returns how many it did (0 without AVX-512).
+func geluAsm(x, y []float32) int {
+	n := len(x) &^ 15
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	geluFwdAVX512(&x[0], &y[0], n)
+	return n
+}
+
+// geluGradAsm is geluAsm for GeluGradF32.
+func geluGradAsm(x, g, dx []float32) int {
+	n := len(x) &^ 15
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], dx[n-1]
+	geluBwdAVX512(&x[0], &g[0], &dx[0], n)
+	return n
 }

@@ -12,6 +12,7 @@ package ops
 import (
 	"math"
 
+	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -63,10 +64,7 @@ func geluKernel[T tensor.Float](approx bool, x, y []T) {
 		return
 	}
 	if x32, ok := any(x).([]float32); ok {
-		y32 := any(y).([]float32)
-		for i, v := range x32 {
-			y32[i] = 0.5 * v * (1 + erf32(v*math.Sqrt2/2))
-		}
+		kernels.GeluF32(x32, any(y).([]float32)) // vectorised where the CPU allows
 		return
 	}
 	for i, v := range x {
@@ -110,12 +108,8 @@ func geluGradKernel[T tensor.Float](approx bool, x, g, dx []T) {
 	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
 	if x32, ok := any(x).([]float32); ok {
 		// float32: erf32 and the fast exp of the softmax kernels, as the
-		// forward and Erf's backward
-		g32, d32 := any(g).([]float32), any(dx).([]float32)
-		for i, v := range x32 {
-			cdf := 0.5 * (1 + erf32(v*math.Sqrt2/2))
-			d32[i] = g32[i] * (cdf + v*invSqrt2Pi*laExp32(-0.5*v*v))
-		}
+		// forward and Erf's backward; vectorised where the CPU allows
+		kernels.GeluGradF32(x32, any(g).([]float32), any(dx).([]float32))
 		return
 	}
 	for i, v := range x {

@@ -17,6 +17,7 @@ package ops
 import (
 	"math"
 
+	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -243,30 +244,8 @@ func sigmoid(x float64) float64 {
 	return e / (1 + e)
 }
 
-// erf32 is erf for float32: a rational approximation on [-4, 4] (outside it
-// erf rounds to ±1 in float32), within 5e-7 of the exact value; the
-// coefficients are Eigen's generic_fast_erf_float.
-func erf32(v float32) float32 {
-	x := min(max(v, -4), 4)
-	if v != v {
-		return v
-	}
-	x2 := x * x
-	p := float32(-2.72614225801306e-10)
-	p = p*x2 + 2.77068142495902e-08
-	p = p*x2 - 2.10102402082508e-06
-	p = p*x2 - 5.69250639462346e-05
-	p = p*x2 - 7.34990630326855e-04
-	p = p*x2 - 2.95459980854025e-03
-	p = p*x2 - 1.60960333262415e-02
-	p *= x
-	q := float32(-1.45660718464996e-05)
-	q = q*x2 - 2.13374055278905e-04
-	q = q*x2 - 1.68282697438203e-03
-	q = q*x2 - 7.37332916720468e-03
-	q = q*x2 - 1.42647390514189e-02
-	return p / q
-}
+// erf32 is erf for float32 (kernels.Erf32: within 5e-7 of the exact value).
+func erf32(v float32) float32 { return kernels.Erf32(v) }
 
 func (o unaryGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
 	if !need[0] {
