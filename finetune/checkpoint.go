@@ -178,9 +178,14 @@ func (t *Trainer) writeCheckpoint(dir string, st *TrainState, base map[string]*t
 		f.Meta[k] = string(b)
 	}
 	f.Meta["base_sha256"] = t.baseSHA
-	path := filepath.Join(dir, fmt.Sprintf("checkpoint-%d%s", st.Step, CheckpointExt))
+	path := checkpointPath(dir, st.Step)
 	err := checkpoint.Write(path, f, checkpoint.Options{Base: func(n string) *tensor.Tensor { return base[n] }})
 	return path, err
+}
+
+// checkpointPath is the file of the checkpoint at a step.
+func checkpointPath(dir string, step int) string {
+	return filepath.Join(dir, fmt.Sprintf("checkpoint-%d%s", step, CheckpointExt))
 }
 
 // ReadCheckpointInfo reads a checkpoint's metadata (not its tensors).

@@ -288,3 +288,25 @@ func TestNoNonFiniteCheckpoint(t *testing.T) {
 }
 
 func (l *nanAt) Name() string { return l.inner.Name() }
+
+// TestBestCheckpointKnowsItself: the checkpoint written at a new best
+// evaluation names itself as the best (ft export --best reads it there).
+func TestBestCheckpointKnowsItself(t *testing.T) {
+	dir := t.TempDir()
+	tr := resumeTrainer(t, dir)
+	res, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := finetune.ReadCheckpointInfo(res.BestCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.State.BestCheckpoint != res.BestCheckpoint || ci.State.BestStep != res.BestStep {
+		t.Fatalf("best checkpoint %s says best is %q at step %d", res.BestCheckpoint, ci.State.BestCheckpoint, ci.State.BestStep)
+	}
+	last, _ := finetune.FindCheckpoint(dir)
+	if cl, _ := finetune.ReadCheckpointInfo(last); cl.State.BestCheckpoint != res.BestCheckpoint {
+		t.Fatalf("newest checkpoint names best %q, want %q", cl.State.BestCheckpoint, res.BestCheckpoint)
+	}
+}

@@ -287,12 +287,15 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 			return nil
 		}
 		st.Losses = res.Losses
+		prevBest := st.BestCheckpoint
+		if isBest {
+			// the checkpoint knows it is the best one
+			st.BestCheckpoint = checkpointPath(a.OutputDir, st.Step)
+		}
 		path, err := t.writeCheckpoint(a.OutputDir, st, base)
 		if err != nil {
+			st.BestCheckpoint = prevBest
 			return err
-		}
-		if isBest {
-			st.BestCheckpoint = path
 		}
 		t.emit(Event{Kind: "save", Step: st.Step, Total: total, Path: path})
 		return pruneCheckpoints(a.OutputDir, a.SaveTotalLimit, st.BestCheckpoint)
