@@ -502,7 +502,14 @@ func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
 		h.order = append(h.order, name)
 	}
 	sort.Slice(h.order, func(i, j int) bool {
-		return h.entries[h.order[i]].Offsets[0] < h.entries[h.order[j]].Offsets[0]
+		a, b := h.entries[h.order[i]].Offsets, h.entries[h.order[j]].Offsets
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		if a[1] != b[1] { // an empty tensor before the one that starts where it is
+			return a[1] < b[1]
+		}
+		return h.order[i] < h.order[j]
 	})
 	var off int64
 	for _, name := range h.order {

@@ -86,3 +86,26 @@ func TestDecodeDoesNotTrustSize(t *testing.T) {
 		t.Fatalf("allocated %d MiB for a %d-byte file", got>>20, len(data))
 	}
 }
+
+// TestEmptyTensorBesideAnother: an empty tensor shares its offset with the
+// tensor after it; reading must not depend on which of the two the header's
+// (unordered) JSON object gives first. Found by FuzzDecode.
+func TestEmptyTensorBesideAnother(t *testing.T) {
+	f := &File{Tensors: []Tensor{
+		{"i", tensor.New([]int{1}, []int32{7})},
+		{"e", tensor.New([]int{0, 4}, []float32{})},
+		{"s", tensor.New([]int{}, []float32{3.5})},
+		{"z", tensor.New([]int{0}, []int64{})},
+	}}
+	var buf bytes.Buffer
+	if err := Encode(&buf, f, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 { // the header's keys are visited in random order each time
+		got, err := Decode(bytes.NewReader(buf.Bytes()), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalFiles(t, f, got)
+	}
+}
