@@ -29,6 +29,7 @@ func init() {
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"explain", "explain predictions token by token (gradient × input, integrated gradients; terminal, JSON, HTML)", runExplain},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
+		{"exec", "run a model on .npy/.npz or random inputs; compare with a reference (e.g. ONNX Runtime) and time it", runExec},
 		{"data", "check labelled data: counts, balance, lengths, duplicates, conflicts, train/eval overlap", runData},
 	}
 }
