@@ -65,6 +65,7 @@ def main():
         cmd = [a.ft, "exec", a.model, "--random", "--dim", f"batch_size={a.batch}", "--dim", f"sequence_length={a.seq}",
                "--bench", str(a.runs), "--warmup", str(a.warmup), "--threads", str(a.threads),
                "--json", "--save-inputs", inputs, "--output", outputs]
+        load_before = os.getloadavg()[0]
         print("$", " ".join(cmd), flush=True)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -119,7 +120,8 @@ def main():
         print(f"| {name:22} | {f:10.1f} | {o:12.1f} | {f / o if o else float('nan'):8.2f} |")
     print(f"\nft latencies (ms): {' '.join(f'{x:.0f}' for x in fb['latencies_ms'])}")
     print(f"ORT latencies (ms): {' '.join(f'{x:.0f}' for x in lat)}")
-    print("(shared machine: figures are upper bounds)")
+    print(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(shared machine: figures are upper bounds)")
 
 
 if __name__ == "__main__":
