@@ -42,7 +42,12 @@ type microKernel[T float32 | float64] struct {
 	mr, nr int
 	mc, nc int // task tile: gemmMC×gemmNC rounded down to multiples of mr, nr
 	fn     func(kc int, a, b, c []T, ldc int, alpha T, acc bool)
-	name   string
+	// fnS, when set, is fn with strided operands, so that strips can be
+	// read in place instead of packed: A element (r, p) at a[p*aP + r*aR],
+	// B row p (nr elements) at b[p*bP:] (packed strips: aP = mr, aR = 1,
+	// bP = nr). Same sums in the same order as fn.
+	fnS  func(kc int, a []T, aP, aR int, b []T, bP int, c []T, ldc int, alpha T, acc bool)
+	name string
 }
 
 func newKernel[T float32 | float64](mr, nr int, fn func(kc int, a, b, c []T, ldc int, alpha T, acc bool), name string) microKernel[T] {
@@ -121,9 +126,18 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	// An operand that several tiles share (op(B) when there are several
 	// rows of tiles, op(A) when there are several columns) is packed once,
 	// in parallel, instead of once per tile.
+	// With a strided kernel, full strips of A are read in place (A as
+	// stored; Aᵀ only in batches of small products, where packing costs as
+	// much as the product), and so are those of B as stored when one tile
+	// uses them and its rows are short (attention's V, K, dC).
+	var pre0 tilePre[T]
+	if kern.fnS != nil {
+		pre0.directA = !transA || batch > 1
+		pre0.directB = !transB && tm == 1 && ldb <= 2*kern.nr
+	}
 	var preA, preB *[]T
 	mPad, nPad := (m+kern.mr-1)/kern.mr*kern.mr, (n+kern.nr-1)/kern.nr*kern.nr
-	if tn > 1 {
+	if tn > 1 && !pre0.directA {
 		preA = prepack(packA[T], transA, a, aOff, lda, m, mPad, k, kern.mr)
 		defer putPackBuf(preA)
 	}
@@ -140,7 +154,7 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 			bi, ti := task/tiles, task%tiles
 			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
 			mc, nc := min(mcT, m-i0), min(ncT, n-j0)
-			var pre tilePre[T]
+			pre := pre0
 			if preA != nil {
 				pre.a, pre.aw = (*preA)[bi*k*mPad:(bi+1)*k*mPad], mPad
 			}
@@ -184,6 +198,9 @@ func prepack[T float32 | float64](pack func(bool, []T, int, int, int, int, int, 
 type tilePre[T float32 | float64] struct {
 	a, b   []T
 	aw, bw int
+	// directA (directB): full strips of op(A) (op(B)) are read in place
+	// by kern.fnS, only a last partial strip is packed.
+	directA, directB bool
 }
 
 // gemmTiles returns the task tile. Starting from mc×nc, it halves the larger
@@ -226,16 +243,28 @@ func gemmTile[T float32 | float64](kern microKernel[T], transA, transB bool, mc,
 func gemmTilePre[T float32 | float64](kern microKernel[T], transA, transB bool, mc, nc, k int, alpha T,
 	a []T, lda, i0 int, b []T, ldb, j0 int, beta T, c []T, ldc int, pa, pb, t []T, pre tilePre[T]) {
 	mr, nr := kern.mr, kern.nr
+	directA := pre.directA && pre.a == nil
+	directB := pre.directB && pre.b == nil
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kc := min(gemmKC, k-p0)
-		if pre.a != nil {
+		switch {
+		case pre.a != nil:
 			pa = pre.a[p0*pre.aw+i0*kc:]
-		} else {
+		case directA:
+			if s := mc / mr * mr; s < mc {
+				packA(transA, a, lda, i0+s, mc-s, p0, kc, mr, pa[s*kc:])
+			}
+		default:
 			packA(transA, a, lda, i0, mc, p0, kc, mr, pa)
 		}
-		if pre.b != nil {
+		switch {
+		case pre.b != nil:
 			pb = pre.b[p0*pre.bw+j0*kc:]
-		} else {
+		case directB:
+			if s := nc / nr * nr; s < nc {
+				packB(transB, b, ldb, j0+s, nc-s, p0, kc, nr, pb[s*kc:])
+			}
+		default:
 			packB(transB, b, ldb, j0, nc, p0, kc, nr, pb)
 		}
 		first := p0 == 0
@@ -244,17 +273,34 @@ func gemmTilePre[T float32 | float64](kern microKernel[T], transA, transB bool, 
 		}
 		acc := !first || beta != 0
 		for jr := 0; jr < nc; jr += nr {
-			bs := pb[jr*kc : jr*kc+nr*kc]
 			nn := min(nr, nc-jr)
+			bs, bP := pb[jr*kc:jr*kc+nr*kc], nr
+			if directB && nn == nr {
+				bs, bP = b[p0*ldb+j0+jr:], ldb
+			}
 			for ir := 0; ir < mc; ir += mr {
-				as := pa[ir*kc : ir*kc+mr*kc]
 				mm := min(mr, mc-ir)
-				if mm == mr && nn == nr {
-					kern.fn(kc, as, bs, c[ir*ldc+jr:], ldc, alpha, acc)
+				as, aP, aR := pa[ir*kc:ir*kc+mr*kc], mr, 1
+				switch {
+				case !directA || mm < mr:
+				case transA: // op(A)[i][p] = a[p*lda+i]
+					as, aP, aR = a[p0*lda+i0+ir:], lda, 1
+				default:
+					as, aP, aR = a[(i0+ir)*lda+p0:], 1, lda
+				}
+				dst, ld, ac := c[ir*ldc+jr:], ldc, acc
+				edge := mm < mr || nn < nr
+				if edge { // through the scratch tile t
+					dst, ld, ac = t, nr, false
+				}
+				if aP == mr && aR == 1 && bP == nr {
+					kern.fn(kc, as, bs, dst, ld, alpha, ac)
+				} else {
+					kern.fnS(kc, as, aP, aR, bs, bP, dst, ld, alpha, ac)
+				}
+				if !edge {
 					continue
 				}
-				// Edge tile: through the scratch tile t.
-				kern.fn(kc, as, bs, t, nr, alpha, false)
 				for r := 0; r < mm; r++ {
 					crow := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nn]
 					trow := t[r*nr : r*nr+nn]

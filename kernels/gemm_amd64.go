@@ -16,6 +16,9 @@ import "golang.org/x/sys/cpu"
 func sgemmAVX512(kc int, a, b, c *float32, ldc int, alpha float32, acc bool)
 
 //go:noescape
+func sgemmAVX512S(kc int, a *float32, aP, aR int, b *float32, bP int, c *float32, ldc int, alpha float32, acc bool)
+
+//go:noescape
 func dgemmAVX512(kc int, a, b, c *float64, ldc int, alpha float64, acc bool)
 
 //go:noescape
@@ -42,6 +45,11 @@ func sgemmKernelAVX512(kc int, a, b, c []float32, ldc int, alpha float32, acc bo
 	sgemmAVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
 }
 
+func sgemmKernelAVX512S(kc int, a []float32, aP, aR int, b []float32, bP int, c []float32, ldc int, alpha float32, acc bool) {
+	_, _, _ = a[(kc-1)*aP+7*aR], b[(kc-1)*bP+31], c[7*ldc+31]
+	sgemmAVX512S(kc, &a[0], aP, aR, &b[0], bP, &c[0], ldc, alpha, acc)
+}
+
 func dgemmKernelAVX512(kc int, a, b, c []float64, ldc int, alpha float64, acc bool) {
 	_, _, _ = a[kc*8-1], b[kc*16-1], c[7*ldc+15]
 	dgemmAVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, acc)
@@ -65,7 +73,9 @@ func asmKernels() (k32 []microKernel[float32], k64 []microKernel[float64]) {
 		k64 = append(k64, newKernel(4, 12, dgemmKernelAVX2, "avx2-4x12"))
 	}
 	if lvl >= 2 {
-		k32 = append(k32, newKernel(8, 32, sgemmKernelAVX512, "avx512-8x32"))
+		k := newKernel(8, 32, sgemmKernelAVX512, "avx512-8x32")
+		k.fnS = sgemmKernelAVX512S
+		k32 = append(k32, k)
 		k64 = append(k64, newKernel(8, 16, dgemmKernelAVX512, "avx512-8x16"))
 	}
 	return k32, k64

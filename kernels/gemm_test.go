@@ -67,6 +67,71 @@ var gemmCases = []gemmCase{
 	{1, 300, 200, 1, 0, 0}, // GEMV shapes on the packed path
 	{300, 1, 200, 1, 1, 0},
 	{140, 530, 300, 1, 0.5, 0}, // several rows and columns of tiles: A and B packed once for all tiles
+	{70, 100, 300, 1, 0, 5},    // row strides larger than the rows (A read in place with lda)
+}
+
+// TestGemmDirectA: reading A in place (fnA) gives the bits of packing it.
+func TestGemmDirectA(t *testing.T) {
+	if kernel32.fnS == nil {
+		t.Skip("no in-place A kernel on this CPU")
+	}
+	r := rand.New(rand.NewSource(6))
+	old := kernel32
+	defer func() { kernel32 = old }()
+	for _, sz := range [][3]int{{4096, 384, 384}, {131, 263, 300}, {128, 32, 128}, {37, 41, 43}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tb := range []bool{false, true} {
+			a, b := randSlice[float32](r, m*(k+3)), randSlice[float32](r, k*n)
+			ldb := n
+			if tb {
+				ldb = k
+			}
+			var c [2][]float32
+			for i, fnS := range []func(int, []float32, int, int, []float32, int, []float32, int, float32, bool){nil, old.fnS} {
+				kernel32.fnS = fnS
+				c[i] = randSlice[float32](rand.New(rand.NewSource(1)), m*n)
+				Gemm(false, tb, m, n, k, 0.5, a, k+3, b, ldb, 1.5, c[i], n)
+			}
+			for i := range c[0] {
+				if c[0][i] != c[1][i] {
+					t.Fatalf("%v tB=%v: element %d: packed A %v, in place %v", sz, tb, i, c[0][i], c[1][i])
+				}
+			}
+		}
+	}
+	// batches of attention-sized products, every transposition: Aᵀ and B
+	// are read in place too
+	for _, sz := range [][3]int{{128, 32, 128}, {128, 128, 32}, {100, 40, 70}, {8, 32, 5}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		const batch = 3
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				a, b := randSlice[float32](r, batch*m*k), randSlice[float32](r, batch*k*n)
+				lda, ldb := k, n
+				if ta {
+					lda = m
+				}
+				if tb {
+					ldb = k
+				}
+				var aOff, bOff, cOff []int
+				for i := 0; i < batch; i++ {
+					aOff, bOff, cOff = append(aOff, i*m*k), append(bOff, i*k*n), append(cOff, i*m*n)
+				}
+				var c [2][]float32
+				for i, fnS := range []func(int, []float32, int, int, []float32, int, []float32, int, float32, bool){nil, old.fnS} {
+					kernel32.fnS = fnS
+					c[i] = make([]float32, batch*m*n)
+					GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, b, bOff, ldb, 0, c[i], cOff, n)
+				}
+				for i := range c[0] {
+					if c[0][i] != c[1][i] {
+						t.Fatalf("batch %v tA=%v tB=%v: element %d: packed %v, in place %v", sz, ta, tb, i, c[0][i], c[1][i])
+					}
+				}
+			}
+		}
+	}
 }
 
 func testGemm[T float32 | float64](t *testing.T, tol float64) {
