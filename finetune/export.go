@@ -31,15 +31,24 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if m.Task != "text-classification" {
 		return fmt.Errorf("the head ft added to this %s export (pooling and a linear layer) has no transformers class: export ONNX instead, or fine-tune a text-classification export (optimum-cli export onnx --task text-classification)", m.Task)
 	}
-	archOK := false
-	if as, ok := m.Config["architectures"].([]any); ok {
-		for _, a := range as {
-			archOK = archOK || strings.HasSuffix(fmt.Sprint(a), "ForSequenceClassification")
+	// optimum keeps the source config's architectures (often "BertModel"):
+	// name the classification class, as save_pretrained would
+	cfg := map[string]any{}
+	for k, v := range m.Config {
+		cfg[k] = v
+	}
+	if as, ok := cfg["architectures"].([]any); ok && len(as) == 1 {
+		a := fmt.Sprint(as[0])
+		if !strings.HasSuffix(a, "ForSequenceClassification") {
+			if i := strings.Index(a, "For"); i > 0 {
+				a = a[:i]
+			}
+			a = strings.TrimSuffix(a, "Model")
+			cfg["architectures"] = []any{a + "ForSequenceClassification"}
 		}
 	}
-	if !archOK {
-		return fmt.Errorf("config.json of %s names no *ForSequenceClassification architecture (%v): transformers would not know which class to load", m.Dir, m.Config["architectures"])
-	}
+	mc := *m
+	mc.Config = cfg
 	if err := m.CheckFinite(); err != nil {
 		return err
 	}
@@ -63,5 +72,5 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if err := onnx.WriteFileAtomic(filepath.Join(dir, SafetensorsFile), b); err != nil {
 		return err
 	}
-	return m.saveConfigAndTokenizer(dir)
+	return mc.saveConfigAndTokenizer(dir)
 }

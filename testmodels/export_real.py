@@ -50,6 +50,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=4000)
     ap.add_argument("--work", default="/tmp/ft-export-real")
+    ap.add_argument("--reuse", action="store_true", help="keep the runs already in --work (re-check only)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     ft = os.path.join(a.work, "ft")
@@ -74,11 +75,17 @@ def main():
     report = {"rows": a.rows, "runs": {}}
     for mode, extra, lr in [("full", [], "5e-5"), ("top2", ["--train-top-layers", "2"], "1e-4")]:
         out = os.path.join(a.work, mode)
-        subprocess.run(["rm", "-rf", out], check=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        log, secs = sh([ft, "run", "--model", model, "--train", train_path, "--eval", test_path, "--output-dir", out,
+        run_cmd = [ft, "run", "--model", model, "--train", train_path, "--eval", test_path, "--output-dir", out,
                         "--num-train-epochs", "1", "--per-device-train-batch-size", "32", "--learning-rate", lr,
-                        "--warmup-ratio", "0.1", "--weight-decay", "0.01", "--max-length", "128", "--save-steps", "100000"] + extra)
+                        "--warmup-ratio", "0.1", "--weight-decay", "0.01", "--max-length", "128", "--save-steps", "100000"] + extra
+        if a.reuse and os.path.exists(os.path.join(out, "run.log")):
+            log, secs = open(os.path.join(out, "run.log")).read(), float("nan")
+        else:
+            subprocess.run(["rm", "-rf", out], check=True)
+            log, secs = sh(run_cmd)
+            with open(os.path.join(out, "run.log"), "w") as f:
+                f.write(log)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         acc_run = [l for l in log.splitlines() if l.startswith("accuracy ")][-1]
         # 3. ft eval vs ONNX Runtime on the exported folder
