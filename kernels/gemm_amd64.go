@@ -117,3 +117,17 @@ func geluGradAsm(x, g, dx []float32) int {
 	geluBwdAVX512(&x[0], &g[0], &dx[0], n)
 	return n
 }
+
+//go:noescape
+func softmaxRowAVX512(x, y *float32, n int)
+
+// softmaxAsm runs SoftmaxF32 with AVX-512 when the row length is a multiple
+// of 16, reporting whether it did.
+func softmaxAsm(x, y []float32) bool {
+	if !hasAVX512 || len(x)%16 != 0 {
+		return false
+	}
+	_ = y[len(x)-1]
+	softmaxRowAVX512(&x[0], &y[0], len(x))
+	return true
+}

@@ -19,6 +19,7 @@ package ops
 import (
 	"math"
 
+	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -181,6 +182,10 @@ func softmaxRow[T laFloat](log bool, x, y []T) {
 // softmaxRow32 is softmaxRow for float32 with laExp32.
 func softmaxRow32(log bool, x, y []float32) {
 	y = y[:len(x)]
+	if !log {
+		kernels.SoftmaxF32(x, y) // vectorised where the CPU allows
+		return
+	}
 	mx := x[0]
 	for _, v := range x[1:] {
 		if v > mx {

@@ -1,0 +1,85 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestSoftmaxF32: vector (rows of 16k) and portable paths against float64
+// softmax; a NaN in a row makes the row NaN; -Inf entries get 0.
+func TestSoftmaxF32(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	old := hasAVX512
+	defer func() { hasAVX512 = old }()
+	for _, n := range []int{1, 16, 33, 128, 512} {
+		for _, scale := range []float64{1, 30} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * scale)
+			}
+			if n >= 16 {
+				x[3] = float32(math.Inf(-1))
+				x[5] = -1e4 // far below the rest: exp underflows to 0
+			}
+			mx := math.Inf(-1)
+			for _, v := range x {
+				mx = math.Max(mx, float64(v))
+			}
+			want := make([]float64, n)
+			s := 0.0
+			for i, v := range x {
+				want[i] = math.Exp(float64(v) - mx)
+				s += want[i]
+			}
+			for _, avx := range []bool{false, old} {
+				hasAVX512 = avx
+				y := make([]float32, n)
+				SoftmaxF32(x, y)
+				for i := range y {
+					w := want[i] / s
+					if math.Abs(float64(y[i])-w) > 1e-6*math.Max(w, 1e-3) {
+						t.Fatalf("n=%d scale=%g avx512=%v: y[%d] = %g, want %g", n, scale, avx, i, y[i], w)
+					}
+				}
+				in := append([]float32(nil), x...) // in place
+				SoftmaxF32(in, in)
+				for i := range in {
+					if in[i] != y[i] {
+						t.Fatalf("n=%d avx512=%v: in place y[%d] = %g, out of place %g", n, avx, i, in[i], y[i])
+					}
+				}
+				x2 := append([]float32(nil), x...)
+				x2[n/2] = float32(math.NaN())
+				SoftmaxF32(x2, y)
+				for i := range y {
+					if y[i] == y[i] {
+						t.Fatalf("n=%d avx512=%v: NaN input, y[%d] = %g", n, avx, i, y[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkSoftmaxF32(b *testing.B) {
+	x := make([]float32, 128*1024)
+	r := rand.New(rand.NewSource(1))
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 3)
+	}
+	y := make([]float32, len(x))
+	old := hasAVX512
+	defer func() { hasAVX512 = old }()
+	for _, avx := range []bool{false, old} {
+		hasAVX512 = avx
+		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < len(x); j += 128 {
+					SoftmaxF32(x[j:j+128], y[j:j+128])
+				}
+			}
+			b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+}
