@@ -193,8 +193,13 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 				grad[in] = gin[k]
 				continue
 			}
-			// fan-out: accumulate
+			// fan-out: accumulate (the first time into a new tensor, in
+			// one pass, since neither gradient may be changed in place)
 			if !owned[in] {
+				if sum := addNew(grad[in], gin[k]); sum != nil {
+					grad[in], owned[in] = sum, true
+					continue
+				}
 				grad[in] = grad[in].Clone()
 				owned[in] = true
 			}
@@ -229,4 +234,36 @@ func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*te
 		}
 	}()
 	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
+}
+
+// addNew returns a + b as a new tensor for float tensors of one shape and
+// type (the bits of a.Clone() then AddInto b), else nil.
+func addNew(a, b *tensor.Tensor) *tensor.Tensor {
+	if !tensor.SameShape(a.Shape, b.Shape) {
+		return nil
+	}
+	switch x := a.Data.(type) {
+	case []float32:
+		y, ok := b.Data.([]float32)
+		if !ok || len(y) != len(x) {
+			return nil
+		}
+		return tensor.New(append([]int(nil), a.Shape...), addSlices(x, y))
+	case []float64:
+		y, ok := b.Data.([]float64)
+		if !ok || len(y) != len(x) {
+			return nil
+		}
+		return tensor.New(append([]int(nil), a.Shape...), addSlices(x, y))
+	}
+	return nil
+}
+
+func addSlices[T float32 | float64](x, y []T) []T {
+	z := make([]T, len(x))
+	y = y[:len(x)]
+	for i, v := range x {
+		z[i] = v + y[i]
+	}
+	return z
 }
