@@ -131,3 +131,16 @@ func softmaxAsm(x, y []float32) bool {
 	softmaxRowAVX512(&x[0], &y[0], len(x))
 	return true
 }
+
+//go:noescape
+func softmaxGradRowAVX512(y, gr, dx *float32, n int)
+
+// softmaxGradAsm is softmaxAsm for SoftmaxGradF32.
+func softmaxGradAsm(y, g, dx []float32) bool {
+	if !hasAVX512 || len(y)%16 != 0 {
+		return false
+	}
+	_, _ = g[len(y)-1], dx[len(y)-1]
+	softmaxGradRowAVX512(&y[0], &g[0], &dx[0], len(y))
+	return true
+}

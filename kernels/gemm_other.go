@@ -9,3 +9,5 @@ func geluAsm(x, y []float32) int         { return 0 }
 func geluGradAsm(x, g, dx []float32) int { return 0 }
 
 func softmaxAsm(x, y []float32) bool { return false }
+
+func softmaxGradAsm(y, g, dx []float32) bool { return false }

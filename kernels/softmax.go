@@ -29,3 +29,20 @@ func SoftmaxF32(x, y []float32) {
 		y[i] *= inv
 	}
 }
+
+// SoftmaxGradF32 sets dx = y·(g - Σ g·y) over one row, the gradient of
+// SoftmaxF32 given its output y and the output gradient g (AVX-512 for rows
+// of 16k, as SoftmaxF32).
+func SoftmaxGradF32(y, g, dx []float32) {
+	g, dx = g[:len(y)], dx[:len(y)]
+	if len(y) == 0 || softmaxGradAsm(y, g, dx) {
+		return
+	}
+	var s float32
+	for i, v := range g {
+		s += v * y[i]
+	}
+	for i, v := range g {
+		dx[i] = y[i] * (v - s)
+	}
+}

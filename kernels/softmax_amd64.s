@@ -111,3 +111,47 @@ sm_scaleloop:
 sm_done:
 	VZEROUPPER
 	RET
+
+// func softmaxGradRowAVX512(y, g, dx *float32, n int)
+// dx = y·(g - Σ g·y) for n a positive multiple of 16 (the sum in 16
+// partial sums).
+TEXT ·softmaxGradRowAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ gr+8(FP), BX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JEQ smg_done
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ BX, DX
+	MOVQ CX, R8
+smg_dot:
+	VMOVUPS (AX), Z1
+	VFMADD231PS (DX), Z1, Z0
+	ADDQ $64, AX
+	ADDQ $64, DX
+	DECQ R8
+	JNZ smg_dot
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDPS X1, X0, X0
+	VBROADCASTSS X0, Z0
+smg_loop:
+	VMOVUPS (BX), Z1
+	VSUBPS Z0, Z1, Z1
+	VMULPS (SI), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ smg_loop
+smg_done:
+	VZEROUPPER
+	RET

@@ -83,3 +83,40 @@ func BenchmarkSoftmaxF32(b *testing.B) {
 		})
 	}
 }
+
+// TestSoftmaxGradF32: vector and portable paths against the float64
+// gradient y·(g - Σ g·y), dx may alias g.
+func TestSoftmaxGradF32(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	old := hasAVX512
+	defer func() { hasAVX512 = old }()
+	for _, n := range []int{1, 16, 33, 128, 512} {
+		x, y, g := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], g[i] = float32(r.NormFloat64()*3), float32(r.NormFloat64())
+		}
+		SoftmaxF32(x, y)
+		s := 0.0
+		for i := range y {
+			s += float64(g[i]) * float64(y[i])
+		}
+		for _, avx := range []bool{false, old} {
+			hasAVX512 = avx
+			dx := make([]float32, n)
+			SoftmaxGradF32(y, g, dx)
+			for i := range dx {
+				w := float64(y[i]) * (float64(g[i]) - s)
+				if math.Abs(float64(dx[i])-w) > 1e-6*math.Max(1, math.Abs(w)) {
+					t.Fatalf("n=%d avx512=%v: dx[%d] = %g, want %g", n, avx, i, dx[i], w)
+				}
+			}
+			g2 := append([]float32(nil), g...)
+			SoftmaxGradF32(y, g2, g2)
+			for i := range g2 {
+				if g2[i] != dx[i] {
+					t.Fatalf("n=%d avx512=%v: in place dx[%d] = %g, out of place %g", n, avx, i, g2[i], dx[i])
+				}
+			}
+		}
+	}
+}

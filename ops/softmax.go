@@ -261,6 +261,10 @@ func softmaxBackward[T laFloat](log bool, y, dy, dx []T, outer, n, inner int) {
 					}
 					continue
 				}
+				if y32, ok := any(yr).([]float32); ok { // vectorised where the CPU allows
+					kernels.SoftmaxGradF32(y32, any(gr).([]float32), any(dr).([]float32))
+					continue
+				}
 				for i, g := range gr {
 					s += g * yr[i]
 				}
