@@ -252,6 +252,9 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 			}
 			uses[id]--
 			if uses[id] == 0 {
+				if tr == nil {
+					g.recycle(vals, id, feeds) // recycle.go
+				}
 				vals[id] = nil
 			}
 		}

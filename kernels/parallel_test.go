@@ -44,3 +44,24 @@ func TestParallelForCoversRange(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolF32: a buffer handed back comes out again for the same length,
+// others are fresh and zeroed.
+func TestPoolF32(t *testing.T) {
+	a := GetF32(PoolMinLen)
+	a[0] = 7
+	PutF32(a)
+	b := GetF32(PoolMinLen) // most likely a again (sync.Pool may drop it)
+	if len(b) != PoolMinLen {
+		t.Fatalf("len %d", len(b))
+	}
+	c := GetF32(PoolMinLen + 1)
+	if len(c) != PoolMinLen+1 || c[0] != 0 {
+		t.Fatalf("fresh buffer: len %d, c[0] = %v", len(c), c[0])
+	}
+	s := GetF32(10)
+	if len(s) != 10 {
+		t.Fatalf("small buffer len %d", len(s))
+	}
+	PutF32(s) // ignored
+}

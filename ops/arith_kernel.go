@@ -14,7 +14,7 @@ func arithMap[T tensor.Number](op byte, a, b *tensor.Tensor) (*tensor.Tensor, er
 		return nil, err
 	}
 	ad, bd := tensor.Data[T](a), tensor.Data[T](b)
-	od := make([]T, tensor.Size(out))
+	od := outBuf[T](tensor.Size(out)) // written whole below
 	if tensor.SameShape(a.Shape, b.Shape) {
 		kernels.ParallelFor(len(od), 1<<15, func(lo, hi int) {
 			arithRun(op, od[lo:hi], ad[lo:hi], 1, bd[lo:hi], 1)

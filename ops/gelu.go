@@ -49,7 +49,7 @@ func (o gelu) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 func geluForward[T tensor.Float](approx bool, x *tensor.Tensor) *tensor.Tensor {
 	xd := tensor.Data[T](x)
-	yd := make([]T, len(xd))
+	yd := outBuf[T](len(xd)) // written whole
 	forRange(len(xd), func(lo, hi int) { geluKernel(approx, xd[lo:hi], yd[lo:hi]) })
 	return tensor.New(x.Shape, yd)
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -130,3 +131,14 @@ func errDType(op string, t *tensor.Tensor) error {
 }
 
 var errDivZero = fmt.Errorf("integer division by zero")
+
+// outBuf returns n elements for an output that the caller writes whole:
+// for float32 a buffer from kernels' pool (contents arbitrary), which graph
+// runs refill with the outputs of dead values.
+func outBuf[T any](n int) []T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(kernels.GetF32(n)).([]T)
+	}
+	return make([]T, n)
+}

@@ -96,7 +96,12 @@ func (o *opLayerNorm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	rstd := make([]float64, rows)
 	var y *tensor.Tensor
 	if dt == tensor.Float32 {
-		yd := make([]float32, x.Len())
+		var yd []float32
+		if d > 0 {
+			yd = kernels.GetF32(x.Len()) // rows written whole
+		} else {
+			yd = make([]float32, x.Len())
+		}
 		lnForward(x.F32(), lnParam[float32](scale, norm), lnParam[float32](bias, norm), yd, mean, rstd, rows, d, o.eps)
 		y = tensor.New(x.Shape, yd)
 	} else {

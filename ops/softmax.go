@@ -73,7 +73,12 @@ func (o *opSoftmax) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	switch x.DType() {
 	case tensor.Float32:
-		y := make([]float32, x.Len())
+		var y []float32
+		if inner == 1 && n > 0 {
+			y = kernels.GetF32(x.Len()) // rows written whole
+		} else {
+			y = make([]float32, x.Len())
+		}
 		softmaxForward(o.log, x.F32(), y, outer, n, inner)
 		return single(tensor.New(x.Shape, y))
 	case tensor.Float64:
