@@ -78,20 +78,6 @@ func SumToShape(g *tensor.Tensor, shape []int) *tensor.Tensor {
 func sumToShape[T tensor.Float](g *tensor.Tensor, shape []int) *tensor.Tensor {
 	gd := tensor.Data[T](g)
 	od := make([]T, tensor.Size(shape))
-	if d := len(od); d > 0 && isTrailing(shape, g.Shape) {
-		// A bias gradient: sum the rows of g [rows, d]. Columns are split
-		// among the workers; each column sums its rows in order, as below.
-		rows := len(gd) / d
-		kernels.ParallelFor(d, max(16, kernels.Grain(d, rows)), func(lo, hi int) {
-			o := od[lo:hi]
-			for r := 0; r < rows; r++ {
-				for j, v := range gd[r*d+lo : r*d+hi] {
-					o[j] += v
-				}
-			}
-		})
-		return tensor.New(shape, od)
-	}
 	it := tensor.NewIndex(g.Shape, tensor.Strides(g.Shape), tensor.BroadcastStrides(shape, g.Shape))
 	for it.Next() {
 		ig, io := it.Off[0], it.Off[1]
@@ -155,16 +141,4 @@ func outBuf[T any](n int) []T {
 		return any(kernels.GetF32(n)).([]T)
 	}
 	return make([]T, n)
-}
-
-// isTrailing reports whether shape, without its leading 1s, is the trailing
-// part of full (so that summing full to shape sums whole rows).
-func isTrailing(shape, full []int) bool {
-	for len(shape) > 0 && shape[0] == 1 {
-		shape = shape[1:]
-	}
-	if len(shape) > len(full) {
-		return false
-	}
-	return tensor.SameShape(shape, full[len(full)-len(shape):])
 }
