@@ -79,6 +79,9 @@ def main():
     ap.add_argument("--train-rows", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lora-lr", type=float, default=5e-4)
+    ap.add_argument("--lora-targets", default="", help="--lora-targets for ft (default: PEFT's, query and value)")
+    ap.add_argument("--lora-alpha", default="8")
+    ap.add_argument("--lora-name", default="lora", help="name of the LoRA run (its log and output folder)")
     ap.add_argument("--only", choices=["full", "lora", "both"], default="both")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
@@ -93,7 +96,10 @@ def main():
     if a.only in ("full", "both"):
         res["full"] = run("full", ["--learning-rate", "5e-5"], tp, sp, a)
     if a.only in ("lora", "both"):
-        res["lora"] = run("lora", ["--learning-rate", str(a.lora_lr), "--lora-r", "8", "--lora-alpha", "8"], tp, sp, a)
+        extra = ["--learning-rate", str(a.lora_lr), "--lora-r", "8", "--lora-alpha", a.lora_alpha]
+        if a.lora_targets:
+            extra += ["--lora-targets", a.lora_targets]
+        res[a.lora_name] = run(a.lora_name, extra, tp, sp, a)
     print(json.dumps(res, indent=1))
     with open(os.path.join(a.work, "result.json"), "w") as f:
         json.dump(res, f, indent=1)
