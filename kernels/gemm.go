@@ -126,13 +126,13 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	// An operand that several tiles share (op(B) when there are several
 	// rows of tiles, op(A) when there are several columns) is packed once,
 	// in parallel, instead of once per tile.
-	// With a strided kernel, full strips of A are read in place (A as
-	// stored; Aᵀ only in batches of small products, where packing costs as
-	// much as the product), and so are those of B as stored when one tile
-	// uses them and its rows are short (attention's V, K, dC).
+	// With a strided kernel, full strips of op(A) are read in place (A or
+	// Aᵀ as stored: 8 contiguous rows, or 8 contiguous columns per p), and
+	// so are those of B as stored when one tile uses them and its rows are
+	// short (attention's V, K, dC).
 	var pre0 tilePre[T]
 	if kern.fnS != nil {
-		pre0.directA = !transA || batch > 1
+		pre0.directA = true
 		pre0.directB = !transB && tm == 1 && ldb <= 2*kern.nr
 	}
 	var preA, preB *[]T
