@@ -107,3 +107,66 @@ func TestSignalSavesAndResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestLoRACheckpointAndExport: a LoRA run's checkpoint holds only the
+// adapters and the head (and their optimizer state); ft export rebuilds the
+// adapters from the stored flags and writes the same merged model.onnx as
+// ft run did, and the PEFT adapter.
+func TestLoRACheckpointAndExport(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := runIn(t, "run", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+		"--max-steps", "6", "--save-steps", "3", "--lora-r", "4", "--learning-rate", "1e-3", "--output-dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	last, err := finetune.FindCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := finetune.ReadCheckpointInfo(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapters := 0
+	for _, n := range ci.Trainable {
+		switch {
+		case strings.Contains(n, ".lora_A.") || strings.Contains(n, ".lora_B."):
+			adapters++
+		case strings.HasPrefix(n, "classifier."):
+		default:
+			t.Errorf("the LoRA checkpoint holds %s", n)
+		}
+	}
+	if adapters != 8 { // query and value of 2 layers, A and B
+		t.Errorf("%d adapter tensors, want 8: %v", adapters, ci.Trainable)
+	}
+	out := t.TempDir()
+	if code, _, errs := runIn(t, "export", "--checkpoint", dir, "--output-dir", out); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "model", "model.onnx"))
+	b, _ := os.ReadFile(filepath.Join(out, "model.onnx"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("ft export's merged model.onnx differs from ft run's")
+	}
+	peft := t.TempDir()
+	if code, _, errs := runIn(t, "export", "--checkpoint", dir, "--output-dir", peft, "--format", "peft"); code != 0 {
+		t.Fatalf("export peft: exit %d: %s", code, errs)
+	}
+	for _, f := range []string{"adapter_model.safetensors", "adapter_config.json"} {
+		x, _ := os.ReadFile(filepath.Join(dir, "peft-adapter", f))
+		y, err := os.ReadFile(filepath.Join(peft, f))
+		if err != nil || !bytes.Equal(x, y) {
+			t.Fatalf("%s differs from ft run's (%v)", f, err)
+		}
+	}
+	// a non-LoRA checkpoint has no PEFT form
+	plain := t.TempDir()
+	if code, _, errs := runIn(t, "run", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+		"--max-steps", "1", "--output-dir", plain); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if code, _, errs := runIn(t, "export", "--checkpoint", plain, "--output-dir", t.TempDir(), "--format", "peft"); code != 1 || !strings.Contains(errs, "is not from a LoRA run") {
+		t.Fatalf("peft export of a full run: exit %d: %s", code, errs)
+	}
+}
