@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"sort"
 )
 
 // Permutation returns a random order of 0..n-1 drawn from a PCG generator
@@ -85,4 +86,43 @@ func StepsPerEpoch(n, batchSize, accumulation int, dropLast bool) int {
 		batches++
 	}
 	return max(batches/accumulation, 1)
+}
+
+// LengthSource is a Source that knows the length (in tokens) of each row,
+// for length-grouped batching.
+type LengthSource interface {
+	Source
+	Lengths() ([]int, error)
+}
+
+// LengthGroupedBatches returns the batches of one epoch with rows of similar
+// length together (less padding), as the Hugging Face Trainer's
+// group_by_length (LengthGroupedSampler): a random permutation
+// (Permutation(n, seed, epoch)) is cut into megabatches of 50 batches, each
+// sorted by decreasing length (ties keep the permutation's order); the
+// longest row of all is swapped to the front of the first megabatch, so
+// that the first batch is the largest (memory problems show at once); then
+// the order is cut into batches.
+func LengthGroupedBatches(lengths []int, batchSize int, seed uint64, epoch int, dropLast bool) ([][]int, error) {
+	if batchSize <= 0 {
+		return nil, fmt.Errorf("batch size must be positive, got %d", batchSize)
+	}
+	order := Permutation(len(lengths), seed, epoch)
+	mega := 50 * batchSize
+	var firsts []int
+	for i := 0; i < len(order); i += mega {
+		m := order[i:min(i+mega, len(order))]
+		sort.SliceStable(m, func(a, b int) bool { return lengths[m[a]] > lengths[m[b]] })
+		firsts = append(firsts, i)
+	}
+	if len(firsts) > 0 {
+		best := 0
+		for k, i := range firsts {
+			if lengths[order[i]] > lengths[order[firsts[best]]] {
+				best = k
+			}
+		}
+		order[0], order[firsts[best]] = order[firsts[best]], order[0]
+	}
+	return Batches(order, batchSize, dropLast)
 }

@@ -65,6 +65,15 @@ func (s *TextSource) Cached() (*CachedTextSource, error) {
 // Len returns the number of rows.
 func (c *CachedTextSource) Len() int { return len(c.ids) }
 
+// Lengths returns every row's length in tokens.
+func (c *CachedTextSource) Lengths() ([]int, error) {
+	l := make([]int, len(c.ids))
+	for i, ids := range c.ids {
+		l[i] = len(ids)
+	}
+	return l, nil
+}
+
 // Batch pads the rows' cached ids to the longest row (as the tokenizer pads
 // a batch: pad id, token type 0, attention mask 0, on the tokenizer's
 // padding side) and adds their labels.

@@ -14,6 +14,8 @@ type TextSource struct {
 	Tokenizer *tokenize.Tokenizer
 	Inputs    []string // the model's input names
 	MaxLength int
+
+	lengths []int // Lengths, once computed
 }
 
 // NewTextSource checks that the tokenizer can give every model input.
@@ -31,6 +33,28 @@ func NewTextSource(d *Dataset, tok *tokenize.Tokenizer, m *Model, maxLength int)
 
 // Len returns the number of rows.
 func (s *TextSource) Len() int { return s.Data.Len() }
+
+// Lengths returns every row's length in tokens (special tokens included,
+// truncated to MaxLength), tokenizing all rows once.
+func (s *TextSource) Lengths() ([]int, error) {
+	if s.lengths != nil {
+		return s.lengths, nil
+	}
+	all := make([]int, s.Data.Len())
+	for i := range all {
+		all[i] = i
+	}
+	texts, pairs := s.Data.Texts(all)
+	enc, err := s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+	if err != nil {
+		return nil, err
+	}
+	s.lengths = make([]int, len(enc.InputIDs))
+	for i, ids := range enc.InputIDs {
+		s.lengths[i] = len(ids)
+	}
+	return s.lengths, nil
+}
 
 // Batch tokenizes the rows.
 func (s *TextSource) Batch(rows []int) (*Batch, error) {

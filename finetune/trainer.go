@@ -49,6 +49,7 @@ type Args struct {
 	L1, L2                    float64 // penalties added to the loss
 	Seed                      uint64  // 42
 	NoShuffle                 bool    // keep the training rows in file order
+	GroupByLength             bool    // batches of rows of similar length (HF group_by_length; the Source must be a LengthSource)
 	EvalStrategy              string  // "no", "steps", "epoch" (default "epoch" when there is eval data)
 	EvalSteps                 int
 	LoggingSteps              int    // 10
@@ -237,6 +238,19 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	}
 	t.opt = opt
 	n := t.Train.Len()
+	var lengths []int
+	if a.GroupByLength {
+		ls, ok := t.Train.(LengthSource)
+		if !ok {
+			return nil, fmt.Errorf("group_by_length needs a training source that knows its rows' lengths (a TextSource)")
+		}
+		if lengths, err = ls.Lengths(); err != nil {
+			return nil, err
+		}
+		if len(lengths) != n {
+			return nil, fmt.Errorf("group_by_length: %d lengths for %d rows", len(lengths), n)
+		}
+	}
 	stepsPerEpoch := StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
 	total := a.MaxSteps
 	if total <= 0 {
@@ -341,7 +355,12 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	accum := map[*graph.Param]*tensor.Tensor{}
 	for st.Step < total {
 		epoch := st.Epoch
-		batches, err := EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
+		var batches [][]int
+		if a.GroupByLength {
+			batches, err = LengthGroupedBatches(lengths, a.PerDeviceTrainBatchSize, a.Seed, epoch, false)
+		} else {
+			batches, err = EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -118,6 +118,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.IntVar(&a.EarlyStoppingPatience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: off)")
 	fs.BoolVar(&a.LoadBestModelAtEnd, "load-best-model-at-end", false, "restore the best evaluated weights before saving")
 	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
+	fs.BoolVar(&a.GroupByLength, "group-by-length", false, "batch rows of similar length together (less padding, faster; HF group_by_length): shuffled, then sorted by length within groups of 50 batches")
 	fs.StringVar(&a.SaveStrategy, "save-strategy", "steps", "when to write a checkpoint (OUTPUT-DIR/checkpoint-<step>.ftckpt): steps (every --save-steps), epoch or no; also at each new best evaluation, on Ctrl-C/SIGTERM and at the end")
 	fs.IntVar(&a.SaveSteps, "save-steps", 500, "write a checkpoint every N optimizer steps (with --save-strategy steps)")
 	fs.IntVar(&a.SaveTotalLimit, "save-total-limit", 0, "keep only the newest N checkpoints, and the best (0: keep all)")
