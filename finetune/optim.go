@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"ft/graph"
+	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -499,28 +500,36 @@ func (o *Adam) Step(grads map[*graph.Param]*tensor.Tensor) error {
 		bc2 := 1 - math.Pow(c.Beta2, t)
 		stepSize := float32(-(c.LR / bc1))
 		bc2sqrt := float32(math.Sqrt(bc2))
-		for k := range w {
-			gk := g[k]
-			if decay {
-				if o.decoupled {
-					w[k] = float32(w[k] * wd)
-				} else {
-					gk = gk + float32(wd*w[k])
-				}
-			}
-			m[k] = lerp32(m[k], gk, w1)
-			v[k] = float32(v[k] * b2)
-			v[k] = v[k] + float32(float32(c2*gk)*gk)
-			vk := v[k]
-			if o.mx != nil {
-				if vk > o.mx[i][k] || math.IsNaN(float64(vk)) {
-					o.mx[i][k] = vk
-				}
-				vk = o.mx[i][k]
-			}
-			denom := float32(sqrt32(vk)/bc2sqrt) + eps
-			w[k] = w[k] + float32(float32(stepSize*m[k])/denom)
+		var mx []float32
+		if o.mx != nil {
+			mx = o.mx[i]
 		}
+		decoupled := o.decoupled
+		// element-wise: the same bits however the range is split
+		kernels.ParallelFor(len(w), 1<<14, func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				gk := g[k]
+				if decay {
+					if decoupled {
+						w[k] = float32(w[k] * wd)
+					} else {
+						gk = gk + float32(wd*w[k])
+					}
+				}
+				m[k] = lerp32(m[k], gk, w1)
+				v[k] = float32(v[k] * b2)
+				v[k] = v[k] + float32(float32(c2*gk)*gk)
+				vk := v[k]
+				if mx != nil {
+					if vk > mx[k] || math.IsNaN(float64(vk)) {
+						mx[k] = vk
+					}
+					vk = mx[k]
+				}
+				denom := float32(sqrt32(vk)/bc2sqrt) + eps
+				w[k] = w[k] + float32(float32(stepSize*m[k])/denom)
+			}
+		})
 	}
 	o.ps.step++
 	return nil
