@@ -98,7 +98,7 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		// ga may be dout itself: gradients are never modified in place
 		// unless owned (graph clones before accumulating), and input 1 gets
 		// its own tensor below, so the two never alias each other.
-		res[0] = SumToShape(ga, a.Shape)
+		res[0] = arithReduceGrad(ga, a.Shape)
 	}
 	if need[1] {
 		var gb *tensor.Tensor
@@ -123,7 +123,7 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 		if err != nil {
 			return nil, err
 		}
-		res[1] = SumToShape(gb, b.Shape)
+		res[1] = arithReduceGrad(gb, b.Shape)
 	}
 	return res, nil
 }

@@ -21,6 +21,13 @@ package ops
 //	         + dMean / D - dInvStdDev · rstd² · xhat / D
 //	dScale = Σ_r dY · xhat,  dB = Σ_r dY   (per fixed chunk of rows, then
 //	         chunks summed in order: the same bits on any number of threads)
+//
+//	float32 with D a multiple of 16 runs on kernels' LayerNorm row kernels
+//	(AVX-512 where the CPU has it): statistics and sums accumulate in float32
+//	(16 partial sums on the vector path, as ONNX Runtime accumulates in
+//	float32), forward and backward share kernels.LayerNormStatsF32, so the
+//	backward sees the forward's mean and rstd bit for bit. Other types and
+//	sizes keep the float64 accumulation below.
 
 import (
 	"fmt"
@@ -102,7 +109,11 @@ func (o *opLayerNorm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		} else {
 			yd = make([]float32, x.Len())
 		}
-		lnForward(x.F32(), lnParam[float32](scale, norm), lnParam[float32](bias, norm), yd, mean, rstd, rows, d, o.eps)
+		if d > 0 && d%16 == 0 {
+			lnForward32(x.F32(), lnParam[float32](scale, norm), lnParam[float32](bias, norm), yd, mean, rstd, rows, d, o.eps)
+		} else {
+			lnForward(x.F32(), lnParam[float32](scale, norm), lnParam[float32](bias, norm), yd, mean, rstd, rows, d, o.eps)
+		}
 		y = tensor.New(x.Shape, yd)
 	} else {
 		yd := make([]float64, x.Len())
@@ -203,7 +214,9 @@ func (o *opLayerNorm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*
 	}
 	res := make([]*tensor.Tensor, len(in))
 	needB := len(in) > 2 && bias != nil && len(need) > 2 && need[2]
-	if dt == tensor.Float32 {
+	if dt == tensor.Float32 && d > 0 && d%16 == 0 {
+		lnBackward32(x, scale, bias, dout[0], norm, rows, d, o.eps, dMean, dRstd, need[0], need[1], needB, res)
+	} else if dt == tensor.Float32 {
 		lnBackward[float32](x, scale, bias, dout[0], norm, rows, d, o.eps, dMean, dRstd, need[0], need[1], needB, res)
 	} else {
 		lnBackward[float64](x, scale, bias, dout[0], norm, rows, d, o.eps, dMean, dRstd, need[0], need[1], needB, res)
@@ -294,27 +307,100 @@ func lnBackward[T laFloat](x, scale, bias, dy *tensor.Tensor, norm []int, rows, 
 	if needX {
 		res[0] = tensor.New(x.Shape, dx)
 	}
-	sumChunks := func(p []float64, like *tensor.Tensor) *tensor.Tensor {
-		s64 := make([]float64, d)
-		for c := 0; c < chunks; c++ {
-			for j, v := range p[c*d : c*d+d] {
-				s64[j] += v
-			}
-		}
-		s := make([]T, d)
-		for j, v := range s64 {
-			s[j] = T(v)
-		}
-		t := tensor.New(norm, s)
-		if like.Len() != d {
-			return SumToShape(t, like.Shape)
-		}
-		return t.Reshaped(like.Shape)
-	}
 	if needW {
-		res[1] = sumChunks(pw, scale)
+		res[1] = lnSumChunks[T](pw, chunks, d, norm, scale)
 	}
 	if needB {
-		res[2] = sumChunks(pb, bias)
+		res[2] = lnSumChunks[T](pb, chunks, d, norm, bias)
+	}
+}
+
+// lnSumChunks adds the per-chunk parameter gradients p ([chunks, D]) in
+// chunk order in float64 and shapes the sum like the parameter.
+func lnSumChunks[T, P laFloat](p []P, chunks, d int, norm []int, like *tensor.Tensor) *tensor.Tensor {
+	s64 := make([]float64, d)
+	for c := 0; c < chunks; c++ {
+		for j, v := range p[c*d : c*d+d] {
+			s64[j] += float64(v)
+		}
+	}
+	s := make([]T, d)
+	for j, v := range s64 {
+		s[j] = T(v)
+	}
+	t := tensor.New(norm, s)
+	if like.Len() != d {
+		return SumToShape(t, like.Shape)
+	}
+	return t.Reshaped(like.Shape)
+}
+
+// lnForward32 is lnForward for float32 rows of D = 16k on kernels' row
+// kernels (float32 statistics).
+func lnForward32(x, w, b, y []float32, mean, rstd []float64, rows, d int, eps float64) {
+	e := float32(eps)
+	laRows(rows, 4*d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*d:r*d+d], y[r*d:r*d+d]
+			mu, rs := kernels.LayerNormStatsF32(xr, e)
+			mean[r], rstd[r] = float64(mu), float64(rs)
+			kernels.LayerNormF32(xr, w, b, yr, mu, rs)
+		}
+	})
+}
+
+// lnBackward32 is lnBackward for float32 rows of D = 16k on kernels' row
+// kernels: the same chunks of rows, per-chunk dScale / dB in float32 (always
+// kept, so the vector kernel runs even for frozen parameters), chunks summed
+// in order.
+func lnBackward32(x, scale, bias, dy *tensor.Tensor, norm []int, rows, d int, eps float64,
+	dMean, dRstd []float64, needX, needW, needB bool, res []*tensor.Tensor) {
+	xd := x.F32()
+	w := lnParam[float32](scale, norm)
+	var g []float32
+	if dy != nil {
+		g = dy.F32()
+	} else {
+		g = make([]float32, len(xd))
+	}
+	var dx []float32
+	if needX {
+		dx = make([]float32, len(xd))
+	}
+	grain := max(kernels.Grain(rows, 12*d), (rows+31)/32, 1)
+	chunks := (rows + grain - 1) / grain
+	pw, pb := make([]float32, chunks*d), make([]float32, chunks*d)
+	e, inv := float32(eps), 1/float32(d)
+	if d > 0 && rows > 0 {
+		kernels.ParallelFor(rows, grain, func(lo, hi int) {
+			ch := lo / grain
+			cw, cb := pw[ch*d:ch*d+d], pb[ch*d:ch*d+d]
+			for r := lo; r < hi; r++ {
+				xr, gr := xd[r*d:r*d+d], g[r*d:r*d+d]
+				mu, rs := kernels.LayerNormStatsF32(xr, e)
+				sdn, sdnx := kernels.LayerNormGradSumsF32(xr, gr, w, cw, cb, mu, rs)
+				if dx == nil {
+					continue
+				}
+				// dx = rstd·dn + k1·xhat + k0
+				k1, k0 := -rs*(sdnx*inv), -rs*(sdn*inv)
+				if dMean != nil {
+					k0 += float32(dMean[r]) * inv
+				}
+				if dRstd != nil {
+					k1 -= float32(dRstd[r]) * rs * rs * inv
+				}
+				kernels.LayerNormGradF32(xr, gr, w, dx[r*d:r*d+d], mu, rs, k1, k0)
+			}
+		})
+	}
+	if needX {
+		res[0] = tensor.New(x.Shape, dx)
+	}
+	if needW {
+		res[1] = lnSumChunks[float32](pw, chunks, d, norm, scale)
+	}
+	if needB {
+		res[2] = lnSumChunks[float32](pb, chunks, d, norm, bias)
 	}
 }
