@@ -244,6 +244,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		}
 		if tr != nil {
 			tr.record(i, in, out)
+			tr.countFresh(in, out)
 		}
 		// Release inputs nobody needs any more.
 		for _, id := range n.In {
@@ -254,6 +255,8 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 			if uses[id] == 0 {
 				if tr == nil {
 					g.recycle(vals, id, feeds) // recycle.go
+				} else {
+					tr.recycleDead(vals, id, i) // trainpool.go
 				}
 				vals[id] = nil
 			}

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 
+	"ft/kernels"
 	"ft/ops"
 	"ft/tensor"
 )
@@ -15,6 +16,11 @@ type Trace struct {
 	plan *gradPlan
 	ins  [][]*tensor.Tensor
 	outs [][]*tensor.Tensor
+	// fixed: address ranges of constants, parameters and feeds, never
+	// recycled (trainpool.go)
+	fixed []addrRange
+	// quota: by length, how many buffers Backward may still hand back
+	quota map[int]int
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -128,7 +134,8 @@ func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, train
 		return nil, err
 	}
 	tr := &Trace{g: g, plan: plan,
-		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes))}
+		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes)),
+		fixed: g.fixedSpans(feeds), quota: map[int]int{}}
 	vals, err := g.execute(feeds, want, tr)
 	if err != nil {
 		return nil, err
@@ -159,6 +166,17 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		grad[id] = s
 	}
+	rel := &releaser{t: t, fixed: t.fixed, grad: grad}
+	for _, x := range t.Outputs {
+		if s, ok := spanOfT(x); ok {
+			rel.fixed = append(rel.fixed, s)
+		}
+	}
+	for _, x := range seeds {
+		if s, ok := spanOfT(x); ok {
+			rel.fixed = append(rel.fixed, s)
+		}
+	}
 	t.BackwardNodes = 0
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		if !t.plan.active[i] {
@@ -175,7 +193,9 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			}
 		}
 		if !any {
+			cands := append(append([]*tensor.Tensor(nil), t.ins[i]...), outs...)
 			t.ins[i], t.outs[i] = nil, nil
+			rel.release(cands, i)
 			continue
 		}
 		need := t.need(n, t.ins[i])
@@ -184,6 +204,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
 		t.BackwardNodes++
+		var cands []*tensor.Tensor // buffers this node leaves unreachable, maybe
 		t.BackwardRan = append(t.BackwardRan, n.Name)
 		for k, in := range n.In {
 			if !need[k] || k >= len(gin) || gin[k] == nil {
@@ -197,25 +218,30 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			// one pass, since neither gradient may be changed in place)
 			if !owned[in] {
 				if sum := addNew(grad[in], gin[k]); sum != nil {
+					cands = append(cands, grad[in], gin[k])
 					grad[in], owned[in] = sum, true
 					continue
 				}
+				cands = append(cands, grad[in])
 				grad[in] = grad[in].Clone()
 				owned[in] = true
 			}
 			if err := tensor.AddInto(grad[in], gin[k]); err != nil {
 				return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 			}
+			cands = append(cands, gin[k])
 		}
 		// release this node's activations and the output gradients
+		cands = append(append(append(cands, t.ins[i]...), outs...), dout...)
 		t.ins[i], t.outs[i] = nil, nil
 		for _, o := range n.Out {
 			if o >= 0 {
 				grad[o] = nil
 			}
 		}
+		rel.release(cands, i)
 	}
-	t.ins, t.outs = nil, nil
+	t.ins, t.outs, t.fixed, t.quota = nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	for _, p := range t.plan.params {
 		gr := grad[p.ValueID]
@@ -260,10 +286,20 @@ func addNew(a, b *tensor.Tensor) *tensor.Tensor {
 }
 
 func addSlices[T float32 | float64](x, y []T) []T {
-	z := make([]T, len(x))
+	z := outBuf[T](len(x)) // written whole
 	y = y[:len(x)]
 	for i, v := range x {
 		z[i] = v + y[i]
 	}
 	return z
+}
+
+// outBuf returns n elements, written whole by the caller: float32 from
+// kernels' pool.
+func outBuf[T float32 | float64](n int) []T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(kernels.GetF32(n)).([]T)
+	}
+	return make([]T, n)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // A pool of float32 buffers by exact length, for the outputs of the hot
@@ -44,6 +46,16 @@ func poolFor(n int) *sync.Pool {
 // GetF32 returns a float32 slice of length n with arbitrary contents.
 func GetF32(n int) []float32 {
 	if n >= PoolMinLen {
+		if PoisonPut {
+			testMu.Lock()
+			defer testMu.Unlock()
+			if l := testFree[n]; len(l) > 0 {
+				b := l[len(l)-1]
+				testFree[n] = l[:len(l)-1]
+				return (*b)[:n]
+			}
+			return make([]float32, n)
+		}
 		if b, ok := poolFor(n).Get().(*[]float32); ok {
 			return (*b)[:n]
 		}
@@ -51,11 +63,52 @@ func GetF32(n int) []float32 {
 	return make([]float32, n)
 }
 
+// PoisonPut (tests only) makes PutF32 overwrite every buffer handed back
+// with NaN, pooled or not: a buffer recycled while something still reads it
+// then shows up as NaN in that reader's results. The pool is then a plain
+// free list that the garbage collector does not empty (reuse is the same
+// from run to run) and a buffer handed back twice without being taken in
+// between panics.
+var PoisonPut bool
+
+var (
+	testMu   sync.Mutex
+	testFree = map[int][]*[]float32{}
+)
+
+var puts atomic.Int64
+
+// PoolPuts counts the buffers the pool has taken back (for tests).
+func PoolPuts() int64 { return puts.Load() }
+
 // PutF32 hands b back for reuse; the caller guarantees nothing refers to
 // its backing array any more.
 func PutF32(b []float32) {
 	b = b[:cap(b)]
+	if PoisonPut {
+		nan := float32(math.NaN())
+		for i := range b {
+			b[i] = nan
+		}
+	}
 	if len(b) < PoolMinLen || len(b) == 0 {
+		return
+	}
+	puts.Add(1)
+	if PoisonPut {
+		testMu.Lock()
+		defer testMu.Unlock()
+		lo := uintptr(unsafe.Pointer(&b[0]))
+		hi := lo + uintptr(len(b))*4
+		for _, l := range testFree {
+			for _, f := range l {
+				a := uintptr(unsafe.Pointer(&(*f)[0]))
+				if a < hi && lo < a+uintptr(len(*f))*4 {
+					panic("kernels.PutF32: a buffer handed back twice")
+				}
+			}
+		}
+		testFree[len(b)] = append(testFree[len(b)], &b)
 		return
 	}
 	poolFor(len(b)).Put(&b)
