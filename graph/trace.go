@@ -243,11 +243,19 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 	}
 	t.ins, t.outs, t.fixed, t.quota = nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
+	// the caller may change what it gets in place (accumulate, clip): no
+	// two parameters may share a gradient tensor (an op can hand one
+	// gradient to several inputs, as Add does)
+	given := map[*tensor.Tensor]bool{}
 	for _, p := range t.plan.params {
 		gr := grad[p.ValueID]
 		if gr == nil {
 			gr = tensor.Zeros(p.Value.DType(), p.Value.Shape...)
 		}
+		if given[gr] {
+			gr = gr.Clone()
+		}
+		given[gr] = true
 		res[p] = gr
 	}
 	return res, nil

@@ -96,18 +96,17 @@ func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor
 			return nil, err
 		}
 		// ga may be dout itself: gradients are never modified in place
-		// unless owned (graph clones before accumulating), and input 1 gets
-		// its own tensor below, so the two never alias each other.
+		// unless owned (graph accumulates into new tensors).
 		res[0] = arithReduceGrad(ga, a.Shape)
 	}
 	if need[1] {
 		var gb *tensor.Tensor
 		switch k {
 		case '+':
-			// a copy only where no reduction makes a new tensor anyway
-			if gb = g; tensor.SameShape(b.Shape, g.Shape) {
-				gb = g.Clone()
-			}
+			// the same tensor as input 0's gradient: the graph never
+			// changes a gradient it does not own in place, and hands
+			// parameters distinct tensors
+			gb = g
 		case '-':
 			gb = unaryMap(g, func(x T) T { return -x })
 		case '*':
