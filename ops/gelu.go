@@ -89,7 +89,7 @@ func (o gelu) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.T
 
 func geluBackward[T tensor.Float](approx bool, x, g *tensor.Tensor) *tensor.Tensor {
 	xd, gd := tensor.Data[T](x), tensor.Data[T](g)
-	dx := make([]T, len(xd))
+	dx := outBuf[T](len(xd)) // written whole
 	forRange(len(xd), func(lo, hi int) { geluGradKernel(approx, xd[lo:hi], gd[lo:hi], dx[lo:hi]) })
 	return tensor.New(x.Shape, dx)
 }

@@ -235,7 +235,7 @@ func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*te
 	}
 	switch x.DType() {
 	case tensor.Float32:
-		dx := make([]float32, x.Len())
+		dx := kernels.GetF32(x.Len()) // written whole
 		softmaxBackward(o.log, out[0].F32(), dout[0].F32(), dx, outer, n, inner)
 		res[0] = tensor.New(x.Shape, dx)
 	case tensor.Float64:

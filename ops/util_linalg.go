@@ -81,14 +81,16 @@ func laBMMGrads[T laFloat](p *laBMM, alpha T, a, b, dc []T, needA, needB bool) (
 // used exactly once the products write straight into the gradient; otherwise
 // they write into a scratch batch that is summed per offset in batch order.
 func laScatterGrad[T laFloat](offs []int, size, total int, compute func(dst []T, off []int)) []T {
-	g := make([]T, total)
 	if size == 0 {
-		return g
+		return make([]T, total)
 	}
 	if total/size == len(offs) {
+		// every element is written (beta = 0): a pooled buffer will do
+		g := outBuf[T](total)
 		compute(g, offs)
 		return g
 	}
+	g := make([]T, total)
 	tmp := make([]T, len(offs)*size)
 	toff := make([]int, len(offs))
 	for i := range toff {
