@@ -168,6 +168,8 @@ func TestRunMemoryLimit(t *testing.T) {
 			[]string{`node "cos" (ConstantOfShape)`, "float32 tensor of shape [1024 1024] needs 4 MiB (4194304 bytes), above the memory limit of 1 MiB"}},
 		{"ConstantOfShape overflow", onnx.NewNode("ConstantOfShape", "cos", []string{"S"}, []string{"Y"}), tensor.New([]int{3}, []int64{1 << 40, 1 << 40, 1 << 40}),
 			[]string{`node "cos" (ConstantOfShape)`, "[1099511627776 1099511627776 1099511627776] is too large"}},
+		{"MatMul", onnx.NewNode("MatMul", "mm", []string{"X", "S"}, []string{"Y"}), tensor.New([]int{3, 1 << 10}, make([]float32, 3<<10)), // [1 1 3]·[3 1024] → from X [1 512 3]
+			[]string{`node "mm" (MatMul)`, "float32 tensor of shape [1 512 1024] needs 2 MiB (2097152 bytes), above the memory limit of 1 MiB"}},
 		{"Add broadcast", onnx.NewNode("Add", "add", []string{"X", "S"}, []string{"Y"}), tensor.New([]int{1 << 12, 1, 1}, make([]float32, 1<<12)),
 			[]string{`node "add" (Add)`, "[4096 4096 3]: 50331648 elements, above the memory limit of 1 MiB (1048576 bytes) even at one byte each"}},
 	}
@@ -181,6 +183,9 @@ func TestRunMemoryLimit(t *testing.T) {
 			x := tensor.Zeros(tensor.Float32, 1, 1, 3)
 			if c.name == "Add broadcast" {
 				x = tensor.Zeros(tensor.Float32, 1, 1<<12, 3)
+			}
+			if c.name == "MatMul" {
+				x = tensor.Zeros(tensor.Float32, 1, 1<<9, 3)
 			}
 			_, err = g.Run(map[string]*tensor.Tensor{"X": x})
 			wantErr(t, err, c.want...)

@@ -81,6 +81,7 @@ func (o *opGemm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 func gemmForward[T laFloat](o *opGemm, p *laBMM, out []int, a, b, c *tensor.Tensor) *tensor.Tensor {
 	var y []T
+	checkOut[T](0, out...)
 	beta := T(o.beta)
 	if c != nil && beta != 0 {
 		y = laBroadcastTo(tensor.Data[T](c), c.Shape, out)

@@ -137,8 +137,39 @@ var errDivZero = fmt.Errorf("integer division by zero")
 // runs refill with the outputs of dead values.
 func outBuf[T any](n int) []T {
 	var z T
+	checkOut[T](n)
 	if _, ok := any(z).(float32); ok {
 		return any(kernels.GetF32(n)).([]T)
 	}
 	return make([]T, n)
+}
+
+// checkOut panics with a *tensor.AllocError when an output of n elements
+// of T is above the memory limit (tensor.SetMemoryLimit, FT_MEMORY_LIMIT);
+// graph runs turn it into an error naming the node.
+func checkOut[T any](n int, shape ...int) {
+	var z T
+	dt := tensor.Invalid
+	switch any(z).(type) {
+	case float32:
+		dt = tensor.Float32
+	case float64:
+		dt = tensor.Float64
+	case int64:
+		dt = tensor.Int64
+	case int32:
+		dt = tensor.Int32
+	case bool:
+		dt = tensor.Bool
+	case uint8:
+		dt = tensor.Uint8
+	case int8:
+		dt = tensor.Int8
+	}
+	if shape == nil {
+		shape = []int{n}
+	}
+	if err := tensor.CheckAlloc(dt, shape); err != nil {
+		panic(err)
+	}
 }

@@ -117,6 +117,7 @@ func (opMatMul) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func matMulForward[T laFloat](p *mmPlan, a, b []T) *tensor.Tensor {
+	checkOut[T](0, p.out...)
 	c := outBuf[T](tensor.Size(p.out)) // beta 0: written whole
 	laBMMForward(&p.prod, 1, a, b, 0, c)
 	return tensor.New(p.out, c)
