@@ -161,7 +161,10 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	}
 	for name := range feeds {
 		id, ok := g.byName[name]
-		if !ok || (g.Values[id].Const != nil && g.Values[id].Param == nil) {
+		if ok && g.Values[id].Param != nil && vals[id] == nil {
+			return nil, fmt.Errorf("%q is a parameter of the model (an initializer), not an input: a run does not take it from the inputs (the model takes %v)", name, g.InputNames())
+		}
+		if !ok || vals[id] == nil {
 			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
 		}
 	}
