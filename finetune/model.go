@@ -119,7 +119,11 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 			if err := replaceClassifier(m, len(opt.Labels), std, r); err != nil {
 				return nil, err
 			}
-			mod.Notes = append(mod.Notes, fmt.Sprintf("the export's classifier has %d labels %v; replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", len(mod.Labels), mod.Labels, len(opt.Labels), opt.Labels, std))
+			was := fmt.Sprintf("the export's classifier has %d labels %v", len(mod.Labels), mod.Labels)
+			if len(mod.Labels) == 0 {
+				was = "the export's config.json has no id2label to match the training labels against"
+			}
+			mod.Notes = append(mod.Notes, fmt.Sprintf("%s; its classifier is replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", was, len(opt.Labels), opt.Labels, std))
 			mod.Labels = opt.Labels
 		}
 	case outs["last_hidden_state"]:
