@@ -116,6 +116,7 @@ func PlotMetrics(recs []Record, pngPath string) error {
 	if err != nil {
 		return err
 	}
+	tmp.Chmod(0o644) // CreateTemp makes 0600 files; a plot is for sharing
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
