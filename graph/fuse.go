@@ -24,6 +24,7 @@ func (g *Graph) fuse() int {
 	if os.Getenv("FT_NOFUSE") != "" {
 		return 0
 	}
+	g.fuseSoftmax() // fuse_softmax.go: Add(scores, mask) → Softmax(axis -1)
 	users := make([][]int, len(g.Values))
 	for i, n := range g.Nodes {
 		for _, in := range n.In {

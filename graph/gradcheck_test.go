@@ -66,11 +66,11 @@ func TestGradCheckCatchesPlantedBug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	planted := ""
+	planted, kind := "", ""
 	for _, n := range g.Nodes {
-		if n.OpType == "Softmax" {
+		if n.OpType == "Softmax" || n.OpType == "FtMaskedSoftmax" { // fused with its mask Add (fuse_softmax.go)
 			n.Op = wrongGrad{n.Op.(ops.Differentiable)}
-			planted = n.Name
+			planted, kind = n.Name, n.OpType
 			break
 		}
 	}
@@ -80,7 +80,7 @@ func TestGradCheckCatchesPlantedBug(t *testing.T) {
 	}
 	caught := false
 	for _, o := range rep.OpType {
-		if o.OpType == "Softmax" && o.RelErr > 1e-3 && o.Node == planted {
+		if o.OpType == kind && o.RelErr > 1e-3 && o.Node == planted {
 			caught = true
 		}
 	}

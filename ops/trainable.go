@@ -11,7 +11,7 @@ var Trainable = []string{
 	// arithmetic (gradients summed over broadcast axes)
 	"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Min", "Max", "Sqrt", "Exp", "Log",
 	// activations and normalisation
-	"Erf", "Tanh", "Relu", "Sigmoid", "Gelu", "Softmax", "LogSoftmax", "LayerNormalization",
+	"Erf", "Tanh", "Relu", "Sigmoid", "Gelu", "Softmax", "LogSoftmax", "FtMaskedSoftmax", "LayerNormalization",
 	"Sin", "Cos", "Clip", "Dropout",
 	// reductions
 	"ReduceMean", "ReduceSum",
