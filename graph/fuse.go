@@ -71,6 +71,7 @@ func (g *Graph) fuse() int {
 		}
 		fused++
 	}
+	fused += g.fuseAttention(users, isOut, removed, replace) // fuse_attention.go: head Transposes into the GEMMs
 	if fused == 0 {
 		return 0
 	}

@@ -18,4 +18,6 @@ var Trainable = []string{
 	// data movement
 	"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Split", "Slice",
 	"Gather", "GatherElements", "Expand", "Tile", "Where", "Cast", "Identity",
+	// fused attention products (graph/fuse_attention.go, ops/attention_fused.go)
+	"FtAttentionScores", "FtAttentionContext",
 }
