@@ -75,8 +75,8 @@ func (g *Graph) checkFeed(v *Value, t *tensor.Tensor) error {
 	if t == nil {
 		return fmt.Errorf("input %q is nil", v.Name)
 	}
-	if t.Len() != dataLen(t) {
-		return fmt.Errorf("input %q: shape %v needs %d elements, data holds %d", v.Name, t.Shape, t.Len(), dataLen(t))
+	if t.Len() != t.DataLen() {
+		return fmt.Errorf("input %q: shape %v needs %d elements, data holds %d", v.Name, t.Shape, t.Len(), t.DataLen())
 	}
 	tt := v.Info.GetType().GetTensorType()
 	if tt == nil {
@@ -96,26 +96,6 @@ func (g *Graph) checkFeed(v *Value, t *tensor.Tensor) error {
 		}
 	}
 	return nil
-}
-
-func dataLen(t *tensor.Tensor) int {
-	switch d := t.Data.(type) {
-	case []float32:
-		return len(d)
-	case []float64:
-		return len(d)
-	case []int64:
-		return len(d)
-	case []int32:
-		return len(d)
-	case []bool:
-		return len(d)
-	case []uint8:
-		return len(d)
-	case []int8:
-		return len(d)
-	}
-	return -1
 }
 
 // Run computes the named outputs (all graph outputs if none are named) from

@@ -285,7 +285,7 @@ func Write(w io.Writer, t *tensor.Tensor) error {
 		return err
 	}
 	n := t.Len()
-	if got := dataLen(t); got != n {
+	if got := t.DataLen(); got != n {
 		return fmt.Errorf("tensor of shape %v holds %d elements, not %d", t.Shape, got, n)
 	}
 	// numpy.lib.format._write_array_header: sorted keys, then spare room for
@@ -346,26 +346,6 @@ func Write(w io.Writer, t *tensor.Tensor) error {
 	}
 	_, err = w.Write(out)
 	return err
-}
-
-func dataLen(t *tensor.Tensor) int {
-	switch d := t.Data.(type) {
-	case []float32:
-		return len(d)
-	case []float64:
-		return len(d)
-	case []int64:
-		return len(d)
-	case []int32:
-		return len(d)
-	case []bool:
-		return len(d)
-	case []uint8:
-		return len(d)
-	case []int8:
-		return len(d)
-	}
-	return -1
 }
 
 // lit parses the small subset of Python literals a .npy header uses:

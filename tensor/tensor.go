@@ -159,6 +159,28 @@ func (t *Tensor) Len() int { return Size(t.Shape) }
 // Rank returns the number of dimensions.
 func (t *Tensor) Rank() int { return len(t.Shape) }
 
+// DataLen is the length of the data slice (-1 for an unknown element type);
+// a well-formed tensor has DataLen() == Len().
+func (t *Tensor) DataLen() int {
+	switch d := t.Data.(type) {
+	case []float32:
+		return len(d)
+	case []float64:
+		return len(d)
+	case []int64:
+		return len(d)
+	case []int32:
+		return len(d)
+	case []bool:
+		return len(d)
+	case []uint8:
+		return len(d)
+	case []int8:
+		return len(d)
+	}
+	return -1
+}
+
 // Size returns the number of elements of a shape (1 for a scalar).
 func Size(shape []int) int {
 	n := 1
