@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -60,27 +59,9 @@ Flags:
 	if *steps < 1 {
 		return fmt.Errorf("--steps must be at least 1, got %d", *steps)
 	}
-	texts := fs.Args()
-	if len(texts) == 0 {
-		var r io.Reader = os.Stdin
-		if *file != "" {
-			fh, err := os.Open(*file)
-			if err != nil {
-				return err
-			}
-			defer fh.Close()
-			r = fh
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := strings.TrimRight(sc.Text(), "\r"); t != "" {
-				texts = append(texts, t)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return err
-		}
+	texts, err := readTexts(fs.Args(), *file)
+	if err != nil {
+		return err
 	}
 	if len(texts) == 0 {
 		return fmt.Errorf("no texts to explain: give them as arguments, with --file, or on standard input")

@@ -91,27 +91,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if *model == "" {
 		return fmt.Errorf("give --model DIR")
 	}
-	texts := fs.Args()
-	if len(texts) == 0 {
-		var r io.Reader = os.Stdin
-		if *file != "" {
-			fh, err := os.Open(*file)
-			if err != nil {
-				return err
-			}
-			defer fh.Close()
-			r = fh
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := strings.TrimRight(sc.Text(), "\r"); t != "" {
-				texts = append(texts, t)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return err
-		}
+	texts, err := readTexts(fs.Args(), *file)
+	if err != nil {
+		return err
 	}
 	tok, err := tokenize.Load(*model)
 	if err != nil {
@@ -132,4 +114,30 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// readTexts returns the texts to classify: the command's arguments, else
+// the non-empty lines of file, else of standard input.
+func readTexts(args []string, file string) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	var r io.Reader = os.Stdin
+	if file != "" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	var texts []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		if t := strings.TrimRight(sc.Text(), "\r"); t != "" {
+			texts = append(texts, t)
+		}
+	}
+	return texts, sc.Err()
 }
