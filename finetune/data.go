@@ -381,20 +381,38 @@ func ReadDataset(path string, opt ReadOptions) (*Dataset, error) {
 // ParseDataset reads a data file's contents; path names it in errors and
 // gives the format when opt.Format is empty.
 func ParseDataset(path string, data []byte, opt ReadOptions) (*Dataset, error) {
+	d, rows, err := parseRows(path, data, &opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: the file has a header but no examples", path)
+	}
+	if err := d.fill(rows, &opt); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// parseRows does the steps every reader shares: the format (opt.Format or
+// the extension), the byte order mark, UTF-8, emptiness, the columns; it
+// returns the dataset with its columns chosen and the raw rows, labels not
+// yet mapped.
+func parseRows(path string, data []byte, opt *ReadOptions) (*Dataset, []rawRow, error) {
 	format := opt.Format
 	if format == "" {
 		f, err := FormatOf(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		format = f
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	if err := checkUTF8(path, data); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
+		return nil, nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
 	}
 	d := &Dataset{Path: path, Format: format}
 	var rows []rawRow
@@ -406,29 +424,23 @@ func ParseDataset(path string, data []byte, opt ReadOptions) (*Dataset, error) {
 		}
 		recs, err := parseDelimited(path, data, delim)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
+			return nil, nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
 		}
-		if rows, err = d.columnsDelimited(recs, &opt); err != nil {
-			return nil, err
+		if rows, err = d.columnsDelimited(recs, opt); err != nil {
+			return nil, nil, err
 		}
 	case FormatJSONL:
 		var err error
-		if rows, err = d.columnsJSONL(data, &opt); err != nil {
-			return nil, err
+		if rows, err = d.columnsJSONL(data, opt); err != nil {
+			return nil, nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%s: unknown data format %q", path, format)
+		return nil, nil, fmt.Errorf("%s: unknown data format %q", path, format)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: the file has a header but no examples", path)
-	}
-	if err := d.fill(rows, &opt); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, rows, nil
 }
 
 // checkUTF8 refuses a file that is not UTF-8 text, naming the line and

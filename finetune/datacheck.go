@@ -1,7 +1,6 @@
 package finetune
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -323,47 +322,12 @@ func readCheckFile(path string, ro ReadOptions, opt *CheckOptions) (*checkFile, 
 	if err != nil {
 		return nil, err
 	}
-	format := ro.Format
-	if format == "" {
-		if format, err = FormatOf(path); err != nil {
-			return nil, err
-		}
-	}
-	// the same steps as ParseDataset up to the columns
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if err := checkUTF8(path, data); err != nil {
+	ro.Unlabeled = false
+	d, rows, err := parseRows(path, data, &ro)
+	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
-	}
-	ro.Unlabeled = false
-	d := &Dataset{Path: path, Format: format}
-	var rows []rawRow
-	switch format {
-	case FormatCSV, FormatTSV:
-		delim := byte(',')
-		if format == FormatTSV {
-			delim = '\t'
-		}
-		recs, err := parseDelimited(path, data, delim)
-		if err != nil {
-			return nil, err
-		}
-		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s: the file is empty: it needs one example per line", path)
-		}
-		if rows, err = d.columnsDelimited(recs, &ro); err != nil {
-			return nil, err
-		}
-	case FormatJSONL:
-		if rows, err = d.columnsJSONL(data, &ro); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%s: unknown data format %q", path, format)
-	}
-	fc := &FileCheck{Path: path, Format: string(format), Header: d.HasHeader, TextColumn: d.TextColumn, TextPairColumn: d.TextPairColumn, LabelColumn: d.LabelColumn, Rows: len(rows)}
+	fc := &FileCheck{Path: path, Format: string(d.Format), Header: d.HasHeader, TextColumn: d.TextColumn, TextPairColumn: d.TextPairColumn, LabelColumn: d.LabelColumn, Rows: len(rows)}
 	ref := func(r rawRow) RowRef {
 		return RowRef{File: path, Line: r.line, Text: joinPair(r.cells[0], r.cells[1], d.TextPairColumn != ""), Label: r.cells[2]}
 	}
