@@ -216,6 +216,20 @@ func TestExportRefusesNonFiniteWeights(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Fatalf("files written: %v", ents)
 	}
+	// the PEFT adapter of a LoRA model too
+	lm := fineTuned(t, "bert")
+	adapters, err := finetune.ApplyLoRA(lm, finetune.LoRAConfig{R: 2, Alpha: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapters[0].Value.F32()[1] = float32(math.Inf(-1))
+	err = finetune.SavePEFT(lm, dir)
+	if err == nil || !strings.Contains(err.Error(), "parameter "+adapters[0].Name+" holds -Inf at index 1: refusing to save non-finite weights") {
+		t.Fatalf("SavePEFT: got %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("files written: %v", ents)
+	}
 }
 
 // TestSafetensorsExport: the transformers folder holds every parameter under

@@ -636,6 +636,9 @@ const (
 // PEFTHeadFile instead: classifier.weight [labels, hidden] and
 // classifier.bias, torch orientation. Files are written atomically.
 func SavePEFT(m *Model, dir string) error {
+	if err := m.CheckFinite(); err != nil {
+		return err
+	}
 	layers, err := findLoRA(m.Graph)
 	if err != nil {
 		return err

@@ -84,10 +84,7 @@ Flags:
 	}
 	switch *format {
 	case "onnx":
-		if err := m.CheckFinite(); err != nil {
-			return err
-		}
-		save := m
+		save := m // SaveWith refuses non-finite weights
 		if finetune.HasLoRA(m) {
 			if save, err = finetune.MergeLoRA(m); err != nil {
 				return err
