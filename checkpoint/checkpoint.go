@@ -232,6 +232,13 @@ func digest(names []string, dts []tensor.DType, shapes [][]int, raws [][]byte) s
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+func baseOf(opt Options, name string) *tensor.Tensor {
+	if opt.Base == nil {
+		return nil
+	}
+	return opt.Base(name)
+}
+
 // Encode writes f to w (zstd stream of the safetensors layout).
 func Encode(w io.Writer, f *File, opt Options) error {
 	seen := map[string]bool{}
@@ -272,30 +279,20 @@ func Encode(w io.Writer, f *File, opt Options) error {
 		b := raws[i]
 		kind := "raw"
 		if dts[i].IsFloat() {
-			size := elemSize(dts[i])
-			if opt.Base != nil {
-				if base := opt.Base(name); base != nil && base.DType() == dts[i] && tensor.SameShape(base.Shape, shapes[i]) {
-					bb, err := rawBytes(base)
-					if err != nil {
-						return err
-					}
-					b = append([]byte(nil), b...)
-					xorInto(b, bb)
-					kind = "xor"
+			if base := baseOf(opt, name); base != nil && base.DType() == dts[i] && tensor.SameShape(base.Shape, shapes[i]) {
+				bb, err := rawBytes(base)
+				if err != nil {
+					return err
 				}
+				b = append([]byte(nil), b...)
+				xorInto(b, bb)
+				kind = "xor+shuffle" // always shuffled: the XOR leaves zero high bytes
+			} else if !opt.NoShuffle {
+				kind = "shuffle"
 			}
-			if !opt.NoShuffle {
-				b = shuffle(b, size)
-				if kind == "xor" {
-					kind = "xor+shuffle"
-				} else {
-					kind = "shuffle"
-				}
+			if kind != "raw" {
+				b = shuffle(b, elemSize(dts[i]))
 			}
-		}
-		if kind == "xor" {
-			kind = "xor+shuffle" // always shuffled with a base
-			b = shuffle(b, elemSize(dts[i]))
 		}
 		raws[i] = b
 		if kind != "raw" {

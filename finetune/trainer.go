@@ -314,6 +314,14 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 		t.emit(Event{Kind: "save", Step: st.Step, Total: total, Path: path})
 		return pruneCheckpoints(a.OutputDir, a.SaveTotalLimit, st.BestCheckpoint)
 	}
+	// saveUnlessDone saves, unless the checkpoint of this step was just
+	// written as the best one
+	saveUnlessDone := func() error {
+		if st.BestCheckpoint != "" && st.BestStep == st.Step {
+			return nil
+		}
+		return save(false)
+	}
 	evaluate := func(epoch float64) (stop bool, err error) {
 		m, err := t.Evaluate(ctx, t.Eval)
 		if err != nil {
@@ -496,17 +504,15 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				}
 				// (an interrupted run at the end of an epoch resumes with
 				// that epoch's evaluation)
-				if st.BestCheckpoint == "" || st.BestStep != st.Step {
-					if err := save(false); err != nil {
-						return nil, err
-					}
+				if err := saveUnlessDone(); err != nil {
+					return nil, err
 				}
 				res.Steps = st.Step
 				return t.finish(res, best, st)
 			}
 			// at the end of an epoch the checkpoint comes after its evaluation
-			if !endOfEpoch && a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0 && (st.BestCheckpoint == "" || st.BestStep != st.Step) {
-				if err := save(false); err != nil {
+			if !endOfEpoch && a.SaveStrategy == "steps" && a.SaveSteps > 0 && st.Step%a.SaveSteps == 0 {
+				if err := saveUnlessDone(); err != nil {
 					return nil, err
 				}
 			}
@@ -520,8 +526,8 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 				return nil, err
 			}
 		}
-		if saveNow && (st.BestCheckpoint == "" || st.BestStep != st.Step) {
-			if err := save(false); err != nil {
+		if saveNow {
+			if err := saveUnlessDone(); err != nil {
 				return nil, err
 			}
 		}
@@ -530,10 +536,8 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 		}
 	}
 	res.Steps = st.Step
-	if st.BestCheckpoint == "" || st.BestStep != st.Step {
-		if err := save(false); err != nil {
-			return nil, err
-		}
+	if err := saveUnlessDone(); err != nil {
+		return nil, err
 	}
 	return t.finish(res, best, st)
 }
