@@ -101,6 +101,7 @@ func TestBadInputErrors(t *testing.T) {
 		{"pool size", secondPool(Pool(DefaultPooling(3), Tokens{Batch: 1, Seq: 2, Dim: 3, Data: make([]float64, 5), Mask: []int64{1, 1}})), "hold 5 values"},
 		{"sts rows", secondMap(EvaluateSimilarity(m23, m33, []float64{1, 2})), "shapes"},
 		{"ir ids", secondMap(EvaluateRetrieval(DefaultRetrievalConfig(), []string{"q"}, m23, []string{"a", "b"}, m23, nil)), "1 query ids for 2 query rows"},
+		{"ir duplicate id", secondMap(EvaluateRetrieval(DefaultRetrievalConfig(), []string{"q", "r"}, m23, []string{"a", "a"}, m23, nil)), `corpus id "a" appears twice`},
 		{"sampler order", secondBatches(NoDuplicatesBatches([]int{0, 0}, [][]string{{"a"}, {"b"}}, 2, false)), "not a permutation"},
 		{"truncate", secondPool(Truncate(m23, 5)), "want 1..3"},
 	}

@@ -165,11 +165,13 @@ func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, c
 			maxK = max(maxK, k)
 		}
 	}
-	qn, cn := Normalize(queries), Normalize(corpus)
-	type hit struct {
-		score float64
-		id    string
+	if err := uniqueIDs("query", queryIDs); err != nil {
+		return nil, err
 	}
+	if err := uniqueIDs("corpus", corpusIDs); err != nil {
+		return nil, err
+	}
+	qn, cn := Normalize(queries), Normalize(corpus)
 	var (
 		nq      int
 		acc     = map[int]float64{}
@@ -178,7 +180,7 @@ func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, c
 		mrr     = map[int]float64{}
 		ndcg    = map[int]float64{}
 		mapK    = map[int]float64{}
-		hits    = make([]hit, corpus.Rows)
+		hits    = make([]hit, 0, maxK+1)
 		isRel   = map[string]bool{}
 		limited []hit
 	)
@@ -192,16 +194,7 @@ func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, c
 			continue
 		}
 		nq++
-		for c := range hits {
-			hits[c] = hit{dot(qn.Row(q), cn.Row(c)), corpusIDs[c]}
-		}
-		sort.Slice(hits, func(a, b int) bool {
-			if hits[a].score != hits[b].score {
-				return hits[a].score > hits[b].score
-			}
-			return hits[a].id > hits[b].id
-		})
-		limited = hits[:min(maxK, len(hits))]
+		limited = topHits(qn.Row(q), cn, corpusIDs, maxK, hits[:0])
 		top := func(k int) []hit { return limited[:min(k, len(limited))] }
 		nrel := float64(len(isRel))
 		for _, k := range cfg.AccuracyAtK {
@@ -269,6 +262,56 @@ func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, c
 	put("mrr", mrr, cfg.MRRAtK)
 	put("map", mapK, cfg.MAPAtK)
 	return out, nil
+}
+
+// Primary metrics: the keys sentence-transformers uses to pick the best
+// model for each evaluator.
+const (
+	PrimarySimilarity = "spearman_cosine"
+	PrimaryRetrieval  = "cosine_ndcg@10"
+	PrimaryTriplet    = "cosine_accuracy"
+)
+
+type hit struct {
+	score float64
+	id    string
+}
+
+// better orders hits as ST's (score, corpus id) tuples, largest first.
+func (h hit) better(o hit) bool {
+	if h.score != o.score {
+		return h.score > o.score
+	}
+	return h.id > o.id
+}
+
+// topHits returns the k best corpus rows for the normalised query q, best
+// first, in buf (a bounded selection: the worst kept hit sits at the end).
+func topHits(q []float64, corpus Matrix, ids []string, k int, buf []hit) []hit {
+	for c := 0; c < corpus.Rows; c++ {
+		h := hit{dot(q, corpus.Row(c)), ids[c]}
+		if len(buf) == k && !h.better(buf[k-1]) {
+			continue
+		}
+		i := sort.Search(len(buf), func(i int) bool { return h.better(buf[i]) })
+		if len(buf) < k {
+			buf = append(buf, hit{})
+		}
+		copy(buf[i+1:], buf[i:len(buf)-1])
+		buf[i] = h
+	}
+	return buf
+}
+
+func uniqueIDs(what string, ids []string) error {
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if seen[id] {
+			return fmt.Errorf("embed: retrieval evaluator: %s id %q appears twice (again at row %d); ids must be unique", what, id, i)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 // EvaluateTriplets is ST's TripletEvaluator with cosine similarity and margin

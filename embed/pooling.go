@@ -117,6 +117,19 @@ type Tokens struct {
 	Mask            []int64
 }
 
+// TokensFromFloat32 copies float32 hidden states ([batch][seq][dim]) and
+// their attention mask into Tokens.
+func TokensFromFloat32(batch, seq, dim int, data []float32, mask []int64) (Tokens, error) {
+	if batch < 0 || seq <= 0 || dim <= 0 || len(data) != batch*seq*dim {
+		return Tokens{}, fmt.Errorf("embed: token embeddings of %d×%d×%d need %d values, got %d", batch, seq, dim, batch*seq*dim, len(data))
+	}
+	t := Tokens{Batch: batch, Seq: seq, Dim: dim, Data: make([]float64, len(data)), Mask: mask}
+	for i, v := range data {
+		t.Data[i] = float64(v)
+	}
+	return t, t.check()
+}
+
 func (t Tokens) check() error {
 	if t.Batch < 0 || t.Seq <= 0 || t.Dim <= 0 || len(t.Data) != t.Batch*t.Seq*t.Dim {
 		return fmt.Errorf("embed: token embeddings of %d×%d×%d hold %d values", t.Batch, t.Seq, t.Dim, len(t.Data))

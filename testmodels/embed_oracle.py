@@ -7,8 +7,9 @@ the losses' forward() with a stub model whose "sentence_embedding" is a leaf
 tensor (so torch autograd gives d loss / d embedding, and the Cached loss runs
 its real GradCache hook), the Pooling / Normalize / Dense modules, and the
 evaluators' __call__ with a stub model whose encode() looks the embeddings up.
-Losses and modules run in float64; the evaluators get float32 embeddings, as
-model.encode returns.
+Losses and modules run in float64 (and a few losses also in float32, as ST
+trains, on float32-representable inputs); the evaluators get float32
+embeddings, as model.encode returns.
 
 Writes embed/testdata/:
   losses.json      per case: loss, parameters, input columns, labels, ST's
@@ -75,12 +76,12 @@ def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
-def run_loss(make, cols, labels, dim):
+def run_loss(make, cols, labels, dim, dtype=torch.float64):
     model = StubModel(dim)
     loss_fn = make(model)
-    leaves = [torch.tensor(c, dtype=torch.float64, requires_grad=True) for c in cols]
+    leaves = [torch.tensor(c, dtype=dtype, requires_grad=True) for c in cols]
     feats = [{"emb": x, "input_ids": torch.zeros(x.shape[0], 1, dtype=torch.long)} for x in leaves]
-    lab = None if labels is None else torch.tensor(labels, dtype=torch.float64)
+    lab = None if labels is None else torch.tensor(labels, dtype=dtype)
     value = loss_fn(feats, lab)
     value.backward()
     return float(value.item()), [flat(x.grad) for x in leaves]
@@ -95,11 +96,14 @@ def loss_cases():
     rng = np.random.default_rng(16)
     cases = []
 
-    def add(name, loss, params, make, cols, labels):
-        value, grads = run_loss(make, cols, labels, cols[0].shape[1])
+    def add(name, loss, params, make, cols, labels, dtype=torch.float64):
+        if dtype == torch.float32:
+            cols = [c.astype(np.float32).astype(np.float64) for c in cols]
+        value, grads = run_loss(make, cols, labels, cols[0].shape[1], dtype)
         cases.append(
             {
                 "name": name,
+                "dtype": str(dtype).removeprefix("torch."),
                 "loss": loss,
                 "params": params,
                 "rows": int(cols[0].shape[0]),
@@ -188,6 +192,21 @@ def loss_cases():
                 {"inner": inner, "dims": dims, "weights": weights, "mini_batch_size": 4},
                 lambda m, mi=make_inner, dims=dims, weights=weights: losses.MatryoshkaLoss(
                     m, mi(m), dims, matryoshka_weights=weights), c, lab)
+
+    # float32, as ST trains: what a float32 trainer must match.
+    cols = rand_cols(rng, 3, 16, 32)
+    scores = [float(v) for v in rng.integers(0, 11, 16) / 10.0]
+    f32 = torch.float32
+    add("f32_mnrl", "MultipleNegativesRankingLoss", {"scale": 20.0, "similarity": "cos_sim"},
+        lambda m: losses.MultipleNegativesRankingLoss(m), cols, None, f32)
+    add("f32_cmnrl", "CachedMultipleNegativesRankingLoss", {"scale": 20.0, "similarity": "cos_sim", "mini_batch_size": 4},
+        lambda m: losses.CachedMultipleNegativesRankingLoss(m, mini_batch_size=4), cols, None, f32)
+    add("f32_cosent", "CoSENTLoss", {"scale": 20.0}, lambda m: losses.CoSENTLoss(m), cols[:2], scores, f32)
+    add("f32_angle", "AnglELoss", {"scale": 20.0}, lambda m: losses.AnglELoss(m), cols[:2], scores, f32)
+    add("f32_cosine", "CosineSimilarityLoss", {}, lambda m: losses.CosineSimilarityLoss(m), cols[:2], scores, f32)
+    add("f32_matryoshka", "MatryoshkaLoss",
+        {"inner": "MultipleNegativesRankingLoss", "dims": [32, 16, 8], "weights": None, "mini_batch_size": 4},
+        lambda m: losses.MatryoshkaLoss(m, losses.MultipleNegativesRankingLoss(m), [32, 16, 8]), cols, None, f32)
     return cases
 
 
