@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,3 +117,31 @@ func second(_ float64, _ []Matrix, err error) error   { return err }
 func secondPool(_ Matrix, err error) error            { return err }
 func secondMap(_ map[string]float64, err error) error { return err }
 func secondBatches(_ [][]int, err error) error        { return err }
+
+func TestNewLossDefaults(t *testing.T) {
+	want := map[string]Loss{
+		"MultipleNegativesRankingLoss":          &MultipleNegativesRankingLoss{Scale: 20, Similarity: CosSim},
+		"MultipleNegativesSymmetricRankingLoss": &MultipleNegativesSymmetricRankingLoss{Scale: 20, Similarity: CosSim},
+		"CachedMultipleNegativesRankingLoss":    &CachedMultipleNegativesRankingLoss{Scale: 20, Similarity: CosSim, MiniBatchSize: 32},
+		"CoSENTLoss":                            &CoSENTLoss{Scale: 20},
+		"AnglELoss":                             &AnglELoss{Scale: 20},
+		"CosineSimilarityLoss":                  CosineSimilarityLoss{},
+		"ContrastiveLoss":                       &ContrastiveLoss{Margin: 0.5, SizeAverage: true},
+		"TripletLoss":                           &TripletLoss{Metric: TripletEuclidean, Margin: 5},
+	}
+	for _, name := range LossNames {
+		l, err := NewLoss(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Name() != name || fmt.Sprint(l) != fmt.Sprint(want[name]) {
+			t.Errorf("NewLoss(%q) = %s %+v, want %+v", name, l.Name(), l, want[name])
+		}
+	}
+	if len(want) != len(LossNames) {
+		t.Errorf("%d names, %d expected", len(LossNames), len(want))
+	}
+	if _, err := NewLoss("SoftmaxLoss"); err == nil || !strings.Contains(err.Error(), `"SoftmaxLoss"`) {
+		t.Errorf("unknown loss: %v", err)
+	}
+}

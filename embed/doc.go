@@ -12,6 +12,12 @@
 // forward, pools, computes the loss here, and seeds the encoder graph's
 // backward pass with the gradient that PoolBackward returns.
 //
+// Computation is in float64 (FromFloat32, TokensFromFloat32 and
+// Matrix.Float32 convert at the trainer's boundary). Against ST in float64 the
+// losses and gradients agree within 1e-5 relative entry by entry; against ST
+// training in float32, the loss within 1e-5 relative and each gradient entry
+// within 1e-5 of its column's largest entry (measured: about 5e-7).
+//
 // Parity: each function is checked against sentence-transformers 5.1.2 on
 // fixtures made by testmodels/embed_oracle.py (PyTorch autograd for the
 // gradients) and by finite differences. Where ST's behaviour is not a
@@ -29,6 +35,9 @@
 //     ST's heap compares).
 //   - Pooling's include_prompt is read but ignored: ft does not prepend
 //     prompts, so there are no prompt tokens to exclude.
+//   - Pooling with both CLS and max on reads -1e9 for CLS where position 0 is
+//     padding (left padding), as ST does: its CLS output is a view of the
+//     token embeddings that max pooling overwrites in place. Kept for parity.
 //   - MatryoshkaLoss's n_dims_per_step (random subsets of dimensions) is not
 //     offered: every dimension is used at every step (ST's default, -1).
 package embed

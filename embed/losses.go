@@ -576,3 +576,35 @@ func (l *MatryoshkaLoss) Compute(cols []Matrix, labels []float64) (float64, []Ma
 	}
 	return total, grads, nil
 }
+
+// LossNames are the losses NewLoss knows, by sentence-transformers' class names.
+var LossNames = []string{
+	"MultipleNegativesRankingLoss", "MultipleNegativesSymmetricRankingLoss",
+	"CachedMultipleNegativesRankingLoss", "CoSENTLoss", "AnglELoss",
+	"CosineSimilarityLoss", "ContrastiveLoss", "TripletLoss",
+}
+
+// NewLoss returns the loss of that sentence-transformers class name with ST's
+// defaults. MatryoshkaLoss wraps one of these and is built directly, since it
+// needs its dimensions.
+func NewLoss(name string) (Loss, error) {
+	switch name {
+	case "MultipleNegativesRankingLoss":
+		return NewMultipleNegativesRankingLoss(), nil
+	case "MultipleNegativesSymmetricRankingLoss":
+		return NewMultipleNegativesSymmetricRankingLoss(), nil
+	case "CachedMultipleNegativesRankingLoss":
+		return NewCachedMultipleNegativesRankingLoss(), nil
+	case "CoSENTLoss":
+		return NewCoSENTLoss(), nil
+	case "AnglELoss":
+		return NewAnglELoss(), nil
+	case "CosineSimilarityLoss":
+		return CosineSimilarityLoss{}, nil
+	case "ContrastiveLoss":
+		return NewContrastiveLoss(), nil
+	case "TripletLoss":
+		return NewTripletLoss(), nil
+	}
+	return nil, fmt.Errorf("embed: unknown loss %q; want one of %v (or MatryoshkaLoss around one)", name, LossNames)
+}
