@@ -232,6 +232,7 @@ def count_data(root):
     def conll(path):
         sents = toks = 0
         cur = 0
+        tags = set()
         with open(path, encoding="utf-8") as f:
             for line in f:
                 if line.strip() == "":
@@ -243,13 +244,15 @@ def count_data(root):
                     continue
                 cur += 1
                 toks += 1
+                tags.add(line.rstrip("\r\n").split("\t")[-1])
         if cur:
             sents += 1
-        return sents, toks
+        return sents, toks, f"{len(tags)} tags"
 
     def conllu(path):
         sents = words = 0
         cur = 0
+        upos, xpos = set(), set()
         with open(path, encoding="utf-8") as f:
             for line in f:
                 line = line.rstrip("\n")
@@ -265,9 +268,12 @@ def count_data(root):
                     continue
                 cur += 1
                 words += 1
+                f = line.split("\t")
+                upos.add(f[3])
+                xpos.add(f[4])
         if cur:
             sents += 1
-        return sents, words
+        return sents, words, f"{len(upos)} UPOS, {len(xpos)} XPOS"
 
     for rel, fn in (("wnut17/train.conll", conll), ("wnut17/dev.conll", conll),
                     ("ud-ewt/train.conllu", conllu), ("ud-ewt/dev.conllu", conllu)):
@@ -275,8 +281,8 @@ def count_data(root):
         if not os.path.exists(path):
             print(f"{rel}: absent")
             continue
-        s, t = fn(path)
-        print(f"{rel}: {s} sentences, {t} tokens")
+        s, t, tags = fn(path)
+        print(f"{rel}: {s} sentences, {t} tokens, {tags}")
 
 
 def main():
