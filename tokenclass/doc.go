@@ -26,6 +26,10 @@
 // aggregation strategies none, simple, first, average and max and its
 // ignore_labels (default "O"). Offsets are character (code point) offsets
 // into the text, as Hugging Face tokenizers report them for Python strings.
-// Sub-token strings are joined into the word as WordPiece's decoder does
-// ("##" continuation); other tokenizer kinds' decoders are future work.
+// Sub-token strings are joined into words by the tokenizer's decoder:
+// WordPieceDecode ("##" continuation, BERT kinds) and ByteLevelDecode
+// (RoBERTa, GPT-2 kinds) are here; a Metaspace decoder (SentencePiece,
+// Unigram kinds) is future work. The entities equal the pipeline's on the
+// texts of testdata/ner_pipeline.json.gz (testmodels/ner_pipeline_oracle.py)
+// for two WordPiece tokenizers and one byte-level BPE tokenizer.
 package tokenclass
