@@ -3,10 +3,11 @@
 
 Builds a tiny BertForTokenClassification with seeded random weights (no
 downloads) for each committed WordPiece tokenizer under testmodels/tokenizers/
-(bert-cased-wordpiece, minilm-l6-v2) and for roberta-bpe (byte-level BPE: no
-continuing-subword prefix, so the pipeline's fallback word heuristic), runs
+(bert-cased-wordpiece, minilm-l6-v2), for roberta-bpe (byte-level BPE) and
+for xlmr-unigram (SentencePiece Unigram, Metaspace); the last two have no
+continuing-subword prefix, so the pipeline's fallback word heuristic. It runs
 pipeline("token-classification", aggregation_strategy=S) for S in none, simple,
-first, average and max (and none/simple with ignore_labels=[]) on ~60 texts,
+first, average and max (and none/simple with ignore_labels=[]) on 62 texts,
 and writes tokenclass/testdata/ner_pipeline.json.gz with, per text: the
 tokens (convert_ids_to_tokens), offsets, special-token mask, which tokens are
 the unknown token, the logits (float32) and the pipeline's entities.
@@ -17,7 +18,7 @@ spaces; $FT_DATA or ../shared/data) and a dozen written edge cases
 spaces). Without the data only the written cases are used.
 
 Usage (from the repository root):
-    $FT_PYTHON testmodels/ner_pipeline_oracle.py     # ~30 s
+    $FT_PYTHON testmodels/ner_pipeline_oracle.py     # ~1 minute
 """
 import argparse
 import gzip
@@ -148,7 +149,7 @@ def main():
     all_texts = texts(args.data)
     doc = {"transformers": transformers.__version__, "generator": "testmodels/ner_pipeline_oracle.py",
            "runs": [run("bert-cased-wordpiece", 15, all_texts), run("minilm-l6-v2", 16, all_texts),
-                    run("roberta-bpe", 17, all_texts)]}
+                    run("roberta-bpe", 17, all_texts), run("xlmr-unigram", 18, all_texts)]}
     data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:

@@ -90,3 +90,26 @@ func lossyUTF8(b []byte) string {
 	}
 	return s.String()
 }
+
+// MetaspaceDecoder returns the Metaspace decoder of Hugging Face tokenizers
+// (SentencePiece kinds: XLM-R, ALBERT, DeBERTa-v2/v3): the replacement
+// character (usually '▁') becomes a space, except in the first token, where
+// every one of them is dropped unless the tokenizer's prepend_scheme is
+// "never" (prepend false).
+func MetaspaceDecoder(replacement rune, prepend bool) func(tokens []string) string {
+	return func(tokens []string) string {
+		var b strings.Builder
+		for i, t := range tokens {
+			for _, r := range t {
+				switch {
+				case r != replacement:
+					b.WriteRune(r)
+				case i == 0 && prepend:
+				default:
+					b.WriteByte(' ')
+				}
+			}
+		}
+		return b.String()
+	}
+}

@@ -27,9 +27,10 @@
 // ignore_labels (default "O"). Offsets are character (code point) offsets
 // into the text, as Hugging Face tokenizers report them for Python strings.
 // Sub-token strings are joined into words by the tokenizer's decoder:
-// WordPieceDecode ("##" continuation, BERT kinds) and ByteLevelDecode
-// (RoBERTa, GPT-2 kinds) are here; a Metaspace decoder (SentencePiece,
-// Unigram kinds) is future work. The entities equal the pipeline's on the
-// texts of testdata/ner_pipeline.json.gz (testmodels/ner_pipeline_oracle.py)
-// for two WordPiece tokenizers and one byte-level BPE tokenizer.
+// WordPieceDecode ("##" continuation, BERT kinds), ByteLevelDecode
+// (RoBERTa, GPT-2 kinds) and MetaspaceDecoder (SentencePiece kinds: XLM-R,
+// ALBERT, DeBERTa-v2) are here; other decoders (byte fallback, CTC) are
+// future work. The entities equal the pipeline's on the texts of
+// testdata/ner_pipeline.json.gz (testmodels/ner_pipeline_oracle.py) for two
+// WordPiece tokenizers, a byte-level BPE and a Unigram tokenizer.
 package tokenclass

@@ -87,6 +87,8 @@ func TestAggregateMatchesPipeline(t *testing.T) {
 					case "WordPiece":
 					case "ByteLevel":
 						opt.Decode = ByteLevelDecode
+					case "Metaspace":
+						opt.Decode = MetaspaceDecoder('▁', true)
 					default:
 						t.Fatalf("decoder %q", run.Decoder)
 					}
@@ -145,5 +147,16 @@ func TestLossyUTF8(t *testing.T) {
 	// The decoder turns byte characters back into bytes.
 	if got := ByteLevelDecode([]string{"Hello", "\u0120my", "\u0120fri", "end", ","}); got != "Hello my friend," {
 		t.Errorf("ByteLevelDecode = %q", got)
+	}
+}
+
+// tokenizers' Metaspace decoder (0.22) on the same tokens gives these.
+func TestMetaspaceDecoder(t *testing.T) {
+	toks := []string{"▁▁a▁", "▁b▁c", "d"}
+	if got := MetaspaceDecoder('▁', true)(toks); got != "a b cd" {
+		t.Errorf("prepend: %q", got)
+	}
+	if got := MetaspaceDecoder('▁', false)(toks); got != "  a  b cd" {
+		t.Errorf("never: %q", got)
 	}
 }
