@@ -1,8 +1,11 @@
 package tokenclass
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -84,14 +87,40 @@ type AggregateOptions struct {
 
 // Entity is one entity of the pipeline's output. Strategy None fills
 // Entity and Index; the others fill EntityGroup and set Index to -1.
+// Its JSON has the pipeline's keys in the pipeline's order.
 type Entity struct {
-	Entity      string  `json:"entity,omitempty"`
-	EntityGroup string  `json:"entity_group,omitempty"`
-	Score       float64 `json:"score"`
-	Word        string  `json:"word"`
-	Start       int     `json:"start"`
-	End         int     `json:"end"`
-	Index       int     `json:"index"`
+	Entity      string
+	EntityGroup string
+	Score       float64
+	Word        string
+	Start, End  int
+	Index       int
+}
+
+// MarshalJSON writes {"entity", "score", "index", "word", "start", "end"}
+// for a token entity and {"entity_group", "score", "word", "start", "end"}
+// for a grouped one, as the pipeline's dictionaries hold them.
+func (e Entity) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	str := func(s string) {
+		v, _ := json.Marshal(s)
+		b.Write(v)
+	}
+	if e.EntityGroup == "" && e.Index >= 0 {
+		b.WriteString(`{"entity":`)
+		str(e.Entity)
+		fmt.Fprintf(&b, `,"score":%s,"index":%d,"word":`, strconv.FormatFloat(e.Score, 'g', -1, 64), e.Index)
+	} else {
+		b.WriteString(`{"entity_group":`)
+		str(e.EntityGroup)
+		fmt.Fprintf(&b, `,"score":%s,"word":`, strconv.FormatFloat(e.Score, 'g', -1, 64))
+	}
+	if math.IsNaN(e.Score) || math.IsInf(e.Score, 0) {
+		return nil, fmt.Errorf("entity %q: score %v has no JSON form", e.Word, e.Score)
+	}
+	str(e.Word)
+	fmt.Fprintf(&b, `,"start":%d,"end":%d}`, e.Start, e.End)
+	return b.Bytes(), nil
 }
 
 // WordPieceDecode is the WordPiece decoder of Hugging Face tokenizers

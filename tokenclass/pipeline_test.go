@@ -160,3 +160,27 @@ func TestMetaspaceDecoder(t *testing.T) {
 		t.Errorf("never: %q", got)
 	}
 }
+
+func TestEntityJSON(t *testing.T) {
+	tests := []struct {
+		e    Entity
+		want string
+	}{
+		{Entity{Entity: "B-PER", Score: 0.5, Word: "Jo", Start: 0, End: 2, Index: 1},
+			`{"entity":"B-PER","score":0.5,"index":1,"word":"Jo","start":0,"end":2}`},
+		{Entity{EntityGroup: "PER", Score: 0.25, Word: "Jo \"Q\"", Start: 3, End: 9, Index: -1},
+			`{"entity_group":"PER","score":0.25,"word":"Jo \"Q\"","start":3,"end":9}`},
+	}
+	for _, tc := range tests {
+		b, err := json.Marshal(tc.e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("got  %s\nwant %s", b, tc.want)
+		}
+	}
+	if _, err := json.Marshal(Entity{EntityGroup: "X", Score: math.NaN()}); err == nil {
+		t.Error("NaN score marshalled")
+	}
+}
