@@ -13,7 +13,8 @@ and accuracy_score:
   default mode                  classification_report(t, p)
   strict mode, the case scheme  classification_report(t, p, mode='strict', scheme=S)
   strict mode, auto-detected    classification_report(t, p, mode='strict')
-each with zero_division='warn' (acts as 0) and zero_division=1. seqeval's
+each with zero_division='warn' (acts as 0) and zero_division=1, and (warn only)
+with suffix=True on the sequences with prefix and type swapped (B-PER -> PER-B). seqeval's
 exceptions are recorded as {"error": "..."}. For a few cases the text report
 (digits 4) is kept too.
 
@@ -160,6 +161,20 @@ def text_report(t, p, **kw):
         return classification_report(t, p, digits=4, **kw)
 
 
+def to_suffix(seqs):
+    """B-PER -> PER-B: the part after the first "-" moved before it."""
+    out = []
+    for s in seqs:
+        row = []
+        for tag in s:
+            if "-" in tag:
+                a, b = tag.split("-", 1)
+                tag = b + "-" + a
+            row.append(tag)
+        out.append(row)
+    return out
+
+
 def evaluate(case, scheme_name, text):
     from seqeval import scheme as sch
     from seqeval.metrics import accuracy_score
@@ -173,6 +188,13 @@ def evaluate(case, scheme_name, text):
                                  zero_division=zd)
         r["strict_auto"] = report(t, p, mode="strict", zero_division=zd)
         res[key] = r
+    # suffix style ("PER-B"): the same sequences with prefix and type swapped
+    ts, ps = to_suffix(t), to_suffix(p)
+    r = {"default": report(ts, ps, suffix=True)}
+    if scheme_name:
+        r["strict"] = report(ts, ps, mode="strict", scheme=getattr(sch, scheme_name), suffix=True)
+    r["strict_auto"] = report(ts, ps, mode="strict", suffix=True)
+    res["suffix"] = r
     try:
         res["accuracy"] = accuracy_score(t, p)
     except ZeroDivisionError:

@@ -10,7 +10,8 @@
 // BILOU, or detected from the true tags). Malformed sequences are read as
 // seqeval reads them: in default mode I- without B- starts an entity and a
 // type change splits one; in strict mode a span the scheme cannot start or
-// end is no entity. Accuracy is seqeval's token accuracy. Ratios with a zero
+// end is no entity. Tags may carry the chunk letter last ("PER-B", seqeval's
+// suffix=True). Accuracy is seqeval's token accuracy. Ratios with a zero
 // denominator are 0 (seqeval's zero_division="warn") or 1. The figures equal
 // seqeval's on the generated corpora of testdata/seqeval_cases.json.gz
 // (testmodels/seqeval_oracle.py).

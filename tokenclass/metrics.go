@@ -70,6 +70,9 @@ type MetricOptions struct {
 	// ZeroDivision is the value of a ratio whose denominator is zero:
 	// 0 (seqeval's default zero_division="warn", which warns and uses 0) or 1.
 	ZeroDivision float64
+	// Suffix reads the chunk letter at the end of a tag ("PER-B") instead of
+	// at its start (seqeval's suffix=True).
+	Suffix bool
 }
 
 // Scores are precision, recall and F1 of one entity type or one average,
@@ -107,26 +110,26 @@ func Evaluate(gold, pred [][]string, opt MetricOptions) (*Report, error) {
 	var err error
 	switch opt.Mode {
 	case Default:
-		if g, err = defaultEntities(gold, "true"); err != nil {
+		if g, err = defaultEntities(gold, opt.Suffix, "true"); err != nil {
 			return nil, err
 		}
-		if p, err = defaultEntities(pred, "predicted"); err != nil {
+		if p, err = defaultEntities(pred, opt.Suffix, "predicted"); err != nil {
 			return nil, err
 		}
 	case Strict:
 		scheme := opt.Scheme
 		if scheme == SchemeAuto {
-			if scheme, err = detectScheme(gold); err != nil {
+			if scheme, err = detectScheme(gold, opt.Suffix); err != nil {
 				return nil, err
 			}
 		}
 		if scheme <= SchemeAuto || scheme > BILOU {
 			return nil, fmt.Errorf("unknown tagging scheme %d", int(scheme))
 		}
-		if g, err = strictEntities(gold, scheme, "true"); err != nil {
+		if g, err = strictEntities(gold, scheme, opt.Suffix, "true"); err != nil {
 			return nil, err
 		}
-		if p, err = strictEntities(pred, scheme, "predicted"); err != nil {
+		if p, err = strictEntities(pred, scheme, opt.Suffix, "predicted"); err != nil {
 			return nil, err
 		}
 	default:
@@ -194,13 +197,13 @@ func (e entitySet) add(typ string, s span) {
 
 // defaultEntities is seqeval's get_entities on the corpus flattened with an
 // "O" after every sentence and one more at the end, as seqeval flattens it.
-func defaultEntities(seqs [][]string, which string) (entitySet, error) {
+func defaultEntities(seqs [][]string, suffix bool, which string) (entitySet, error) {
 	ents := entitySet{}
 	prevTag, prevType := "O", ""
 	begin := 0
 	i := 0
 	step := func(chunk string) {
-		tag, typ := splitDefault(chunk)
+		tag, typ := splitDefault(chunk, suffix)
 		if endOfChunk(prevTag, tag, prevType, typ) {
 			ents.add(prevType, span{0, begin, i - 1})
 		}
@@ -225,12 +228,23 @@ func defaultEntities(seqs [][]string, which string) (entitySet, error) {
 
 // splitDefault splits a tag as seqeval's get_entities does: the first
 // character is the chunk tag, the type is what follows the first "-" after
-// it (or all of it when there is none), "_" when empty.
-func splitDefault(chunk string) (tag, typ string) {
-	_, n := utf8.DecodeRuneInString(chunk)
-	tag, rest := chunk[:n], chunk[n:]
-	if k := strings.IndexByte(rest, '-'); k >= 0 {
-		rest = rest[k+1:]
+// it (or all of it when there is none), "_" when empty. With suffix the last
+// character is the chunk tag and the type what precedes the last "-" before
+// it.
+func splitDefault(chunk string, suffix bool) (tag, typ string) {
+	var rest string
+	if suffix {
+		_, n := utf8.DecodeLastRuneInString(chunk)
+		tag, rest = chunk[len(chunk)-n:], chunk[:len(chunk)-n]
+		if k := strings.LastIndexByte(rest, '-'); k >= 0 {
+			rest = rest[:k]
+		}
+	} else {
+		_, n := utf8.DecodeRuneInString(chunk)
+		tag, rest = chunk[:n], chunk[n:]
+		if k := strings.IndexByte(rest, '-'); k >= 0 {
+			rest = rest[k+1:]
+		}
 	}
 	if rest == "" {
 		rest = "_"
@@ -340,18 +354,28 @@ type stoken struct {
 var outside = stoken{pO, "_"}
 
 // parseStrict reads a tag as seqeval.scheme.Token does: the first character
-// is the prefix (one of I O B E S U L), the rest with "-" trimmed from both
-// ends is the type, "_" when empty.
-func parseStrict(t string) (stoken, bool) {
+// (the last with suffix) is the prefix, one of I O B E S U L; the rest with
+// "-" trimmed from both ends is the type, "_" when empty.
+func parseStrict(t string, suffix bool) (stoken, bool) {
 	if t == "" {
 		return stoken{}, false
 	}
-	r, n := utf8.DecodeRuneInString(t)
+	var r rune
+	var rest string
+	if suffix {
+		var n int
+		r, n = utf8.DecodeLastRuneInString(t)
+		rest = t[:len(t)-n]
+	} else {
+		var n int
+		r, n = utf8.DecodeRuneInString(t)
+		rest = t[n:]
+	}
 	k := strings.IndexRune(prefixLetters, r)
 	if k < 0 || r >= utf8.RuneSelf {
 		return stoken{}, false
 	}
-	typ := strings.Trim(t[n:], "-")
+	typ := strings.Trim(rest, "-")
 	if typ == "" {
 		typ = "_"
 	}
@@ -370,13 +394,13 @@ func (tok stoken) matches(prev stoken, ps []pattern) bool {
 	return false
 }
 
-func strictEntities(seqs [][]string, scheme Scheme, which string) (entitySet, error) {
+func strictEntities(seqs [][]string, scheme Scheme, suffix bool, which string) (entitySet, error) {
 	r := rules[scheme]
 	ents := entitySet{}
 	for si, s := range seqs {
 		ext := make([]stoken, len(s)+1)
 		for ti, t := range s {
-			tok, ok := parseStrict(t)
+			tok, ok := parseStrict(t, suffix)
 			if !ok {
 				return nil, fmt.Errorf("%s sequence %d, token %d: tag %q does not start with a prefix letter of %s (I, O, B, E, S, U, L)", which, si, ti, t, scheme)
 			}
@@ -411,11 +435,11 @@ func strictEntities(seqs [][]string, scheme Scheme, which string) (entitySet, er
 }
 
 // detectScheme is seqeval.scheme.auto_detect on the true tags.
-func detectScheme(seqs [][]string) (Scheme, error) {
+func detectScheme(seqs [][]string, suffix bool) (Scheme, error) {
 	var seen prefix
 	for si, s := range seqs {
 		for ti, t := range s {
-			tok, ok := parseStrict(t)
+			tok, ok := parseStrict(t, suffix)
 			if !ok {
 				return 0, fmt.Errorf("true sequence %d, token %d: tag %q does not start with a prefix letter (I, O, B, E, S, U, L); name the scheme", si, ti, t)
 			}

@@ -19,6 +19,7 @@ type seqevalCase struct {
 	Pred       [][]string                 `json:"pred"`
 	Warn       map[string]json.RawMessage `json:"warn"`
 	ZD1        map[string]json.RawMessage `json:"zd1"`
+	Suffix     map[string]json.RawMessage `json:"suffix"`
 	Accuracy   *float64                   `json:"accuracy"`
 	Text       string                     `json:"text"`
 	TextStrict string                     `json:"text_strict"`
@@ -94,17 +95,23 @@ func TestEvaluateMatchesSeqeval(t *testing.T) {
 	}
 	var compared, refused, nanMacro int
 	for ci, c := range cases {
+		sufTrue, sufPred := toSuffix(c.True), toSuffix(c.Pred)
 		for _, zd := range []struct {
-			name string
-			val  float64
-			reps map[string]json.RawMessage
-		}{{"warn", 0, c.Warn}, {"zd1", 1, c.ZD1}} {
+			name   string
+			val    float64
+			suffix bool
+			reps   map[string]json.RawMessage
+		}{{"warn", 0, false, c.Warn}, {"zd1", 1, false, c.ZD1}, {"suffix", 0, true, c.Suffix}} {
+			gold, pred := c.True, c.Pred
+			if zd.suffix {
+				gold, pred = sufTrue, sufPred
+			}
 			for key, raw := range zd.reps {
 				var want seqevalReport
 				if err := json.Unmarshal(raw, &want); err != nil {
 					t.Fatal(err)
 				}
-				opt := MetricOptions{ZeroDivision: zd.val}
+				opt := MetricOptions{ZeroDivision: zd.val, Suffix: zd.suffix}
 				switch key {
 				case "default":
 				case "strict":
@@ -119,7 +126,7 @@ func TestEvaluateMatchesSeqeval(t *testing.T) {
 					t.Fatalf("fixture key %q", key)
 				}
 				where := func() string { return fmt.Sprintf("case %d (%s) %s %s", ci, c.Scheme, key, zd.name) }
-				got, err := Evaluate(c.True, c.Pred, opt)
+				got, err := Evaluate(gold, pred, opt)
 				if want.Error != "" {
 					refused++
 					if err == nil {
@@ -240,4 +247,20 @@ func TestEvaluateErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// toSuffix is the oracle's to_suffix: "B-PER" becomes "PER-B" (the part
+// after the first "-" moved before it).
+func toSuffix(seqs [][]string) [][]string {
+	out := make([][]string, len(seqs))
+	for i, s := range seqs {
+		out[i] = make([]string, len(s))
+		for j, tag := range s {
+			if a, b, ok := strings.Cut(tag, "-"); ok {
+				tag = b + "-" + a
+			}
+			out[i][j] = tag
+		}
+	}
+	return out
 }
