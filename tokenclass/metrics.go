@@ -577,3 +577,29 @@ func (r *Report) Format(digits int) string {
 	row("weighted avg", r.Weighted)
 	return b.String()
 }
+
+// RunNERMetrics names the figures as run_ner.py's compute_metrics does from
+// Hugging Face evaluate's "seqeval" metric (the Trainer then prefixes
+// "eval_"): precision, recall and f1 are the micro averages, accuracy the
+// token accuracy. With entityLevel (run_ner's --return_entity_level_metrics)
+// the keys are evaluate's flattened ones instead: overall_precision,
+// overall_recall, overall_f1, overall_accuracy and, per type T,
+// T_precision, T_recall, T_f1 and T_number (the support).
+func RunNERMetrics(r *Report, accuracy float64, entityLevel bool) map[string]float64 {
+	if !entityLevel {
+		return map[string]float64{
+			"precision": r.Micro.Precision, "recall": r.Micro.Recall, "f1": r.Micro.F1, "accuracy": accuracy,
+		}
+	}
+	m := map[string]float64{
+		"overall_precision": r.Micro.Precision, "overall_recall": r.Micro.Recall,
+		"overall_f1": r.Micro.F1, "overall_accuracy": accuracy,
+	}
+	for _, t := range r.Types {
+		m[t.Type+"_precision"] = t.Precision
+		m[t.Type+"_recall"] = t.Recall
+		m[t.Type+"_f1"] = t.F1
+		m[t.Type+"_number"] = float64(t.Support)
+	}
+	return m
+}

@@ -264,3 +264,31 @@ func toSuffix(seqs [][]string) [][]string {
 	}
 	return out
 }
+
+// evaluate's seqeval card example: MISC 0/1 found, PER 1/1; 8 of 10 tokens right.
+func TestRunNERMetrics(t *testing.T) {
+	gold := [][]string{{"O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"}, {"B-PER", "I-PER", "O"}}
+	pred := [][]string{{"O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"}, {"B-PER", "I-PER", "O"}}
+	rep, err := Evaluate(gold, pred, MetricOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := Accuracy(gold, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := RunNERMetrics(rep, acc, false)
+	want := map[string]float64{"precision": 0.5, "recall": 0.5, "f1": 0.5, "accuracy": 0.8}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	got = RunNERMetrics(rep, acc, true)
+	want = map[string]float64{
+		"MISC_precision": 0, "MISC_recall": 0, "MISC_f1": 0, "MISC_number": 1,
+		"PER_precision": 1, "PER_recall": 1, "PER_f1": 1, "PER_number": 1,
+		"overall_precision": 0.5, "overall_recall": 0.5, "overall_f1": 0.5, "overall_accuracy": 0.8,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
