@@ -99,9 +99,10 @@ type Report struct {
 // Evaluate computes entity-level precision, recall and F1 of pred against
 // gold exactly as seqeval 1.2.2's classification_report does. Both hold one
 // tag sequence per sentence, of equal lengths; entities never cross a
-// sentence. Errors: no sequences, sequences of unequal lengths, an empty tag, and in
-// strict mode a tag whose prefix the scheme does not allow (seqeval raises
-// on those too).
+// sentence. Errors (seqeval raises on all of them too): no sequences,
+// sequences of unequal lengths, an empty tag, and in strict mode a tag
+// without a prefix letter, one whose prefix the scheme does not allow, or
+// true tags whose scheme cannot be detected.
 func Evaluate(gold, pred [][]string, opt MetricOptions) (*Report, error) {
 	if err := checkConsistent(gold, pred); err != nil {
 		return nil, err
