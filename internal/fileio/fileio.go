@@ -108,9 +108,10 @@ func Open(path string) (*os.File, error) {
 
 // TooLargeError is the error for a file above the read limit.
 type TooLargeError struct {
-	Path  string
-	Size  int64 // -1: unknown (grew while read)
-	Limit int64
+	Path   string
+	Size   int64 // -1: unknown (grew while read)
+	Limit  int64
+	Memory bool // the limit is the memory limit
 }
 
 func (e *TooLargeError) Error() string {
@@ -118,14 +119,18 @@ func (e *TooLargeError) Error() string {
 	if e.Size >= 0 {
 		size = tensor.FormatBytes(e.Size)
 	}
+	if !e.Memory {
+		return fmt.Sprintf("%s is %s, above the limit of %s", e.Path, size, tensor.FormatBytes(e.Limit))
+	}
 	return fmt.Sprintf("%s is %s, above the memory limit of %s (set %s to change it)", e.Path, size, tensor.FormatBytes(e.Limit), tensor.MemoryLimitEnv)
 }
 
 // ReadFile reads a whole regular file (see Open) of at most limit bytes
-// (0: Limit()). A file that is larger, or grows past the limit while it is
+// (0: the memory limit, Limit()). A file that is larger, or grows past the limit while it is
 // read, gets a *TooLargeError.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	if limit <= 0 {
+	memory := limit <= 0
+	if memory {
 		l, err := Limit()
 		if err != nil {
 			return nil, err
@@ -142,7 +147,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if limit > 0 && st.Size() > limit {
-		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
+		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit, Memory: memory}
 	}
 	// The size is a hint (a file may grow, and some report 0): read to
 	// the end, never past limit.
@@ -154,7 +159,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		n, err := f.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if limit > 0 && int64(len(buf)) > limit {
-			return nil, &TooLargeError{Path: path, Size: -1, Limit: limit}
+			return nil, &TooLargeError{Path: path, Size: -1, Limit: limit, Memory: memory}
 		}
 		if err == io.EOF {
 			return buf, nil

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ft/tensor"
 )
 
 // TestReadRefusesSpecialFiles: a named pipe, a link to /dev/zero, a folder
@@ -77,9 +79,13 @@ func TestReadFile(t *testing.T) {
 		}
 		_, err = ReadFile(path, 9)
 		var tl *TooLargeError
-		if !errors.As(err, &tl) || tl.Size != 10 || tl.Limit != 9 || !strings.Contains(err.Error(), "FT_MEMORY_LIMIT") {
+		if !errors.As(err, &tl) || tl.Size != 10 || tl.Limit != 9 || !strings.Contains(err.Error(), "above the limit of 9 B") {
 			t.Errorf("ReadFile(%s, 9) = %v, want a TooLargeError of 10 bytes over 9", path, err)
 		}
+	}
+	defer tensor.SetMemoryLimit(tensor.SetMemoryLimit(8))
+	if _, err := ReadFile(p, 0); err == nil || !strings.Contains(err.Error(), "above the memory limit of 8 B (set FT_MEMORY_LIMIT") {
+		t.Errorf("ReadFile(%s, 0) with a memory limit of 8 B: %v", p, err)
 	}
 	if _, err := ReadFile(filepath.Join(dir, "missing"), 0); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
