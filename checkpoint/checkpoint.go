@@ -26,10 +26,11 @@
 // renamed, so a crash never leaves a half-written checkpoint under the
 // final name.
 //
-// The decoded content (header and tensor bytes) must fit the memory limit
-// (tensor.MemoryLimit, FT_MEMORY_LIMIT): writing refuses what reading would
-// refuse, so every checkpoint ft writes can be read back on the same
-// machine.
+// Writing refuses what reading would refuse, so every checkpoint ft writes
+// can be read back on the same machine: each tensor must fit the memory
+// limit that model tensors are held to (tensor.CheckAlloc, FT_MEMORY_LIMIT),
+// and the whole decoded content (header and tensor bytes, held in memory
+// when read) the memory the process may use (Limit).
 package checkpoint
 
 import (
@@ -87,8 +88,8 @@ type Options struct {
 	Level zstd.EncoderLevel
 	// NoShuffle stores float tensors unshuffled (for measurements).
 	NoShuffle bool
-	// MaxBytes bounds the content's size (default: the memory limit, see
-	// Limit); reading must be given at least the same.
+	// MaxBytes bounds the content's size (default: Limit); reading must
+	// be given at least the same.
 	MaxBytes int64
 }
 
@@ -96,8 +97,7 @@ type Options struct {
 type ReadOptions struct {
 	// Base gives the base model's tensors for "xor+shuffle" tensors.
 	Base func(name string) *tensor.Tensor
-	// MaxBytes bounds the decoded content's size (default: the memory
-	// limit, see Limit).
+	// MaxBytes bounds the decoded content's size (default: Limit).
 	MaxBytes int64
 }
 
@@ -106,14 +106,24 @@ type ReadOptions struct {
 const maxHeader = 100 << 20
 
 // Limit is the largest checkpoint content (header and tensor bytes,
-// decoded) that Write and Read accept by default: the memory limit
-// (tensor.MemoryLimit, FT_MEMORY_LIMIT; its default follows the machine's
-// memory), or 0 for none. Reading holds the whole content in memory, so a
-// checkpoint above it could not be read back; writing checks the same
-// limit.
+// decoded) that Write and Read accept by default: the memory the process
+// may use (tensor.SystemMemory: physical memory, RLIMIT_AS, cgroup), or
+// the memory limit (FT_MEMORY_LIMIT) where that is set higher; 0 (none)
+// where the memory limit is off (FT_MEMORY_LIMIT=0) or nothing is known.
+// Reading holds the whole content in memory, so a checkpoint above it
+// could not be read back; writing checks the same limit. It is not the
+// memory limit itself, which bounds each tensor: a model's checkpoint
+// (weights and optimizer state) is several times its largest tensor.
 func Limit() (int64, error) {
-	return tensor.MemoryLimit()
+	lim, err := tensor.MemoryLimit()
+	if err != nil || lim == 0 {
+		return 0, err
+	}
+	return max(lim, systemMemory()), nil
 }
+
+// systemMemory is tensor.SystemMemory (tests lower it).
+var systemMemory = tensor.SystemMemory
 
 // limitOf returns the limit an option asks for (<= 0: Limit()).
 func limitOf(maxBytes int64) (int64, error) {
@@ -131,9 +141,9 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	size := tensor.FormatBytes(e.Bytes)
 	if e.Bytes < 0 {
-		size = "larger than that" // the zstd frame says so
+		size = "more than " + tensor.FormatBytes(e.Limit) // the zstd frame says so
 	}
-	return fmt.Sprintf("checkpoint content is %s, above the limit of %s (the memory limit: set %s to change it)",
+	return fmt.Sprintf("checkpoint content is %s, above the limit of %s (the memory this process may use, or %s where set higher)",
 		size, tensor.FormatBytes(e.Limit), tensor.MemoryLimitEnv)
 }
 
@@ -315,6 +325,9 @@ func Encode(w io.Writer, f *File, opt Options) error {
 		if _, ok := dtypeNames[t.T.DType()]; !ok {
 			return fmt.Errorf("checkpoint: tensor %q is %s; checkpoints hold float32, float64, int64 and int32", t.Name, t.T.DType())
 		}
+		if err := tensor.CheckAlloc(t.T.DType(), t.T.Shape); err != nil { // reading checks the same
+			return fmt.Errorf("checkpoint: tensor %q: %w", t.Name, err)
+		}
 		size += tensor.Bytes(t.T.DType(), t.T.Shape)
 		if limit > 0 && size > limit {
 			return &LimitError{Bytes: size, Limit: limit}
@@ -490,7 +503,9 @@ func newReader(r io.Reader, limit int64) (*zstd.Decoder, error) {
 	}
 	opts := []zstd.DOption{zstd.WithDecoderConcurrency(1)}
 	if limit > 0 {
-		opts = append(opts, zstd.WithDecoderMaxMemory(uint64(limit)))
+		// a guard against a frame that declares more; readHeader checks
+		// the exact size first (and says how large the content is)
+		opts = append(opts, zstd.WithDecoderMaxMemory(uint64(min(limit, math.MaxInt64-2*maxHeader)+2*maxHeader)))
 	}
 	return zstd.NewReader(br, opts...)
 }
@@ -559,6 +574,9 @@ func readHeader(r io.Reader, limit int64) (*header, error) {
 		}
 		if e.Offsets[0] < 0 || count > maxBytes/int64(elemSize(dt)) || e.Offsets[1]-e.Offsets[0] != count*int64(elemSize(dt)) {
 			return nil, corrupt("tensor %q: data_offsets %v do not fit %s%v", name, e.Offsets, e.DType, e.Shape)
+		}
+		if err := tensor.CheckAlloc(dt, e.Shape); err != nil { // as on writing
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		h.entries[name] = e
 		h.order = append(h.order, name)

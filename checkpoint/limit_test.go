@@ -13,22 +13,26 @@ import (
 )
 
 // TestLimitSameOnBothSides: by default Write, ReadMeta and Read apply one
-// limit, the memory limit. A checkpoint whose content is exactly at it is
-// written and read back (ReadMeta used to cap at a constant 1 GiB that
-// writing did not know); one byte over, Write refuses it before writing
-// anything, and reading a checkpoint above it says so.
+// content limit (Limit: the memory the process may use). A checkpoint whose
+// content is exactly at it is written and read back (ReadMeta used to cap
+// at a constant 1 GiB that writing did not know); one byte over, Write
+// refuses it before writing anything, and reading one above it says so.
 func TestLimitSameOnBothSides(t *testing.T) {
 	dir := t.TempDir()
 	mk := func(n int) *File {
 		return &File{Tensors: []Tensor{{"w", tensor.New([]int{n}, make([]float32, n))}}, Meta: map[string]string{"k": "v"}}
 	}
-	// the content's size: 8 + header + data; measure the header once
 	big := filepath.Join(dir, "big.ftckpt")
-	if err := Write(big, mk(1000), Options{MaxBytes: 1 << 30}); err != nil {
+	if err := Write(big, mk(1000), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	content := contentSize(t, big)
-	defer tensor.SetMemoryLimit(tensor.SetMemoryLimit(content))
+	content := contentSize(t, big) // 8 + header + 4000
+	defer func(f func() int64) { systemMemory = f }(systemMemory)
+	systemMemory = func() int64 { return content }
+	defer tensor.SetMemoryLimit(tensor.SetMemoryLimit(4000))
+	if l, err := Limit(); err != nil || l != content {
+		t.Fatalf("Limit() = %d, %v; want %d", l, err, content)
+	}
 
 	at := filepath.Join(dir, "at.ftckpt")
 	if err := Write(at, mk(1000), Options{}); err != nil {
@@ -41,26 +45,55 @@ func TestLimitSameOnBothSides(t *testing.T) {
 		t.Fatalf("Read at the limit: %v", err)
 	}
 
+	// one more element: 4 bytes over (the header's text does not grow)
 	over := filepath.Join(dir, "over.ftckpt")
-	err := Write(over, mk(1001), Options{})
+	systemMemory = func() int64 { return content - 4 } // the tensor limit stays 4000: fits
+	err := Write(over, mk(1000), Options{})
 	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != content || !strings.Contains(err.Error(), "FT_MEMORY_LIMIT") {
+	if !errors.As(err, &le) || le.Limit != content-4 || le.Bytes != content || !strings.Contains(err.Error(), "above the limit") {
 		t.Fatalf("Write over the limit: %v", err)
 	}
 	if _, err := os.Stat(over); !os.IsNotExist(err) {
 		t.Fatalf("a refused checkpoint left a file: %v", err)
 	}
-	// big.ftckpt holds 1000 floats; lower the limit below it
-	tensor.SetMemoryLimit(content - 1)
-	if _, _, err := ReadMeta(big); !errors.As(err, &le) {
+	if _, _, err := ReadMeta(big); !errors.As(err, &le) || le.Bytes != content {
 		t.Fatalf("ReadMeta over the limit: %v", err)
 	}
 	if _, err := Read(big, ReadOptions{}); !errors.As(err, &le) {
 		t.Fatalf("Read over the limit: %v", err)
 	}
-	// an explicit MaxBytes overrides the default on both sides
+	// an explicit MaxBytes overrides the default, on both sides
 	if _, _, err := ReadMetaWith(big, ReadOptions{MaxBytes: content}); err != nil {
 		t.Fatal(err)
+	}
+	if err := Write(over, mk(1000), Options{MaxBytes: content}); err != nil {
+		t.Fatal(err)
+	}
+	// FT_MEMORY_LIMIT=0 (no limits) lifts it
+	tensor.SetMemoryLimit(0)
+	if _, err := Read(big, ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTensorLimitSameOnBothSides: each tensor is held to the memory limit
+// model tensors are (tensor.CheckAlloc) when written and when read.
+func TestTensorLimitSameOnBothSides(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.ftckpt")
+	f := &File{Tensors: []Tensor{{"small", tensor.New([]int{10}, make([]float32, 10))}, {"emb", tensor.New([]int{1000}, make([]float32, 1000))}}}
+	if err := Write(p, f, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer tensor.SetMemoryLimit(tensor.SetMemoryLimit(3999))
+	want := `tensor "emb": a float32 tensor of shape [1000] needs 3.906 KiB (4000 bytes), above the memory limit of 3.905 KiB (3999 bytes)`
+	if err := Write(p+"2", f, Options{}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Write: %v", err)
+	}
+	if _, _, err := ReadMeta(p); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ReadMeta: %v", err)
+	}
+	if _, err := Read(p, ReadOptions{}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Read: %v", err)
 	}
 }
 
