@@ -25,6 +25,12 @@
 // Files are written to a temporary file in the same folder, synced and
 // renamed, so a crash never leaves a half-written checkpoint under the
 // final name.
+//
+// Writing refuses what reading would refuse, so every checkpoint ft writes
+// can be read back on the same machine: each tensor must fit the memory
+// limit that model tensors are held to (tensor.CheckAlloc, FT_MEMORY_LIMIT),
+// and the whole decoded content (header and tensor bytes, held in memory
+// when read) the memory the process may use (Limit).
 package checkpoint
 
 import (
@@ -36,14 +42,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/klauspost/compress/zstd"
 
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -82,14 +88,72 @@ type Options struct {
 	Level zstd.EncoderLevel
 	// NoShuffle stores float tensors unshuffled (for measurements).
 	NoShuffle bool
+	// MaxBytes bounds the content's size (default: Limit); reading must
+	// be given at least the same.
+	MaxBytes int64
 }
 
 // ReadOptions control reading.
 type ReadOptions struct {
 	// Base gives the base model's tensors for "xor+shuffle" tensors.
 	Base func(name string) *tensor.Tensor
-	// MaxBytes bounds the decoded size (default 64 GiB).
+	// MaxBytes bounds the decoded content's size (default: Limit).
 	MaxBytes int64
+}
+
+// maxHeader bounds the header JSON (names, shapes, metadata), on writing
+// and reading alike.
+const maxHeader = 100 << 20
+
+// Limit is the largest checkpoint content (header and tensor bytes,
+// decoded) that Write and Read accept by default: the memory the process
+// may use (tensor.SystemMemory: physical memory, RLIMIT_AS, cgroup), or
+// the memory limit (FT_MEMORY_LIMIT) where that is set higher; 0 (none)
+// where the memory limit is off (FT_MEMORY_LIMIT=0) or nothing is known.
+// Reading holds the whole content in memory, so a checkpoint above it
+// could not be read back; writing checks the same limit. It is not the
+// memory limit itself, which bounds each tensor: a model's checkpoint
+// (weights and optimizer state) is several times its largest tensor.
+func Limit() (int64, error) {
+	lim, err := tensor.MemoryLimit()
+	if err != nil || lim == 0 {
+		return 0, err
+	}
+	return max(lim, systemMemory()), nil
+}
+
+// systemMemory is tensor.SystemMemory (tests lower it).
+var systemMemory = tensor.SystemMemory
+
+// limitOf returns the limit an option asks for (<= 0: Limit()).
+func limitOf(maxBytes int64) (int64, error) {
+	if maxBytes > 0 {
+		return maxBytes, nil
+	}
+	return Limit()
+}
+
+// LimitError is the error for a checkpoint whose content exceeds the limit.
+type LimitError struct {
+	Bytes, Limit int64
+}
+
+func (e *LimitError) Error() string {
+	size := tensor.FormatBytes(e.Bytes)
+	if e.Bytes < 0 {
+		size = "more than " + tensor.FormatBytes(e.Limit) // the zstd frame says so
+	}
+	return fmt.Sprintf("checkpoint content is %s, above the limit of %s (the memory this process may use, or %s where set higher)",
+		size, tensor.FormatBytes(e.Limit), tensor.MemoryLimitEnv)
+}
+
+// withLimit fills in the limit of a *LimitError from the zstd reader.
+func withLimit(err error, limit int64) error {
+	var le *LimitError
+	if errors.As(err, &le) && le.Limit == 0 {
+		le.Limit = limit
+	}
+	return err
 }
 
 var dtypeNames = map[tensor.DType]string{
@@ -212,24 +276,21 @@ func xorInto(dst, base []byte) {
 	}
 }
 
-// digest hashes the decoded tensors in order.
-func digest(names []string, dts []tensor.DType, shapes [][]int, raws [][]byte) string {
-	h := sha256.New()
+// hashTensor adds one decoded tensor to the content digest (the SHA-256
+// of every tensor in order: its name, dtype, shape and bytes).
+func hashTensor(h hash.Hash, name string, dt tensor.DType, shape []int, raw []byte) {
 	var n [8]byte
-	for i, name := range names {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(name)))
+	binary.LittleEndian.PutUint64(n[:], uint64(len(name)))
+	h.Write(n[:])
+	io.WriteString(h, name)
+	io.WriteString(h, dtypeNames[dt])
+	binary.LittleEndian.PutUint64(n[:], uint64(len(shape)))
+	h.Write(n[:])
+	for _, d := range shape {
+		binary.LittleEndian.PutUint64(n[:], uint64(d))
 		h.Write(n[:])
-		io.WriteString(h, name)
-		io.WriteString(h, dtypeNames[dts[i]])
-		binary.LittleEndian.PutUint64(n[:], uint64(len(shapes[i])))
-		h.Write(n[:])
-		for _, d := range shapes[i] {
-			binary.LittleEndian.PutUint64(n[:], uint64(d))
-			h.Write(n[:])
-		}
-		h.Write(raws[i])
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	h.Write(raw)
 }
 
 func baseOf(opt Options, name string) *tensor.Tensor {
@@ -239,14 +300,18 @@ func baseOf(opt Options, name string) *tensor.Tensor {
 	return opt.Base(name)
 }
 
-// Encode writes f to w (zstd stream of the safetensors layout).
+// Encode writes f to w (zstd stream of the safetensors layout). It holds
+// one tensor's bytes at a time besides f: a first pass hashes the content,
+// a second encodes and writes it.
 func Encode(w io.Writer, f *File, opt Options) error {
+	limit, err := limitOf(opt.MaxBytes)
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
-	names := make([]string, len(f.Tensors))
-	dts := make([]tensor.DType, len(f.Tensors))
-	shapes := make([][]int, len(f.Tensors))
-	raws := make([][]byte, len(f.Tensors))
-	for i, t := range f.Tensors {
+	h := sha256.New()
+	var size int64
+	for _, t := range f.Tensors {
 		if t.Name == "" || t.Name == "__metadata__" {
 			return fmt.Errorf("checkpoint: invalid tensor name %q", t.Name)
 		}
@@ -260,46 +325,45 @@ func Encode(w io.Writer, f *File, opt Options) error {
 		if _, ok := dtypeNames[t.T.DType()]; !ok {
 			return fmt.Errorf("checkpoint: tensor %q is %s; checkpoints hold float32, float64, int64 and int32", t.Name, t.T.DType())
 		}
+		if err := tensor.CheckAlloc(t.T.DType(), t.T.Shape); err != nil { // reading checks the same
+			return fmt.Errorf("checkpoint: tensor %q: %w", t.Name, err)
+		}
+		size += tensor.Bytes(t.T.DType(), t.T.Shape)
+		if limit > 0 && size > limit {
+			return &LimitError{Bytes: size, Limit: limit}
+		}
 		b, err := rawBytes(t.T)
 		if err != nil {
 			return err
 		}
-		names[i], dts[i], shapes[i], raws[i] = t.Name, t.T.DType(), append([]int{}, t.T.Shape...), b
+		hashTensor(h, t.Name, t.T.DType(), t.T.Shape, b)
 	}
 	meta := map[string]string{}
 	for k, v := range f.Meta {
 		meta[k] = v
 	}
 	meta["format"] = Format
-	meta["content_sha256"] = digest(names, dts, shapes, raws)
+	meta["content_sha256"] = hex.EncodeToString(h.Sum(nil))
 	enc := map[string]string{}
+	kinds := make([]string, len(f.Tensors))
 	header := map[string]any{}
 	var off int64
-	for i, name := range names {
-		b := raws[i]
+	for i, t := range f.Tensors {
 		kind := "raw"
-		if dts[i].IsFloat() {
-			if base := baseOf(opt, name); base != nil && base.DType() == dts[i] && tensor.SameShape(base.Shape, shapes[i]) {
-				bb, err := rawBytes(base)
-				if err != nil {
-					return err
-				}
-				b = append([]byte(nil), b...)
-				xorInto(b, bb)
+		if dt := t.T.DType(); dt.IsFloat() {
+			if base := baseOf(opt, t.Name); base != nil && base.DType() == dt && tensor.SameShape(base.Shape, t.T.Shape) {
 				kind = "xor+shuffle" // always shuffled: the XOR leaves zero high bytes
 			} else if !opt.NoShuffle {
 				kind = "shuffle"
 			}
-			if kind != "raw" {
-				b = shuffle(b, elemSize(dts[i]))
-			}
 		}
-		raws[i] = b
+		kinds[i] = kind
 		if kind != "raw" {
-			enc[name] = kind
+			enc[t.Name] = kind
 		}
-		header[name] = entry{DType: dtypeNames[dts[i]], Shape: shapes[i], Offsets: [2]int64{off, off + int64(len(b))}}
-		off += int64(len(b))
+		n := tensor.Bytes(t.T.DType(), t.T.Shape)
+		header[t.Name] = entry{DType: dtypeNames[t.T.DType()], Shape: append([]int{}, t.T.Shape...), Offsets: [2]int64{off, off + n}}
+		off += n
 	}
 	if len(enc) > 0 {
 		e, _ := json.Marshal(enc)
@@ -313,6 +377,12 @@ func Encode(w io.Writer, f *File, opt Options) error {
 	// safetensors pads the header with spaces to a multiple of 8
 	for len(hj)%8 != 0 {
 		hj = append(hj, ' ')
+	}
+	if len(hj) > maxHeader {
+		return fmt.Errorf("checkpoint: the header (names, shapes, metadata) is %d bytes, above the limit of %d", len(hj), maxHeader)
+	}
+	if total := 8 + int64(len(hj)) + off; limit > 0 && total > limit {
+		return &LimitError{Bytes: total, Limit: limit}
 	}
 	level := opt.Level
 	if level == 0 {
@@ -332,7 +402,23 @@ func Encode(w io.Writer, f *File, opt Options) error {
 		zw.Close()
 		return err
 	}
-	for _, b := range raws {
+	for i, t := range f.Tensors {
+		b, err := rawBytes(t.T)
+		if err != nil {
+			zw.Close()
+			return err
+		}
+		if kinds[i] == "xor+shuffle" {
+			bb, err := rawBytes(baseOf(opt, t.Name))
+			if err != nil {
+				zw.Close()
+				return err
+			}
+			xorInto(b, bb)
+		}
+		if kinds[i] != "raw" {
+			b = shuffle(b, elemSize(t.T.DType()))
+		}
 		if _, err := zw.Write(b); err != nil {
 			zw.Close()
 			return err
@@ -343,49 +429,15 @@ func Encode(w io.Writer, f *File, opt Options) error {
 
 // Write writes f to path atomically: a temporary file in the same folder,
 // synced, then renamed over path (and the folder synced).
-func Write(path string, f *File, opt Options) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+func Write(path string, f *File, opt Options) error {
+	err := fileio.WriteAtomic(path, func(w io.Writer) error {
+		if wrapWriter != nil {
+			w = wrapWriter(w)
+		}
+		return Encode(w, f, opt)
+	})
 	if err != nil {
 		return fmt.Errorf("write checkpoint %s: %w", path, err)
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(name)
-			err = fmt.Errorf("write checkpoint %s: %w", path, err)
-		}
-	}()
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	var w io.Writer = tmp
-	if wrapWriter != nil {
-		w = wrapWriter(w)
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := Encode(bw, f, opt); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
@@ -398,9 +450,10 @@ var wrapWriter func(io.Writer) io.Writer
 // checksum mismatch, inconsistent header).
 var ErrCorrupt = errors.New("corrupt checkpoint")
 
-// Read reads and verifies a checkpoint file.
+// Read reads and verifies a checkpoint file. The path must be, or link
+// to, a regular file.
 func Read(path string, opt ReadOptions) (*File, error) {
-	fh, err := os.Open(path)
+	fh, err := fileio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
@@ -413,27 +466,48 @@ func Read(path string, opt ReadOptions) (*File, error) {
 }
 
 // ReadMeta reads only the header of a checkpoint (no verification of the
-// tensor bytes): its metadata and tensor names.
+// tensor bytes): its metadata and tensor names. It refuses a checkpoint
+// whose content is above the limit Read applies (Limit).
 func ReadMeta(path string) (map[string]string, []string, error) {
-	fh, err := os.Open(path)
+	return ReadMetaWith(path, ReadOptions{})
+}
+
+// ReadMetaWith is ReadMeta with a limit (opt.MaxBytes; Base is not used).
+func ReadMetaWith(path string, opt ReadOptions) (map[string]string, []string, error) {
+	limit, err := limitOf(opt.MaxBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	fh, err := fileio.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	defer fh.Close()
-	br := bufio.NewReader(fh)
-	if err := checkMagic(br); err != nil {
-		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, err)
-	}
-	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+	zr, err := newReader(fh, limit)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
 	defer zr.Close()
-	h, _, err := readHeader(zr, 1<<30)
+	h, err := readHeader(zr, limit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read checkpoint %s: %w", path, withLimit(err, limit))
 	}
 	return h.meta, h.order, nil
+}
+
+// newReader checks the zstd magic and starts decoding.
+func newReader(r io.Reader, limit int64) (*zstd.Decoder, error) {
+	br := bufio.NewReader(r)
+	if err := checkMagic(br); err != nil {
+		return nil, err
+	}
+	opts := []zstd.DOption{zstd.WithDecoderConcurrency(1)}
+	if limit > 0 {
+		// a guard against a frame that declares more; readHeader checks
+		// the exact size first (and says how large the content is)
+		opts = append(opts, zstd.WithDecoderMaxMemory(uint64(min(limit, math.MaxInt64-2*maxHeader)+2*maxHeader)))
+	}
+	return zstd.NewReader(br, opts...)
 }
 
 type header struct {
@@ -447,31 +521,37 @@ func corrupt(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, a...))
 }
 
-func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
+// readHeader reads the header of a content of at most limit bytes (0: no
+// limit).
+func readHeader(r io.Reader, limit int64) (*header, error) {
+	maxBytes := limit
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64
+	}
 	var n [8]byte
 	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, 0, wrapRead(err, "header length")
+		return nil, wrapRead(err, "header length")
 	}
 	hl := binary.LittleEndian.Uint64(n[:])
-	if hl == 0 || hl > 100<<20 || int64(hl) > maxBytes {
-		return nil, 0, corrupt("header length %d is not plausible", hl)
+	if hl == 0 || hl > maxHeader {
+		return nil, corrupt("header length %d is not plausible", hl)
 	}
 	hb := make([]byte, hl)
 	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, 0, wrapRead(err, "header")
+		return nil, wrapRead(err, "header")
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &raw); err != nil {
-		return nil, 0, corrupt("header is not JSON: %v", err)
+		return nil, corrupt("header is not JSON: %v", err)
 	}
 	h := &header{meta: map[string]string{}, entries: map[string]entry{}}
 	if m, ok := raw["__metadata__"]; ok {
 		if err := json.Unmarshal(m, &h.meta); err != nil {
-			return nil, 0, corrupt("__metadata__: %v", err)
+			return nil, corrupt("__metadata__: %v", err)
 		}
 	}
 	if h.meta["format"] != Format {
-		return nil, 0, fmt.Errorf("not an ft checkpoint (format %q, want %q)", h.meta["format"], Format)
+		return nil, fmt.Errorf("not an ft checkpoint (format %q, want %q)", h.meta["format"], Format)
 	}
 	for name, m := range raw {
 		if name == "__metadata__" {
@@ -479,21 +559,24 @@ func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
 		}
 		var e entry
 		if err := json.Unmarshal(m, &e); err != nil {
-			return nil, 0, corrupt("tensor %q: %v", name, err)
+			return nil, corrupt("tensor %q: %v", name, err)
 		}
 		dt, ok := dtypeByName(e.DType)
 		if !ok {
-			return nil, 0, corrupt("tensor %q: unknown dtype %q", name, e.DType)
+			return nil, corrupt("tensor %q: unknown dtype %q", name, e.DType)
 		}
 		count := int64(1)
 		for _, d := range e.Shape {
 			if d < 0 || (d > 0 && count > maxBytes/int64(d)) {
-				return nil, 0, corrupt("tensor %q: bad shape %v", name, e.Shape)
+				return nil, corrupt("tensor %q: bad shape %v", name, e.Shape)
 			}
 			count *= int64(d)
 		}
-		if e.Offsets[0] < 0 || e.Offsets[1]-e.Offsets[0] != count*int64(elemSize(dt)) {
-			return nil, 0, corrupt("tensor %q: data_offsets %v do not fit %s%v", name, e.Offsets, e.DType, e.Shape)
+		if e.Offsets[0] < 0 || count > maxBytes/int64(elemSize(dt)) || e.Offsets[1]-e.Offsets[0] != count*int64(elemSize(dt)) {
+			return nil, corrupt("tensor %q: data_offsets %v do not fit %s%v", name, e.Offsets, e.DType, e.Shape)
+		}
+		if err := tensor.CheckAlloc(dt, e.Shape); err != nil { // as on writing
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		h.entries[name] = e
 		h.order = append(h.order, name)
@@ -512,15 +595,15 @@ func readHeader(r io.Reader, maxBytes int64) (*header, int64, error) {
 	for _, name := range h.order {
 		e := h.entries[name]
 		if e.Offsets[0] != off {
-			return nil, 0, corrupt("tensor %q starts at %d, want %d (tensors must be contiguous)", name, e.Offsets[0], off)
+			return nil, corrupt("tensor %q starts at %d, want %d (tensors must be contiguous)", name, e.Offsets[0], off)
 		}
 		off = e.Offsets[1]
 	}
 	h.size = off
-	if off+int64(hl)+8 > maxBytes {
-		return nil, 0, fmt.Errorf("checkpoint content is %d bytes, over the limit of %d", off+int64(hl)+8, maxBytes)
+	if total := off + int64(hl) + 8; limit > 0 && (total > limit || total < off) {
+		return nil, &LimitError{Bytes: total, Limit: limit}
 	}
-	return h, int64(hl), nil
+	return h, nil
 }
 
 // readSize reads exactly n bytes, growing the buffer as they arrive, so a
@@ -543,6 +626,9 @@ func readSize(r io.Reader, n int64) ([]byte, error) {
 }
 
 func wrapRead(err error, what string) error {
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) { // the frame declares more than the limit
+		return &LimitError{Bytes: -1}
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return corrupt("truncated (ends inside the %s)", what)
 	}
@@ -557,40 +643,27 @@ func checkMagic(br *bufio.Reader) error {
 	if len(b) == 0 {
 		return corrupt("empty file")
 	}
-	return fmt.Errorf("not an ft checkpoint (no zstd magic; starts with % x)", b)
+	// The file's bytes are not shown: the path may be a link to a file
+	// that is none of ft's business.
+	return fmt.Errorf("not an ft checkpoint (it does not start with zstd's magic number)")
 }
 
 // Decode reads a checkpoint stream and verifies it: zstd checksums, the
-// header, and the content SHA-256.
+// header, and the content SHA-256. It holds one tensor's encoded bytes at
+// a time besides the tensors it returns.
 func Decode(r io.Reader, opt ReadOptions) (*File, error) {
-	maxBytes := opt.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = 64 << 30
-	}
-	br := bufio.NewReader(r)
-	if err := checkMagic(br); err != nil {
+	limit, err := limitOf(opt.MaxBytes)
+	if err != nil {
 		return nil, err
 	}
-	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxBytes)))
+	zr, err := newReader(r, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer zr.Close()
-	h, _, err := readHeader(zr, maxBytes)
+	h, err := readHeader(zr, limit)
 	if err != nil {
-		return nil, err
-	}
-	data, err := readSize(zr, h.size)
-	if err != nil {
-		return nil, wrapRead(err, "tensor data")
-	}
-	// the stream must end here (and its checksum verify)
-	var one [1]byte
-	if n, err := zr.Read(one[:]); n != 0 || (err != nil && err != io.EOF) {
-		if n != 0 {
-			return nil, corrupt("extra bytes after the tensor data")
-		}
-		return nil, wrapRead(err, "end of stream")
+		return nil, withLimit(err, limit)
 	}
 	encs := map[string]string{}
 	if e, ok := h.meta["encoding"]; ok {
@@ -599,14 +672,14 @@ func Decode(r io.Reader, opt ReadOptions) (*File, error) {
 		}
 	}
 	f := &File{Meta: h.meta}
-	names := make([]string, len(h.order))
-	dts := make([]tensor.DType, len(h.order))
-	shapes := make([][]int, len(h.order))
-	raws := make([][]byte, len(h.order))
-	for i, name := range h.order {
+	sum := sha256.New()
+	for _, name := range h.order {
 		e := h.entries[name]
 		dt, _ := dtypeByName(e.DType)
-		b := data[e.Offsets[0]:e.Offsets[1]]
+		b, err := readSize(zr, e.Offsets[1]-e.Offsets[0])
+		if err != nil {
+			return nil, withLimit(wrapRead(err, "tensor data"), limit)
+		}
 		switch k := encs[name]; k {
 		case "", "raw":
 		case "shuffle", "xor+shuffle":
@@ -634,13 +707,19 @@ func Decode(r io.Reader, opt ReadOptions) (*File, error) {
 		default:
 			return nil, corrupt("tensor %q: unknown encoding %q", name, k)
 		}
-		names[i], dts[i], shapes[i], raws[i] = name, dt, e.Shape, b
+		hashTensor(sum, name, dt, e.Shape, b)
+		f.Tensors = append(f.Tensors, Tensor{Name: name, T: fromBytes(dt, e.Shape, b)})
 	}
-	if want, got := h.meta["content_sha256"], digest(names, dts, shapes, raws); want != got {
+	// the stream must end here (and its checksum verify)
+	var one [1]byte
+	if n, err := zr.Read(one[:]); n != 0 || (err != nil && err != io.EOF) {
+		if n != 0 {
+			return nil, corrupt("extra bytes after the tensor data")
+		}
+		return nil, withLimit(wrapRead(err, "end of stream"), limit)
+	}
+	if want, got := h.meta["content_sha256"], hex.EncodeToString(sum.Sum(nil)); want != got {
 		return nil, corrupt("content SHA-256 %s does not match the header's %s", got, want)
-	}
-	for i, name := range names {
-		f.Tensors = append(f.Tensors, Tensor{Name: name, T: fromBytes(dts[i], shapes[i], raws[i])})
 	}
 	return f, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"ft/checkpoint"
 	"ft/graph"
+	"ft/internal/fileio"
 	"ft/onnx"
 	"ft/tensor"
 )
@@ -105,7 +106,7 @@ func (m *Model) BaseSHA256() (string, error) {
 	}
 	h := sha256.New()
 	for _, f := range files {
-		fh, err := os.Open(f)
+		fh, err := fileio.Open(f)
 		if err != nil {
 			return "", err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"ft/graph"
+	"ft/internal/fileio"
 	"ft/onnx"
 	"ft/tensor"
 	"ft/tokenize"
@@ -596,7 +596,7 @@ type TokenNames struct {
 // LoadTokenNames reads dir/tokenizer.json.
 func LoadTokenNames(dir string) (*TokenNames, error) {
 	p := filepath.Join(dir, "tokenizer.json")
-	b, err := os.ReadFile(p)
+	b, err := fileio.ReadFile(p, 0)
 	if err != nil {
 		return nil, err
 	}

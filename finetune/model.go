@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"ft/graph"
+	"ft/internal/fileio"
 	"ft/onnx"
 	"ft/tensor"
 )
@@ -48,7 +49,7 @@ type ModelOptions struct {
 
 // readConfig reads config.json (nil map if absent).
 func readConfig(dir string) (map[string]any, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	b, err := fileio.ReadFile(filepath.Join(dir, "config.json"), 0)
 	if os.IsNotExist(err) {
 		return map[string]any{}, nil
 	}
@@ -195,7 +196,7 @@ func classifierParam(g *graph.Graph) *graph.Param {
 // poolingFromFolder reads sentence-transformers' 1_Pooling/config.json if the
 // export folder has one; mean pooling otherwise (its default).
 func poolingFromFolder(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "1_Pooling", "config.json"))
+	b, err := fileio.ReadFile(filepath.Join(dir, "1_Pooling", "config.json"), 0)
 	if err == nil {
 		var c map[string]any
 		if json.Unmarshal(b, &c) == nil {
@@ -450,7 +451,7 @@ func (m *Model) saveConfigAndTokenizer(dir string) error {
 		if filepath.Clean(m.Dir) == filepath.Clean(dir) {
 			break
 		}
-		b, err := os.ReadFile(filepath.Join(m.Dir, f))
+		b, err := fileio.ReadFile(filepath.Join(m.Dir, f), 0)
 		if err != nil {
 			continue
 		}

@@ -193,6 +193,9 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 		for _, in := range np.Input {
 			on.Inputs = append(on.Inputs, in != "")
 		}
+		if err := checkRequiredInputs(np, name, dom, opset); err != nil {
+			return nil, err
+		}
 		if dom == "" && n.OpType == "If" {
 			defined := func(name string) bool {
 				if _, ok := g.byName[name]; ok {

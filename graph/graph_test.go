@@ -62,6 +62,17 @@ func TestImportErrors(t *testing.T) {
 			{op: "Custom", name: "c1", in: []string{"u"}, out: []string{"Y"}, domain: "com.example"},
 		}, []string{"2 operator(s)", "ai.onnx::FancyOp (opset 17): 2 node(s)", `"f1"`, "com.example::Custom (opset 1)", `"c1"`}},
 		{"undefined input", []nd{{op: "Add", name: "a", in: []string{"X", "nope"}, out: []string{"Y"}}}, []string{`"a"`, `"nope"`}},
+		// An empty name marks an omitted optional input only; a required
+		// one left empty used to reach the op as nil (a recovered
+		// nil-pointer error at run time).
+		{"empty required input", []nd{{op: "Add", name: "a", in: []string{"X", ""}, out: []string{"Y"}}},
+			[]string{`node "a" (Add): input 1 has an empty name, but Add requires it`}},
+		{"empty first input", []nd{{op: "Relu", name: "r", in: []string{""}, out: []string{"Y"}}},
+			[]string{`node "r" (Relu): input 0 has an empty name`}},
+		{"required input left out", []nd{{op: "MatMul", name: "mm", in: []string{"X"}, out: []string{"Y"}}},
+			[]string{`node "mm" (MatMul) has 1 inputs, and MatMul (opset 17) requires 2`}},
+		{"empty variadic input", []nd{{op: "Concat", name: "cat", in: []string{"X", "", "W"}, out: []string{"Y"}}},
+			[]string{`node "cat" (Concat): input 1 has an empty name`}},
 		{"produced twice", []nd{
 			{op: "Add", name: "a", in: []string{"X", "W"}, out: []string{"Y"}},
 			{op: "Add", name: "b", in: []string{"X", "W"}, out: []string{"Y"}},
@@ -80,6 +91,24 @@ func TestImportErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOptionalInputMayBeEmpty: an empty name for an optional input (Clip's
+// min) is accepted and reaches the op as absent.
+func TestOptionalInputMayBeEmpty(t *testing.T) {
+	m := buildModel(t, []nd{{op: "Clip", name: "clip", in: []string{"X", "", "M"}, out: []string{"Y"}}},
+		map[string]*tensor.Tensor{"M": tensor.Scalar(float32(0.5))}, []string{"X"}, []string{"Y"})
+	g, err := Import(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.Run(map[string]*tensor.Tensor{"X": tensor.New([]int{3}, []float32{1, -1, 0.25})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := out["Y"].F32(); y[0] != 0.5 || y[1] != -1 || y[2] != 0.25 {
+		t.Fatalf("Y = %v, want [0.5 -1 0.25]", y)
 	}
 }
 

@@ -193,6 +193,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	for _, id := range wantIDs {
 		uses[id]++ // never released
 	}
+	al := g.newAliases(feeds, tr) // recycle.go; nil with the pool off
 	get := func(id int) *tensor.Tensor {
 		if vals[id] != nil {
 			return vals[id]
@@ -225,9 +226,15 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 				vals[id] = out[k]
 			}
 		}
+		if al != nil {
+			al.produced(n, in, out)
+		}
 		if tr != nil {
 			tr.record(i, in, out)
 			tr.countFresh(in, out)
+			if al != nil {
+				al.kept(n, in, out, tr.ins[i], tr.outs[i])
+			}
 		}
 		// Release inputs nobody needs any more.
 		for _, id := range n.In {
@@ -236,10 +243,8 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 			}
 			uses[id]--
 			if uses[id] == 0 {
-				if tr == nil {
-					g.recycle(vals, id, feeds) // recycle.go
-				} else {
-					tr.recycleDead(vals, id, i) // trainpool.go
+				if al != nil {
+					al.dead(vals, id)
 				}
 				vals[id] = nil
 			}

@@ -86,44 +86,6 @@ func poolable(t *tensor.Tensor) ([]float32, bool) {
 	return d, ok && cap(d) > 0 && cap(d) >= kernels.PoolMinLen
 }
 
-// recycleDead is recycle for a training forward: value id has had its last
-// use (node upto was the last to read it); its buffer goes back unless the
-// trace keeps it, or a view of it, for backward.
-func (t *Trace) recycleDead(vals []*tensor.Tensor, id, upto int) {
-	g := t.g
-	x := vals[id]
-	v := g.Values[id]
-	if x == nil || v.Const != nil || v.Producer < 0 {
-		return
-	}
-	switch g.Nodes[v.Producer].OpType {
-	case "If", "Loop", "Scan":
-		return
-	}
-	d, ok := poolable(x)
-	if !ok {
-		return
-	}
-	s, _ := spanOfT(x)
-	if overlapsSpans(s, t.fixed) {
-		return
-	}
-	for j, u := range vals {
-		if j != id && u != nil {
-			if o, ok := spanOfT(u); ok && s.overlaps(o) {
-				return
-			}
-		}
-	}
-	for i := 0; i <= upto && i < len(t.ins); i++ {
-		if overlapsAny(s, t.ins[i]) || overlapsAny(s, t.outs[i]) {
-			return
-		}
-	}
-	t.quota[cap(d)]--
-	kernels.PutF32(d)
-}
-
 // countFresh counts, for the quota of buffers Backward hands back, the
 // float32 outputs of a forward node that are new buffers (not views of an
 // input) by length.

@@ -1,13 +1,15 @@
 package onnx
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
+
+	"ft/internal/fileio"
 )
 
 // MaxProtoBytes is the largest serialized ModelProto protobuf allows (2 GiB);
@@ -36,84 +38,55 @@ func (m *Model) SaveExternal(path, dataName string, threshold int) error {
 	if len(src) != len(dst) {
 		return fmt.Errorf("save model: tensor walk mismatch")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+dataName+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var off int64
-	for i, t := range src {
-		var data []byte
-		_, ext, err := External(t)
-		if err != nil {
-			return fail(err)
-		}
-		if ext {
-			if data, err = m.ReadExternal(t); err != nil {
-				return fail(err)
+	err := fileio.WriteAtomic(filepath.Join(dir, dataName), func(w io.Writer) error {
+		var off int64
+		for i, t := range src {
+			var data []byte
+			_, ext, err := External(t)
+			if err != nil {
+				return err
 			}
-		} else if len(t.RawData) > 0 {
-			data = t.RawData
-		} else {
-			continue // typed fields (small constants) stay inline
-		}
-		if len(data) < threshold {
 			if ext {
-				d := dst[i]
-				d.RawData, d.ExternalData, d.DataLocation = data, nil, nil
+				if data, err = m.ReadExternal(t); err != nil {
+					return err
+				}
+			} else if len(t.RawData) > 0 {
+				data = t.RawData
+			} else {
+				continue // typed fields (small constants) stay inline
 			}
-			continue
-		}
-		if pad := (64 - off%64) % 64; pad > 0 {
-			if _, err := w.Write(make([]byte, pad)); err != nil {
-				return fail(err)
+			if len(data) < threshold {
+				if ext {
+					d := dst[i]
+					d.RawData, d.ExternalData, d.DataLocation = data, nil, nil
+				}
+				continue
 			}
-			off += pad
+			if pad := (64 - off%64) % 64; pad > 0 {
+				if _, err := w.Write(make([]byte, pad)); err != nil {
+					return err
+				}
+				off += pad
+			}
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
+			d := dst[i]
+			d.RawData = nil
+			d.DataLocation = TensorProto_EXTERNAL.Enum()
+			d.ExternalData = []*StringStringEntryProto{
+				{Key: proto.String("location"), Value: proto.String(dataName)},
+				{Key: proto.String("offset"), Value: proto.String(strconv.FormatInt(off, 10))},
+				{Key: proto.String("length"), Value: proto.String(strconv.Itoa(len(data)))},
+			}
+			off += int64(len(data))
 		}
-		if _, err := w.Write(data); err != nil {
-			return fail(err)
-		}
-		d := dst[i]
-		d.RawData = nil
-		d.DataLocation = TensorProto_EXTERNAL.Enum()
-		d.ExternalData = []*StringStringEntryProto{
-			{Key: proto.String("location"), Value: proto.String(dataName)},
-			{Key: proto.String("offset"), Value: proto.String(strconv.FormatInt(off, 10))},
-			{Key: proto.String("length"), Value: proto.String(strconv.Itoa(len(data)))},
-		}
-		off += int64(len(data))
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, dataName)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save model %s: %w", path, err)
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(out)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("save model: %w", err)
+		return fmt.Errorf("save model %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, b)
+	return writeProto(path, out)
 }
 
 // InlineSize is the size of the model serialized with all its tensors
@@ -160,12 +133,5 @@ func (m *Model) SaveInline(path string) error {
 			dst[i].RawData, dst[i].ExternalData, dst[i].DataLocation = data, nil, nil
 		}
 	}
-	if n := proto.Size(out); n > MaxProtoBytes {
-		return fmt.Errorf("save model %s: %d bytes is over protobuf's 2 GiB limit: save with external data", path, n)
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(out)
-	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	return WriteFileAtomic(path, b)
+	return writeProto(path, out)
 }

@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -51,7 +52,8 @@ func Load(path string) (*Model, error) {
 		}
 		path = p
 	}
-	b, err := os.ReadFile(path)
+	// a regular file, no larger than protobuf (and Save) allows
+	b, err := fileio.ReadFile(path, MaxProtoBytes)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
@@ -205,12 +207,9 @@ func (m *Model) checkExternal() error {
 		}
 		size, seen := sizes[p]
 		if !seen {
-			st, err := os.Stat(p)
+			st, err := fileio.Stat(p)
 			if err != nil {
-				return fmt.Errorf("tensor %q: %w", t.GetName(), err)
-			}
-			if !st.Mode().IsRegular() {
-				return fmt.Errorf("tensor %q: external data %q is not a regular file", t.GetName(), info.Location)
+				return fmt.Errorf("tensor %q: external data %q: %w", t.GetName(), info.Location, err)
 			}
 			size = st.Size()
 			sizes[p] = size
@@ -251,9 +250,9 @@ func (m *Model) ReadExternal(t *TensorProto) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
 	}
-	f, err := os.Open(p)
+	f, err := fileio.Open(p)
 	if err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
+		return nil, fmt.Errorf("tensor %q: external data %q: %w", t.GetName(), info.Location, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -341,7 +340,16 @@ func (m *Model) Save(path string) error {
 			return err
 		}
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Proto)
+	return writeProto(path, m.Proto)
+}
+
+// writeProto serializes a model and writes it atomically, refusing one
+// above MaxProtoBytes (which Load would refuse).
+func writeProto(path string, mp *ModelProto) error {
+	if n := proto.Size(mp); n > MaxProtoBytes {
+		return fmt.Errorf("save model %s: %d bytes is over protobuf's 2 GiB limit: save with external data", path, n)
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
@@ -363,41 +371,10 @@ func resolveLocationName(loc string) (string, error) {
 }
 
 // WriteFileAtomic writes data to a temporary file in the same folder, syncs it
-// and renames it over path, so a reader never sees a half-written file.
+// and renames it over path, so a reader never sees a half-written file
+// (fileio.WriteFile).
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return fileio.WriteFile(path, data)
 }
 
 // CheckShape validates ONNX dims: non-negative, and the element count must

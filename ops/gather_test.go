@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -27,6 +28,10 @@ func TestGatherForward(t *testing.T) {
 			want: []*tensor.Tensor{mvF64([]int{0, 3})}},
 		{name: "err-range", op: "Gather", in: []*tensor.Tensor{emb, i64([]int{2}, 1, 4)}, errSub: "value 4 at position 1 is out of range [-4, 3]"},
 		{name: "err-range-neg", op: "Gather", in: []*tensor.Tensor{emb, i64([]int{1}, -5)}, errSub: "out of range"},
+		// ONNX allows [-s, s-1]; anything else is an error naming the node, never a wrap
+		{name: "err-range-names-node", op: "Gather", in: []*tensor.Tensor{emb, i64([]int{1}, -5)}, errSub: `Gather node "`},
+		{name: "err-range-min-int64", op: "Gather", in: []*tensor.Tensor{emb, i64([]int{1}, math.MinInt64)}, errSub: "value -9223372036854775808 at position 0 is out of range [-4, 3]"},
+		{name: "err-range-min-int32", op: "Gather", in: []*tensor.Tensor{emb, mvI32([]int{1}, math.MinInt32)}, errSub: "out of range [-4, 3]"},
 		{name: "err-axis", op: "Gather", attrs: map[string]Attr{"axis": mvAI(2)}, in: []*tensor.Tensor{emb, i64([]int{1}, 0)}, errSub: "out of range"},
 		{name: "err-float-indices", op: "Gather", in: []*tensor.Tensor{emb, mvF64([]int{1}, 0)}, errSub: "integer tensor"},
 		{name: "err-scalar-data", op: "Gather", in: []*tensor.Tensor{mvF64(nil, 1), i64(nil, 0)}, errSub: "scalar"},

@@ -101,13 +101,17 @@ func mvRangeInt[T int64 | int32 | int8 | uint8](in []*tensor.Tensor) (*tensor.Te
 	if d == 0 {
 		return nil, fmt.Errorf("delta is 0")
 	}
-	diff := l - s
-	q := diff / d
-	if diff%d != 0 && (diff > 0) == (d > 0) {
-		q++
+	// n = ceil((l-s)/d) where positive, computed in uint64: l-s overflows
+	// int64 for far-apart limits (it used to wrap negative and give an
+	// empty range).
+	var n uint64
+	if d > 0 && l > s {
+		n = (uint64(l)-uint64(s)-1)/uint64(d) + 1
+	} else if d < 0 && l < s {
+		n = (uint64(s)-uint64(l)-1)/(0-uint64(d)) + 1
 	}
-	if q > mvMaxElems {
-		return nil, fmt.Errorf("range(%d, %d, %d) has too many elements", s, l, d)
+	if n > mvMaxElems {
+		return nil, fmt.Errorf("range(%d, %d, %d) has %d elements, too many", s, l, d, n)
 	}
-	return mvRangeFill(T(s), T(d), int(max(q, 0))), nil
+	return mvRangeFill(T(s), T(d), int(n)), nil
 }

@@ -12,7 +12,8 @@ import (
 
 // MemoryLimitEnv is the environment variable that sets the memory limit at
 // start-up ("8GiB", "512MB", "1000000"; see ParseBytes). "0": no limit;
-// unset: the machine's physical memory.
+// unset: the memory this process may use (SystemMemory: the least of
+// physical memory, RLIMIT_AS and the cgroup's memory limit).
 const MemoryLimitEnv = "FT_MEMORY_LIMIT"
 
 var (
@@ -23,9 +24,10 @@ var (
 func init() {
 	s := strings.TrimSpace(os.Getenv(MemoryLimitEnv))
 	if s == "" {
-		// No single tensor can be larger than the machine's memory: refuse
-		// it with an error rather than let the runtime abort.
-		memLimit.Store(physicalMemory())
+		// No single tensor can be larger than the memory the process may
+		// use: refuse it with an error rather than let the runtime abort
+		// or the kernel kill the process.
+		memLimit.Store(SystemMemory())
 		return
 	}
 	n, err := ParseBytes(s)
@@ -40,7 +42,8 @@ func init() {
 // SetMemoryLimit sets the largest single tensor (in bytes) that ft allocates
 // for a model's initializers and op outputs; 0 removes the limit. It returns
 // the previous limit. The limit starts at FT_MEMORY_LIMIT, or where that is
-// unset at the machine's physical memory (MemTotal; none where unknown). A bad model or
+// unset at SystemMemory (the least of physical memory, RLIMIT_AS and the
+// cgroup's memory limit; none where unknown). A bad model or
 // input that asks for more gets an *AllocError naming the tensor or node
 // instead of exhausting the machine's memory.
 func SetMemoryLimit(bytes int64) int64 {
@@ -165,20 +168,4 @@ func FormatBytes(b int64) string {
 		u++
 	}
 	return fmt.Sprintf("%.4g %s (%d bytes)", v, []string{"B", "KiB", "MiB", "GiB", "TiB"}[u], b)
-}
-
-// physicalMemory returns MemTotal from /proc/meminfo, or 0 where unknown.
-func physicalMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, ln := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(ln); len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
-			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb > 0 {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }

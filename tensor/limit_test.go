@@ -111,7 +111,7 @@ func TestMemoryLimitEnv(t *testing.T) {
 		"512MB": "limit=512000000 err=<nil>",
 		"lots":  `limit=0 err=FT_MEMORY_LIMIT="lots": unknown unit "lots"`,
 		"0":     "limit=0 err=<nil>",
-		"unset": fmt.Sprintf("limit=%d err=<nil>", physicalMemory()),
+		"unset": fmt.Sprintf("limit=%d err=<nil>", SystemMemory()),
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryLimitEnv$")
 		cmd.Env = append(os.Environ(), "FT_LIMIT_CHILD=1", "FT_MEMORY_LIMIT="+env)
