@@ -45,7 +45,7 @@ func TestCachedTextSourceMatchesTextSource(t *testing.T) {
 		"two hours\ti will never get back , a dull and plodding and tiresome film\t0\n"+
 		"fine\tfine\t1\n"+
 		"the worst\tthe best film of the year , a delight from the first frame to the last\t0\n"), 0o644)
-	single, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/test.tsv", finetune.ReadOptions{})
+	single, err := finetune.ReadDataset("../internal/bundled/sst2-sample/test.tsv", finetune.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

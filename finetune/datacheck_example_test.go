@@ -9,7 +9,7 @@ import (
 // Check the bundled SST-2 sample before training: its 4,000 training
 // phrases against the 872 test sentences.
 func ExampleCheckData() {
-	r, err := finetune.CheckData("../testmodels/bundled/sst2-sample/train.tsv", "../testmodels/bundled/sst2-sample/test.tsv", finetune.CheckOptions{Examples: 1})
+	r, err := finetune.CheckData("../internal/bundled/sst2-sample/train.tsv", "../internal/bundled/sst2-sample/test.tsv", finetune.CheckOptions{Examples: 1})
 	if err != nil {
 		panic(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"ft/tokenize"
 )
 
-const dcTokenizerDir = "../testmodels/bundled/tiny-bert"
+const dcTokenizerDir = "../internal/bundled/tiny-bert"
 
 // dcCounts is every count of a FileCheck, for comparing against hand-derived
 // or oracle values.

@@ -11,12 +11,12 @@ import (
 // Fine-tune the bundled tiny BERT for a few steps on the bundled SST-2 sample,
 // evaluate it and classify a sentence.
 func Example() {
-	const dir = "../testmodels/bundled/tiny-bert"
+	const dir = "../internal/bundled/tiny-bert"
 	id2label, err := finetune.ExportLabels(dir) // ["negative", "positive"]
 	if err != nil {
 		panic(err)
 	}
-	train, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/train.tsv", finetune.ReadOptions{ID2Label: id2label})
+	train, err := finetune.ReadDataset("../internal/bundled/sst2-sample/train.tsv", finetune.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		panic(err)
 	}

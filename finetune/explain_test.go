@@ -15,7 +15,7 @@ import (
 	"ft/tokenize"
 )
 
-const tinyBert = "../testmodels/bundled/tiny-bert"
+const tinyBert = "../internal/bundled/tiny-bert"
 
 var explainTexts = []string{
 	"a gripping, beautifully acted film",
@@ -438,8 +438,8 @@ func TestByteLevelDecode(t *testing.T) {
 }
 
 func ExampleExplainer() {
-	m, _ := LoadModel("../testmodels/bundled/tiny-bert", ModelOptions{})
-	tok, _ := tokenize.Load("../testmodels/bundled/tiny-bert")
+	m, _ := LoadModel("../internal/bundled/tiny-bert", ModelOptions{})
+	tok, _ := tokenize.Load("../internal/bundled/tiny-bert")
 	x, err := NewExplainer(m, tok)
 	if err != nil {
 		fmt.Println(err)

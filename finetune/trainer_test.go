@@ -10,7 +10,7 @@ import (
 	"ft/tokenize"
 )
 
-const tinyBERT = "../testmodels/bundled/tiny-bert"
+const tinyBERT = "../internal/bundled/tiny-bert"
 
 func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	t.Helper()
@@ -18,7 +18,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
+	d, err := finetune.ReadDataset("../internal/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ from tokenizers import Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TOKENIZER = os.path.join(HERE, "bundled", "tiny-bert", "tokenizer.json")
+TOKENIZER = os.path.join(ROOT, "internal", "bundled", "tiny-bert", "tokenizer.json")
 MAX_LENGTHS = [128, 32, 16]
 TOKEN = re.compile(r"\w+|\S")
 
@@ -187,7 +187,7 @@ def main():
             "made_by": "testmodels/data_check_oracle.py",
             "train": "sst2/train.tsv",
             "eval": "sst2/%s.tsv" % ev,
-            "tokenizer": "testmodels/bundled/tiny-bert/tokenizer.json",
+            "tokenizer": "internal/bundled/tiny-bert/tokenizer.json",
             "train_counts": counts["train"],
             "eval_counts": counts[ev],
             "exact": overlap(checked["train"], checked[ev]),

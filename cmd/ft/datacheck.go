@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"ft/finetune"
-	"ft/testmodels/bundled"
+	"ft/internal/bundled"
 	"ft/tokenize"
 )
 
@@ -99,19 +99,13 @@ Flags:
 	}
 	dir := model
 	if dir == "" {
-		dir = demoModel
-		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-			tmp, err := os.MkdirTemp("", "ft-data-check-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			if err := bundled.Extract(tmp); err != nil {
-				return err
-			}
-			dir = filepath.Join(tmp, "tiny-bert")
+		bdir, cleanup, err := bundled.Open("ft-data-check-")
+		if err != nil {
+			return err
 		}
-		opt.TokenizerName = "the bundled tiny BERT's (testmodels/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
+		defer cleanup()
+		dir = filepath.Join(bdir, bundled.Model)
+		opt.TokenizerName = "the bundled tiny BERT's (internal/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
 	} else {
 		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 			dir = filepath.Dir(dir)

@@ -144,8 +144,8 @@ func TestDataCheckFlagsAndErrors(t *testing.T) {
 		{"wrong column", []string{"data", "check", train, "--text-column", "text"}, 1, []string{`text column "text" not found`, "sentence"}},
 		{"flags before the file, --train", []string{"data", "check", "--eval", eval, "--train", train}, 0,
 			[]string{"1 rows repeat an earlier row", "1 texts in both files", "1 with other labels", "0 train texts (0 rows) appear inside longer eval texts (0 eval rows", "1 eval texts (1 rows) appear inside longer train texts (2 train rows"}},
-		{"--model names labels and tokenizer", []string{"data", "check", train, "--model", "testmodels/bundled/tiny-bert", "--examples", "0"}, 0,
-			[]string{"tokenizer  testmodels/bundled/tiny-bert/tokenizer.json", "negative 1 (33.3%), positive 2 (66.7%)"}},
+		{"--model names labels and tokenizer", []string{"data", "check", train, "--model", "internal/bundled/tiny-bert", "--examples", "0"}, 0,
+			[]string{"tokenizer  internal/bundled/tiny-bert/tokenizer.json", "negative 1 (33.3%), positive 2 (66.7%)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"ft/finetune"
 )
 
-const explainModel = "testmodels/bundled/tiny-bert"
+const explainModel = "internal/bundled/tiny-bert"
 
 func TestExplainCommandJSON(t *testing.T) {
 	code, out, stderr := runIn(t, "explain", "--model", explainModel, "--json", "--steps", "8", "a fine film", "dull and unforgettable")

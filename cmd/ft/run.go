@@ -21,15 +21,8 @@ import (
 
 	"ft/finetune"
 	"ft/graph"
-	"ft/testmodels/bundled"
+	"ft/internal/bundled"
 	"ft/tokenize"
-)
-
-// The bundled demo: a tiny (random-weight) BERT and a sample of SST-2.
-const (
-	demoModel = "testmodels/bundled/tiny-bert"
-	demoTrain = "testmodels/bundled/sst2-sample/train.tsv"
-	demoEval  = "testmodels/bundled/sst2-sample/test.tsv"
 )
 
 type runFlags struct {
@@ -240,26 +233,14 @@ Flags:
 	}
 	demo := f.model == ""
 	if demo {
-		f.model = demoModel
-		if f.train == "" {
-			f.train, f.eval = demoTrain, demoEval
+		dir, cleanup, err := bundled.Open("ft-demo-")
+		if err != nil {
+			return err
 		}
-		if _, err := os.Stat(demoModel); err != nil {
-			// not in the repository root: use the copy inside the binary
-			tmp, err := os.MkdirTemp("", "ft-demo-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			if err := bundled.Extract(tmp); err != nil {
-				return err
-			}
-			// the demo paths all start with testmodels/bundled/
-			f.model = filepath.Join(tmp, strings.TrimPrefix(demoModel, "testmodels/bundled/"))
-			if f.train == demoTrain {
-				f.train = filepath.Join(tmp, strings.TrimPrefix(demoTrain, "testmodels/bundled/"))
-				f.eval = filepath.Join(tmp, strings.TrimPrefix(demoEval, "testmodels/bundled/"))
-			}
+		defer cleanup()
+		f.model = filepath.Join(dir, bundled.Model)
+		if f.train == "" {
+			f.train, f.eval = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
 		}
 		// settings for a small random-weight model; flags still override
 		setDefault(f.fs, "learning-rate", "1e-3")
