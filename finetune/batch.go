@@ -2,9 +2,10 @@ package finetune
 
 import (
 	"fmt"
-	"math/bits"
 	"math/rand/v2"
 	"sort"
+
+	"ft/internal/rng"
 )
 
 // Permutation returns a random order of 0..n-1 drawn from a PCG generator
@@ -19,23 +20,10 @@ func Permutation(n int, seed uint64, epoch int) []int {
 	r := rand.NewPCG(seed, uint64(epoch))
 	// Fisher-Yates, from the end.
 	for i := n - 1; i > 0; i-- {
-		j := int(boundedUint64(r, uint64(i)+1))
+		j := int(rng.Bounded(r, uint64(i)+1))
 		p[i], p[j] = p[j], p[i]
 	}
 	return p
-}
-
-// boundedUint64 returns a uniform value in [0, n) (Lemire's multiply and
-// reject).
-func boundedUint64(r *rand.PCG, n uint64) uint64 {
-	hi, lo := bits.Mul64(r.Uint64(), n)
-	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(r.Uint64(), n)
-		}
-	}
-	return hi
 }
 
 // Batches cuts an order of row indices into batches of batchSize (the last

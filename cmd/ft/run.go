@@ -626,7 +626,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	} else {
 		dst = "(not exported: --export-model none)"
 	}
-	if err := finetune.PlotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
+	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
 		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)

@@ -20,6 +20,8 @@ import (
 
 	"ft/finetune"
 	"ft/onnx"
+
+	"ft/sweep"
 )
 
 // sweepParams are the hyper-parameters ft sweep searches: the flag, the
@@ -183,7 +185,7 @@ Flags:
 	if f.args.GreaterIsBetter != nil {
 		greater = *f.args.GreaterIsBetter
 	}
-	s := &finetune.Sweep{Method: sw.method, MaxTrials: sw.maxTrials, Seed: f.args.Seed,
+	s := &sweep.Sweep{Method: sw.method, MaxTrials: sw.maxTrials, Seed: f.args.Seed,
 		MaxDuration: time.Duration(sw.maxMinutes * float64(time.Minute))}
 	f.fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "sweep-seed" {
@@ -200,7 +202,7 @@ Flags:
 		if spec == "" {
 			continue
 		}
-		sp, err := finetune.ParseSweepParam(p.name, spec)
+		sp, err := sweep.ParseParam(p.name, spec)
 		if err != nil {
 			return fmt.Errorf("--%s: %w", p.flag, err)
 		}
@@ -270,7 +272,7 @@ Flags:
 
 	tty := isTerminal(stderr)
 	skipped := 0
-	s.Events = func(e finetune.SweepEvent) {
+	s.Events = func(e sweep.Event) {
 		of := strconv.Itoa(e.Total)
 		if e.Total < 0 {
 			of = "?"
@@ -292,7 +294,7 @@ Flags:
 			fmt.Fprintf(stdout, "time budget of %g minutes used: no new trial\n", sw.maxMinutes)
 		}
 	}
-	objective := func(ctx context.Context, number int, t finetune.Trial) (map[string]float64, error) {
+	objective := func(ctx context.Context, number int, t sweep.Trial) (map[string]float64, error) {
 		tf := *f
 		for name, v := range t.Params {
 			setters[name](&tf.args, v)
@@ -381,26 +383,26 @@ func formatParams(names []string, p map[string]float64) string {
 }
 
 // sweepReport writes results.md, lr.png and best.yaml and prints the table.
-func sweepReport(results []finetune.TrialResult, names []string, metric string, greater bool, base []setting, f *runFlags, stdout, stderr io.Writer) error {
+func sweepReport(results []sweep.TrialResult, names []string, metric string, greater bool, base []setting, f *runFlags, stdout, stderr io.Writer) error {
 	out := f.outputDir
 	if len(results) == 0 {
 		fmt.Fprintln(stdout, "no trial finished")
 		return nil
 	}
-	sorted := append([]finetune.TrialResult(nil), results...)
-	finetune.SortTrialResults(sorted, metric, greater)
+	sorted := append([]sweep.TrialResult(nil), results...)
+	sweep.SortResults(sorted, metric, greater)
 	dir := "higher is better"
 	if !greater {
 		dir = "lower is better"
 	}
-	table := finetune.SweepTable(sorted, names, metric)
+	table := sweep.Table(sorted, names, metric)
 	fmt.Fprintf(stdout, "\n%d trials, best first by eval %s (%s):\n\n%s", len(results), metric, dir, table)
 	md := fmt.Sprintf("# ft sweep\n\n%d trials, best first by eval %s (%s). The best configuration is best.yaml\n(`ft run --config best.yaml`); every trial's metrics.jsonl is in trial-N/.\n\n%s", len(results), metric, dir, table)
 	if err := onnx.WriteFileAtomic(filepath.Join(out, "results.md"), []byte(md)); err != nil {
 		return err
 	}
 	// lr.png: a trial without a swept learning rate ran at the base one
-	withLR := make([]finetune.TrialResult, len(results))
+	withLR := make([]sweep.TrialResult, len(results))
 	for i, r := range results {
 		r.Params = copyParams(r.Params)
 		if _, ok := r.Params["learning_rate"]; !ok {
@@ -409,10 +411,10 @@ func sweepReport(results []finetune.TrialResult, names []string, metric string, 
 		withLR[i] = r
 	}
 	pngPath := filepath.Join(out, "lr.png")
-	if err := finetune.PlotSweep(withLR, "learning_rate", metric, greater, pngPath); err != nil {
+	if err := plotSweep(withLR, "learning_rate", metric, greater, pngPath); err != nil {
 		fmt.Fprintf(stderr, "warning: no lr.png: %v\n", err)
 	}
-	best, ok := finetune.BestTrial(results, metric, greater)
+	best, ok := sweep.BestTrial(results, metric, greater)
 	if !ok {
 		fmt.Fprintf(stdout, "\nno trial has a finite %s: no best.yaml\n", metric)
 		return nil
@@ -532,7 +534,7 @@ func checkSweepBase(path string, base []setting) error {
 
 // writeBestConfig writes an ft run config: the base settings and the best
 // trial's values, training into OUT/best.
-func writeBestConfig(path string, base []setting, names []string, best finetune.TrialResult, metric, out string) error {
+func writeBestConfig(path string, base []setting, names []string, best sweep.TrialResult, metric, out string) error {
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return err

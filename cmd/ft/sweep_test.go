@@ -12,6 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"ft/finetune"
+
+	"ft/sweep"
 )
 
 // sweepData writes small SST-2 samples (the first rows of the bundled ones).
@@ -96,7 +98,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if !strings.HasPrefix(string(all), string(firstRun)) {
 		t.Error("resuming rewrote the finished trials")
 	}
-	results, err := finetune.ReadSweepLog(logPath)
+	results, err := sweep.ReadLog(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	}
 
 	// best.yaml is an ft run config that reproduces the best trial
-	best, ok := finetune.BestTrial(results, "loss", false)
+	best, ok := sweep.BestTrial(results, "loss", false)
 	if !ok {
 		t.Fatal("no best trial")
 	}
@@ -192,7 +194,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	}
 
 	// trial 3 ran after three others; alone it scores the same
-	var last finetune.TrialResult
+	var last sweep.TrialResult
 	for _, r := range results {
 		if r.Number == 3 {
 			last = r
@@ -211,7 +213,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if code, stdout, stderr = runIn(t, args...); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
-	solo, err := finetune.ReadSweepLog(filepath.Join(alone, "sweep.jsonl"))
+	solo, err := sweep.ReadLog(filepath.Join(alone, "sweep.jsonl"))
 	if err != nil || len(solo) != 1 {
 		t.Fatalf("%v, %d trials", err, len(solo))
 	}
@@ -272,7 +274,7 @@ func TestSweepRandomSavesModels(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
-	results, err := finetune.ReadSweepLog(filepath.Join(out, "sweep.jsonl"))
+	results, err := sweep.ReadLog(filepath.Join(out, "sweep.jsonl"))
 	if err != nil || len(results) != 2 {
 		t.Fatalf("%v, %d trials", err, len(results))
 	}

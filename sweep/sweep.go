@@ -1,4 +1,4 @@
-package finetune
+package sweep
 
 import (
 	"bufio"
@@ -15,18 +15,15 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-
+	"ft/internal/jsonfloat"
+	"ft/internal/rng"
 	"ft/onnx"
 )
 
-// SweepParam is one hyper-parameter of a search space: a list of values
+// Param is one hyper-parameter of a search space: a list of values
 // (which grid search crosses and random search picks from), or a range
 // that random search draws from.
-type SweepParam struct {
+type Param struct {
 	Name   string    // a TrainingArguments name: learning_rate, per_device_train_batch_size, ...
 	Values []float64 // the values; empty for a range
 	Lo, Hi float64   // the range (Values empty)
@@ -34,8 +31,8 @@ type SweepParam struct {
 	Int    bool      // round drawn values to integers
 }
 
-// sweepKnown are the parameters ft sweeps, with what their values may be.
-var sweepKnown = map[string]struct {
+// knownParams are the parameters ft sweeps, with what their values may be.
+var knownParams = map[string]struct {
 	integer  bool
 	min, max float64
 	minOpen  bool
@@ -47,7 +44,7 @@ var sweepKnown = map[string]struct {
 	"weight_decay":                {false, 0, math.Inf(1), false},
 }
 
-// ParseSweepParam reads a value specification for the parameter name:
+// ParseParam reads a value specification for the parameter name:
 //
 //	1e-5,3e-5,1e-4      the listed values
 //	log:1e-5:1e-3       a range drawn log-uniformly (random search)
@@ -57,13 +54,13 @@ var sweepKnown = map[string]struct {
 // The known TrainingArguments names (learning_rate, per_device_train_batch_size,
 // num_train_epochs, warmup_ratio, weight_decay) are checked for their valid
 // values; per_device_train_batch_size takes integers.
-func ParseSweepParam(name, spec string) (SweepParam, error) {
-	p := SweepParam{Name: name}
-	known, isKnown := sweepKnown[name]
+func ParseParam(name, spec string) (Param, error) {
+	p := Param{Name: name}
+	known, isKnown := knownParams[name]
 	p.Int = known.integer
 	spec = strings.TrimSpace(spec)
-	bad := func(format string, a ...any) (SweepParam, error) {
-		return SweepParam{}, fmt.Errorf("%s %q: %s", name, spec, fmt.Sprintf(format, a...))
+	bad := func(format string, a ...any) (Param, error) {
+		return Param{}, fmt.Errorf("%s %q: %s", name, spec, fmt.Sprintf(format, a...))
 	}
 	if spec == "" {
 		return bad("no values (give a list like 1e-5,3e-5 or a range like log:1e-5:1e-3)")
@@ -158,9 +155,9 @@ func ParseSweepParam(name, spec string) (SweepParam, error) {
 }
 
 // IsRange reports whether p is a range (random search only).
-func (p SweepParam) IsRange() bool { return len(p.Values) == 0 }
+func (p Param) IsRange() bool { return len(p.Values) == 0 }
 
-func (p SweepParam) round(v float64) float64 {
+func (p Param) round(v float64) float64 {
 	if p.Int {
 		return math.Round(v)
 	}
@@ -226,9 +223,7 @@ func (r TrialResult) MarshalJSON() ([]byte, error) {
 	if r.Metrics != nil {
 		j.Metrics = map[string]json.RawMessage{}
 		for k, v := range r.Metrics {
-			var b bytes.Buffer
-			writeJSONFloat(&b, v)
-			j.Metrics[k] = b.Bytes()
+			j.Metrics[k] = jsonfloat.Append(nil, v)
 		}
 	}
 	return json.Marshal(j)
@@ -258,8 +253,8 @@ func (r *TrialResult) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ReadSweepLog reads sweep.jsonl; a missing file is an empty sweep.
-func ReadSweepLog(path string) ([]TrialResult, error) {
+// ReadLog reads sweep.jsonl; a missing file is an empty sweep.
+func ReadLog(path string) ([]TrialResult, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -283,9 +278,9 @@ func ReadSweepLog(path string) ([]TrialResult, error) {
 	return out, sc.Err()
 }
 
-// appendSweepLog adds one result to sweep.jsonl: the whole file is
+// appendLog adds one result to sweep.jsonl: the whole file is
 // rewritten atomically, so an interrupted write leaves the old file.
-func appendSweepLog(path string, r TrialResult) error {
+func appendLog(path string, r TrialResult) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -305,7 +300,7 @@ func appendSweepLog(path string, r TrialResult) error {
 // every finished trial in a log, so that a sweep that was stopped resumes
 // where it was: trials already in the log are not run again.
 type Sweep struct {
-	Params []SweepParam
+	Params []Param
 	Method string // "grid" (default) or "random"
 	// MaxTrials bounds the number of trials of the sweep, those of earlier
 	// runs included (grid: the first MaxTrials points; random: 10 when
@@ -317,11 +312,11 @@ type Sweep struct {
 	Seed        uint64 // random search: trial i is drawn from PCG(Seed, i)
 	Log         string // sweep.jsonl path (required)
 	// Events receives progress (may be nil).
-	Events func(SweepEvent)
+	Events func(Event)
 }
 
-// SweepEvent reports a sweep's progress.
-type SweepEvent struct {
+// Event reports a sweep's progress.
+type Event struct {
 	Kind   string // "skip" (already in the log), "start", "done", "failed", "budget"
 	Trial  Trial
 	Index  int // position in the plan, from 0
@@ -406,7 +401,7 @@ func (s *Sweep) Plan() (trials []Trial, total int, err error) {
 		t := Trial{Params: map[string]float64{}}
 		for _, p := range s.Params {
 			if !p.IsRange() {
-				t.Params[p.Name] = p.Values[boundedUint64(r, uint64(len(p.Values)))]
+				t.Params[p.Name] = p.Values[rng.Bounded(r, uint64(len(p.Values)))]
 				continue
 			}
 			u := float64(r.Uint64()>>11) / (1 << 53) // [0, 1)
@@ -437,7 +432,7 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 	if err != nil {
 		return nil, err
 	}
-	results, err := ReadSweepLog(s.Log)
+	results, err := ReadLog(s.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +440,7 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 	for _, r := range results {
 		done[paramsKey(r.Params)] = true
 	}
-	emit := func(e SweepEvent) {
+	emit := func(e Event) {
 		if s.Events != nil {
 			s.Events(e)
 		}
@@ -453,18 +448,18 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 	start := time.Now()
 	for i, t := range plan {
 		if done[t.Key()] {
-			emit(SweepEvent{Kind: "skip", Trial: t, Index: i, Total: total})
+			emit(Event{Kind: "skip", Trial: t, Index: i, Total: total})
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
 		if s.MaxDuration > 0 && time.Since(start) >= s.MaxDuration {
-			emit(SweepEvent{Kind: "budget", Index: i, Total: total})
+			emit(Event{Kind: "budget", Index: i, Total: total})
 			return results, nil
 		}
 		number := len(results)
-		emit(SweepEvent{Kind: "start", Trial: t, Index: i, Total: total})
+		emit(Event{Kind: "start", Trial: t, Index: i, Total: total})
 		t0 := time.Now()
 		metrics, err := objective(ctx, number, t)
 		if ctx.Err() != nil {
@@ -476,20 +471,20 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 		if err != nil {
 			r.Error, r.Metrics, kind = err.Error(), nil, "failed"
 		}
-		if err := appendSweepLog(s.Log, r); err != nil {
+		if err := appendLog(s.Log, r); err != nil {
 			return results, err
 		}
 		results = append(results, r)
 		done[t.Key()] = true
-		emit(SweepEvent{Kind: kind, Trial: t, Index: i, Total: total, Result: &results[len(results)-1]})
+		emit(Event{Kind: kind, Trial: t, Index: i, Total: total, Result: &results[len(results)-1]})
 	}
 	return results, nil
 }
 
-// SortTrialResults orders results best first by metric (higher first when
+// SortResults orders results best first by metric (higher first when
 // greater is set); failed trials and those without a finite metric go
 // last; ties keep the trial order.
-func SortTrialResults(rs []TrialResult, metric string, greater bool) {
+func SortResults(rs []TrialResult, metric string, greater bool) {
 	score := func(r TrialResult) (float64, bool) {
 		v, ok := r.Metrics[metric]
 		return v, ok && r.Error == "" && !math.IsNaN(v) && !math.IsInf(v, 0)
@@ -514,7 +509,7 @@ func SortTrialResults(rs []TrialResult, metric string, greater bool) {
 // false when no trial has a finite value of it.
 func BestTrial(rs []TrialResult, metric string, greater bool) (TrialResult, bool) {
 	s := append([]TrialResult(nil), rs...)
-	SortTrialResults(s, metric, greater)
+	SortResults(s, metric, greater)
 	if len(s) == 0 || s[0].Error != "" {
 		return TrialResult{}, false
 	}
@@ -525,10 +520,10 @@ func BestTrial(rs []TrialResult, metric string, greater bool) (TrialResult, bool
 	return s[0], true
 }
 
-// SweepTable formats results (in the order given) as a Markdown table: rank,
+// Table formats results (in the order given) as a Markdown table: rank,
 // trial, the parameters, the metric, the eval loss (when the metric is not
 // the loss) and the seconds each trial took. Failed trials show their error.
-func SweepTable(rs []TrialResult, params []string, metric string) string {
+func Table(rs []TrialResult, params []string, metric string) string {
 	cols := []string{"rank", "trial"}
 	cols = append(cols, params...)
 	cols = append(cols, metric)
@@ -579,80 +574,4 @@ func SweepTable(rs []TrialResult, params []string, metric string) string {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 	return b.String()
-}
-
-// PlotSweep draws the metric of every finished trial against one parameter
-// (log x axis when all its values are positive, as for the learning rate),
-// with a line through the best trial at each value, into a PNG.
-func PlotSweep(rs []TrialResult, param, metric string, greater bool, pngPath string) error {
-	var pts plotter.XYs
-	best := map[float64]float64{}
-	for _, r := range rs {
-		x, okx := r.Params[param]
-		y, oky := r.Metrics[metric]
-		if r.Error != "" || !okx || !oky || math.IsNaN(y) || math.IsInf(y, 0) {
-			continue
-		}
-		pts = append(pts, plotter.XY{X: x, Y: y})
-		if b, ok := best[x]; !ok || (greater && y > b) || (!greater && y < b) {
-			best[x] = y
-		}
-	}
-	if len(pts) == 0 {
-		return fmt.Errorf("plot: no finished trial has both %s and %s", param, metric)
-	}
-	var line plotter.XYs
-	for x, y := range best {
-		line = append(line, plotter.XY{X: x, Y: y})
-	}
-	sort.Slice(line, func(i, j int) bool { return line[i].X < line[j].X })
-	p := plot.New()
-	p.Title.Text = "eval " + metric + " against " + param + " (dots: trials; line: the best at each value)"
-	p.X.Label.Text = param
-	p.Y.Label.Text = metric
-	p.Add(plotter.NewGrid())
-	lo, hi := line[0].X, line[len(line)-1].X
-	if lo > 0 {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		// a margin of a fifth of a decade (and room for a single value)
-		p.X.Min, p.X.Max = lo/math.Pow(10, 0.2), hi*math.Pow(10, 0.2)
-	} else if lo == hi {
-		p.X.Min, p.X.Max = lo-1, hi+1
-	}
-	l, err := plotter.NewLine(line)
-	if err != nil {
-		return err
-	}
-	l.Color = plotutil.Color(0)
-	sc, err := plotter.NewScatter(pts)
-	if err != nil {
-		return err
-	}
-	sc.Color = plotutil.Color(0)
-	sc.Radius = vg.Points(3)
-	p.Add(l, sc)
-	// a margin so that no dot sits on the frame
-	ylo, yhi := math.Inf(1), math.Inf(-1)
-	for _, q := range pts {
-		ylo, yhi = math.Min(ylo, q.Y), math.Max(yhi, q.Y)
-	}
-	pad := 0.08 * (yhi - ylo)
-	if pad == 0 {
-		pad = 0.05*math.Abs(ylo) + 1e-3
-	}
-	p.Y.Min, p.Y.Max = ylo-pad, yhi+pad
-	return savePlot(p, pngPath)
-}
-
-func savePlot(p *plot.Plot, pngPath string) error {
-	w, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if _, err := w.WriteTo(&b); err != nil {
-		return err
-	}
-	return onnx.WriteFileAtomic(pngPath, b.Bytes())
 }

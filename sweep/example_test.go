@@ -1,4 +1,4 @@
-package finetune_test
+package sweep_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"ft/finetune"
+	"ft/sweep"
 )
 
 // A grid search over the learning rate. The objective would train and
@@ -16,13 +16,13 @@ import (
 func ExampleSweep() {
 	dir, _ := os.MkdirTemp("", "sweep")
 	defer os.RemoveAll(dir)
-	lr, err := finetune.ParseSweepParam("learning_rate", "log:1e-5:1e-1:5")
+	lr, err := sweep.ParseParam("learning_rate", "log:1e-5:1e-1:5")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	s := finetune.Sweep{Params: []finetune.SweepParam{lr}, Log: filepath.Join(dir, "sweep.jsonl")}
-	objective := func(ctx context.Context, number int, t finetune.Trial) (map[string]float64, error) {
+	s := sweep.Sweep{Params: []sweep.Param{lr}, Log: filepath.Join(dir, "sweep.jsonl")}
+	objective := func(ctx context.Context, number int, t sweep.Trial) (map[string]float64, error) {
 		d := math.Log10(t.Params["learning_rate"]) + 3
 		return map[string]float64{"accuracy": 0.9 - 0.05*d*d}, nil
 	}
@@ -34,8 +34,8 @@ func ExampleSweep() {
 	for i := range results {
 		results[i].Seconds = 0 // for a stable output
 	}
-	finetune.SortTrialResults(results, "accuracy", true)
-	fmt.Print(finetune.SweepTable(results, []string{"learning_rate"}, "accuracy"))
+	sweep.SortResults(results, "accuracy", true)
+	fmt.Print(sweep.Table(results, []string{"learning_rate"}, "accuracy"))
 	// Output:
 	// | rank | trial | learning_rate | accuracy | loss | seconds |
 	// |---|---|---|---|---|---|

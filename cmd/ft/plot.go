@@ -1,6 +1,10 @@
-package finetune
+package main
+
+// Plotting lives beside the CLI, so that library users of finetune and
+// sweep do not pull gonum/plot (fonts, a PDF writer) into their builds.
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -14,6 +18,10 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"ft/finetune"
+	"ft/onnx"
+	"ft/sweep"
 )
 
 // plotSkip are eval keys that are timings, not metrics.
@@ -21,20 +29,20 @@ var plotSkip = map[string]bool{
 	"eval_runtime": true, "eval_samples_per_second": true, "eval_steps_per_second": true,
 }
 
-// PlotMetricsFile draws the curves of a metrics.jsonl file into a PNG.
-func PlotMetricsFile(jsonlPath, pngPath string) error {
-	recs, err := ReadMetricsLog(jsonlPath)
+// plotMetricsFile draws the curves of a metrics.jsonl file into a PNG.
+func plotMetricsFile(jsonlPath, pngPath string) error {
+	recs, err := finetune.ReadMetricsLog(jsonlPath)
 	if err != nil {
 		return err
 	}
-	return PlotMetrics(recs, pngPath)
+	return plotMetrics(recs, pngPath)
 }
 
-// PlotMetrics draws a PNG with one panel per kind of curve, against the
+// plotMetrics draws a PNG with one panel per kind of curve, against the
 // optimizer step: the losses (training loss and eval_loss), the evaluation
 // metrics (every other eval_* value), and the learning rate. Panels without
 // data are left out. Non-finite values are skipped.
-func PlotMetrics(recs []Record, pngPath string) error {
+func plotMetrics(recs []finetune.Record, pngPath string) error {
 	series := map[string]plotter.XYs{}
 	minStep, maxStep := math.Inf(1), math.Inf(-1)
 	for _, r := range recs {
@@ -127,4 +135,80 @@ func PlotMetrics(recs []Record, pngPath string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), pngPath)
+}
+
+// plotSweep draws the metric of every finished trial against one parameter
+// (log x axis when all its values are positive, as for the learning rate),
+// with a line through the best trial at each value, into a PNG.
+func plotSweep(rs []sweep.TrialResult, param, metric string, greater bool, pngPath string) error {
+	var pts plotter.XYs
+	best := map[float64]float64{}
+	for _, r := range rs {
+		x, okx := r.Params[param]
+		y, oky := r.Metrics[metric]
+		if r.Error != "" || !okx || !oky || math.IsNaN(y) || math.IsInf(y, 0) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: x, Y: y})
+		if b, ok := best[x]; !ok || (greater && y > b) || (!greater && y < b) {
+			best[x] = y
+		}
+	}
+	if len(pts) == 0 {
+		return fmt.Errorf("plot: no finished trial has both %s and %s", param, metric)
+	}
+	var line plotter.XYs
+	for x, y := range best {
+		line = append(line, plotter.XY{X: x, Y: y})
+	}
+	sort.Slice(line, func(i, j int) bool { return line[i].X < line[j].X })
+	p := plot.New()
+	p.Title.Text = "eval " + metric + " against " + param + " (dots: trials; line: the best at each value)"
+	p.X.Label.Text = param
+	p.Y.Label.Text = metric
+	p.Add(plotter.NewGrid())
+	lo, hi := line[0].X, line[len(line)-1].X
+	if lo > 0 {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		// a margin of a fifth of a decade (and room for a single value)
+		p.X.Min, p.X.Max = lo/math.Pow(10, 0.2), hi*math.Pow(10, 0.2)
+	} else if lo == hi {
+		p.X.Min, p.X.Max = lo-1, hi+1
+	}
+	l, err := plotter.NewLine(line)
+	if err != nil {
+		return err
+	}
+	l.Color = plotutil.Color(0)
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.Color = plotutil.Color(0)
+	sc.Radius = vg.Points(3)
+	p.Add(l, sc)
+	// a margin so that no dot sits on the frame
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		ylo, yhi = math.Min(ylo, q.Y), math.Max(yhi, q.Y)
+	}
+	pad := 0.08 * (yhi - ylo)
+	if pad == 0 {
+		pad = 0.05*math.Abs(ylo) + 1e-3
+	}
+	p.Y.Min, p.Y.Max = ylo-pad, yhi+pad
+	return savePlot(p, pngPath)
+}
+
+func savePlot(p *plot.Plot, pngPath string) error {
+	w, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return err
+	}
+	return onnx.WriteFileAtomic(pngPath, b.Bytes())
 }

@@ -1,9 +1,8 @@
-package finetune_test
+package sweep_test
 
 import (
 	"context"
 	"errors"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,34 +11,34 @@ import (
 	"testing"
 	"time"
 
-	"ft/finetune"
+	"ft/sweep"
 )
 
 func TestParseSweepParam(t *testing.T) {
 	cases := []struct {
 		name, spec string
-		want       finetune.SweepParam
+		want       sweep.Param
 		err        string // part of the error; "" for none
 	}{
-		{"learning_rate", "1e-5, 3e-5,1e-4", finetune.SweepParam{Name: "learning_rate", Values: []float64{1e-5, 3e-5, 1e-4}}, ""},
-		{"learning_rate", "log:1e-5:1e-3", finetune.SweepParam{Name: "learning_rate", Lo: 1e-5, Hi: 1e-3, Log: true}, ""},
-		{"learning_rate", "log:1e-5:1e-3:3", finetune.SweepParam{Name: "learning_rate", Values: []float64{1e-5, 1e-4, 1e-3}}, ""},
-		{"warmup_ratio", "uniform:0:0.2:5", finetune.SweepParam{Name: "warmup_ratio", Values: []float64{0, 0.05, 0.1, 0.15, 0.2}}, ""},
-		{"per_device_train_batch_size", "8,16,32", finetune.SweepParam{Name: "per_device_train_batch_size", Values: []float64{8, 16, 32}, Int: true}, ""},
-		{"per_device_train_batch_size", "log:8:64:4", finetune.SweepParam{Name: "per_device_train_batch_size", Values: []float64{8, 16, 32, 64}, Int: true}, ""},
-		{"per_device_train_batch_size", "8,12.5", finetune.SweepParam{}, "integers"},
-		{"per_device_train_batch_size", "0,8", finetune.SweepParam{}, "outside"},
-		{"learning_rate", "0,1e-3", finetune.SweepParam{}, "outside (0"},
-		{"learning_rate", "log:0:1e-3", finetune.SweepParam{}, "positive low end"},
-		{"learning_rate", "log:1e-3:1e-5", finetune.SweepParam{}, "below the high end"},
-		{"learning_rate", "normal:1:2", finetune.SweepParam{}, "unknown distribution"},
-		{"learning_rate", "1e-5,abc", finetune.SweepParam{}, `"abc" is not a finite number`},
-		{"learning_rate", "log:1e-5:1e-3:1", finetune.SweepParam{}, "at least 2"},
-		{"warmup_ratio", "0.1,1.5", finetune.SweepParam{}, "outside [0, 1]"},
-		{"learning_rate", "", finetune.SweepParam{}, "no values"},
+		{"learning_rate", "1e-5, 3e-5,1e-4", sweep.Param{Name: "learning_rate", Values: []float64{1e-5, 3e-5, 1e-4}}, ""},
+		{"learning_rate", "log:1e-5:1e-3", sweep.Param{Name: "learning_rate", Lo: 1e-5, Hi: 1e-3, Log: true}, ""},
+		{"learning_rate", "log:1e-5:1e-3:3", sweep.Param{Name: "learning_rate", Values: []float64{1e-5, 1e-4, 1e-3}}, ""},
+		{"warmup_ratio", "uniform:0:0.2:5", sweep.Param{Name: "warmup_ratio", Values: []float64{0, 0.05, 0.1, 0.15, 0.2}}, ""},
+		{"per_device_train_batch_size", "8,16,32", sweep.Param{Name: "per_device_train_batch_size", Values: []float64{8, 16, 32}, Int: true}, ""},
+		{"per_device_train_batch_size", "log:8:64:4", sweep.Param{Name: "per_device_train_batch_size", Values: []float64{8, 16, 32, 64}, Int: true}, ""},
+		{"per_device_train_batch_size", "8,12.5", sweep.Param{}, "integers"},
+		{"per_device_train_batch_size", "0,8", sweep.Param{}, "outside"},
+		{"learning_rate", "0,1e-3", sweep.Param{}, "outside (0"},
+		{"learning_rate", "log:0:1e-3", sweep.Param{}, "positive low end"},
+		{"learning_rate", "log:1e-3:1e-5", sweep.Param{}, "below the high end"},
+		{"learning_rate", "normal:1:2", sweep.Param{}, "unknown distribution"},
+		{"learning_rate", "1e-5,abc", sweep.Param{}, `"abc" is not a finite number`},
+		{"learning_rate", "log:1e-5:1e-3:1", sweep.Param{}, "at least 2"},
+		{"warmup_ratio", "0.1,1.5", sweep.Param{}, "outside [0, 1]"},
+		{"learning_rate", "", sweep.Param{}, "no values"},
 	}
 	for _, c := range cases {
-		got, err := finetune.ParseSweepParam(c.name, c.spec)
+		got, err := sweep.ParseParam(c.name, c.spec)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), c.name) {
 				t.Errorf("%s %q: error %v, want one naming the parameter and saying %q", c.name, c.spec, err, c.err)
@@ -56,9 +55,9 @@ func TestParseSweepParam(t *testing.T) {
 	}
 }
 
-func mustParam(t *testing.T, name, spec string) finetune.SweepParam {
+func mustParam(t *testing.T, name, spec string) sweep.Param {
 	t.Helper()
-	p, err := finetune.ParseSweepParam(name, spec)
+	p, err := sweep.ParseParam(name, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func mustParam(t *testing.T, name, spec string) finetune.SweepParam {
 }
 
 func TestSweepPlanGrid(t *testing.T) {
-	s := finetune.Sweep{Params: []finetune.SweepParam{
+	s := sweep.Sweep{Params: []sweep.Param{
 		mustParam(t, "learning_rate", "1e-4,1e-3"),
 		mustParam(t, "per_device_train_batch_size", "8,16,32"),
 	}}
@@ -104,7 +103,7 @@ func TestSweepPlanGrid(t *testing.T) {
 // log-uniform for a log range: half the draws of log:1e-5:1e-1 fall below
 // the geometric mean 1e-3 (a uniform draw would put 1% there).
 func TestSweepPlanRandom(t *testing.T) {
-	s := finetune.Sweep{Method: "random", Seed: 3, MaxTrials: 2000, Params: []finetune.SweepParam{
+	s := sweep.Sweep{Method: "random", Seed: 3, MaxTrials: 2000, Params: []sweep.Param{
 		mustParam(t, "learning_rate", "log:1e-5:1e-1"),
 		mustParam(t, "per_device_train_batch_size", "uniform:8:64"),
 		mustParam(t, "weight_decay", "0,0.01,0.1"),
@@ -158,7 +157,7 @@ type fakeObjective struct {
 	stopAt int // cancel ctx while running the stopAt-th call (1-based); 0: never
 }
 
-func (f *fakeObjective) run(ctx context.Context, number int, tr finetune.Trial) (map[string]float64, error) {
+func (f *fakeObjective) run(ctx context.Context, number int, tr sweep.Trial) (map[string]float64, error) {
 	f.ran = append(f.ran, tr.Key())
 	if f.stopAt == len(f.ran) {
 		f.cancel()
@@ -179,20 +178,20 @@ func (f *fakeObjective) run(ctx context.Context, number int, tr finetune.Trial) 
 // its error; results sort best first with failures last.
 func TestSweepRunResumes(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "sweep.jsonl")
-	s := finetune.Sweep{Params: []finetune.SweepParam{{Name: "learning_rate", Values: []float64{1e-5, 1e-4, 1e-3, 1e-2, 0.5}}}, Log: log}
+	s := sweep.Sweep{Params: []sweep.Param{{Name: "learning_rate", Values: []float64{1e-5, 1e-4, 1e-3, 1e-2, 0.5}}}, Log: log}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fakeObjective{cancel: cancel, stopAt: 3}
 	res, err := s.Run(ctx, f.run)
 	if !errors.Is(err, context.Canceled) || len(res) != 2 {
 		t.Fatalf("interrupted run: %d results, error %v; want 2 and context.Canceled", len(res), err)
 	}
-	onDisk, err := finetune.ReadSweepLog(log)
+	onDisk, err := sweep.ReadLog(log)
 	if err != nil || len(onDisk) != 2 {
 		t.Fatalf("log after interruption: %d records, %v", len(onDisk), err)
 	}
 	f2 := &fakeObjective{}
 	var skipped int
-	s.Events = func(e finetune.SweepEvent) {
+	s.Events = func(e sweep.Event) {
 		if e.Kind == "skip" {
 			skipped++
 		}
@@ -218,7 +217,7 @@ func TestSweepRunResumes(t *testing.T) {
 		t.Errorf("complete sweep run again trained %v (%d results, %v)", f3.ran, len(res2), err)
 	}
 	// the log round-trips, NaN included
-	back, err := finetune.ReadSweepLog(log)
+	back, err := sweep.ReadLog(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +235,7 @@ func TestSweepRunResumes(t *testing.T) {
 	if back[4].Error != "loss is NaN | diverged" || back[4].Metrics != nil {
 		t.Errorf("failed trial recorded as %+v", back[4])
 	}
-	finetune.SortTrialResults(back, "accuracy", true)
+	sweep.SortResults(back, "accuracy", true)
 	var order []float64
 	for _, r := range back {
 		order = append(order, r.Params["learning_rate"])
@@ -245,42 +244,29 @@ func TestSweepRunResumes(t *testing.T) {
 	if want := []float64{1e-3, 1e-4, 1e-2, 1e-5, 0.5}; !reflect.DeepEqual(order, want) {
 		t.Errorf("sorted by accuracy: %v, want %v", order, want)
 	}
-	best, ok := finetune.BestTrial(res, "loss", false)
+	best, ok := sweep.BestTrial(res, "loss", false)
 	if !ok || best.Params["learning_rate"] != 1e-3 {
 		t.Errorf("best by loss: %+v %v", best, ok)
 	}
-	table := finetune.SweepTable(back, []string{"learning_rate"}, "accuracy")
+	table := sweep.Table(back, []string{"learning_rate"}, "accuracy")
 	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if len(lines) != 7 || lines[0] != "| rank | trial | learning_rate | accuracy | loss | seconds |" ||
 		!strings.HasPrefix(lines[2], "| 1 | 2 | 0.001 | 0.9000 | 0.1000 |") ||
 		!strings.Contains(lines[6], "failed: loss is NaN / diverged") {
 		t.Errorf("table:\n%s", table)
 	}
-	pngPath := filepath.Join(t.TempDir(), "lr.png")
-	if err := finetune.PlotSweep(res, "learning_rate", "accuracy", true, pngPath); err != nil {
-		t.Fatal(err)
-	}
-	fh, err := os.Open(pngPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	img, err := png.Decode(fh)
-	if err != nil || img.Bounds().Dx() < 400 {
-		t.Errorf("lr.png: %v, %v", err, img)
-	}
 }
 
 // TestSweepTimeBudget: with a time budget that the first trial uses up, the
 // sweep stops before the second.
 func TestSweepTimeBudget(t *testing.T) {
-	s := finetune.Sweep{Method: "random", MaxDuration: time.Millisecond, Seed: 1,
-		Params: []finetune.SweepParam{mustParam(t, "learning_rate", "log:1e-5:1e-3")},
+	s := sweep.Sweep{Method: "random", MaxDuration: time.Millisecond, Seed: 1,
+		Params: []sweep.Param{mustParam(t, "learning_rate", "log:1e-5:1e-3")},
 		Log:    filepath.Join(t.TempDir(), "sweep.jsonl")}
 	var budget bool
-	s.Events = func(e finetune.SweepEvent) { budget = budget || e.Kind == "budget" }
+	s.Events = func(e sweep.Event) { budget = budget || e.Kind == "budget" }
 	n := 0
-	res, err := s.Run(context.Background(), func(ctx context.Context, _ int, _ finetune.Trial) (map[string]float64, error) {
+	res, err := s.Run(context.Background(), func(ctx context.Context, _ int, _ sweep.Trial) (map[string]float64, error) {
 		n++
 		time.Sleep(5 * time.Millisecond)
 		return map[string]float64{"accuracy": 1}, nil
@@ -293,7 +279,7 @@ func TestSweepTimeBudget(t *testing.T) {
 func TestReadSweepLogBadLine(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sweep.jsonl")
 	os.WriteFile(p, []byte(`{"trial":0,"params":{"learning_rate":0.001},"metrics":{"accuracy":0.5},"seconds":1}`+"\n{\"trial\":1,\n"), 0o644)
-	_, err := finetune.ReadSweepLog(p)
+	_, err := sweep.ReadLog(p)
 	if err == nil || !strings.Contains(err.Error(), "sweep.jsonl:2") {
 		t.Errorf("error %v, want one naming sweep.jsonl:2", err)
 	}
