@@ -17,6 +17,7 @@ import (
 	"ft/checkpoint"
 	"ft/graph"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -54,7 +55,7 @@ type TrainState struct {
 	Skipped int `json:"skipped_steps"`
 	// Optimizer is the optimizer's name and step counts (its slots are
 	// tensors of the checkpoint).
-	Optimizer *OptimizerState `json:"optimizer"`
+	Optimizer *optim.State `json:"optimizer"`
 	// Seed is the data order seed (there is no other random state: ft
 	// trains without dropout).
 	Seed uint64 `json:"seed"`
@@ -167,7 +168,7 @@ func (t *Trainer) writeCheckpoint(dir string, st *TrainState, base map[string]*t
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPrefix + k, T: tensor.New(shape, v)})
 	}
 	stc := *st
-	stc.Optimizer = &OptimizerState{Optimizer: ost.Optimizer, Step: ost.Step, ParamSteps: ost.ParamSteps}
+	stc.Optimizer = &optim.State{Optimizer: ost.Optimizer, Step: ost.Step, ParamSteps: ost.ParamSteps}
 	meta := map[string]any{"state": stc, "config": t.RunConfig, "labels": t.Model.Labels,
 		"model_path": t.Model.Path, "model_options": t.Model.Options}
 	for k, v := range meta {
@@ -349,8 +350,8 @@ func short(s string) string {
 	return s
 }
 
-// optimizerState rebuilds an OptimizerState from a checkpoint.
-func optimizerState(ci *CheckpointInfo, f *checkpoint.File) (*OptimizerState, error) {
+// optimizerState rebuilds an optim.State from a checkpoint.
+func optimizerState(ci *CheckpointInfo, f *checkpoint.File) (*optim.State, error) {
 	if ci.State.Optimizer == nil {
 		return nil, fmt.Errorf("checkpoint %s has no optimizer state", ci.Path)
 	}

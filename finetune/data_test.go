@@ -3,12 +3,13 @@ package finetune
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"ft/internal/testfixture"
 )
 
 // sharedData returns the folder of the shared real data sets, or skips.
@@ -22,17 +23,6 @@ func sharedData(t *testing.T) string {
 		t.Skipf("real data not found at %s (set FT_DATA to the shared/data folder)", dir)
 	}
 	return dir
-}
-
-func readFixture(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testmodels", "fixtures", "finetune", name))
-	if err != nil {
-		t.Fatalf("%v (make it with /root/ftvenv/bin/python testmodels/finetune_oracle.py)", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
 }
 
 func TestParseDelimitedLikePythonCSV(t *testing.T) {
@@ -376,7 +366,7 @@ func TestRealData(t *testing.T) {
 			} `json:"quoted_examples"`
 		} `json:"files"`
 	}
-	readFixture(t, "data.json", &fx)
+	testfixture.JSON(t, "data.json", &fx)
 	if len(fx.Files) != 5 {
 		t.Fatalf("fixture lists %d files, want 5", len(fx.Files))
 	}

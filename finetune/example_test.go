@@ -5,6 +5,7 @@ import (
 
 	"ft/finetune"
 	"ft/graph"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -25,19 +26,19 @@ func ExampleParseDataset() {
 func ExampleNewAdamW() {
 	w := &graph.Param{Name: "classifier.weight", Value: tensor.New([]int{2}, []float32{0.5, -0.5})}
 	b := &graph.Param{Name: "classifier.bias", Value: tensor.New([]int{1}, []float32{0})}
-	cfg := finetune.DefaultAdamWConfig()
+	cfg := optim.DefaultAdamWConfig()
 	cfg.LR = 0.1
-	opt, err := finetune.NewAdamW(finetune.DefaultParamGroups([]*graph.Param{w, b}), cfg)
+	opt, err := optim.NewAdamW(optim.DefaultParamGroups([]*graph.Param{w, b}), cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	sched := finetune.LinearScheduleWithWarmup(0, 10)
+	sched := optim.LinearScheduleWithWarmup(0, 10)
 	grads := map[*graph.Param]*tensor.Tensor{
 		w: tensor.New([]int{2}, []float32{1, -1}),
 		b: tensor.New([]int{1}, []float32{0.5}),
 	}
-	norm, _ := finetune.ClipGradNorm(grads, 1.0)
+	norm, _ := optim.ClipGradNorm(grads, 1.0)
 	opt.SetLR(sched.LR(cfg.LR, 0))
 	if err := opt.Step(grads); err != nil {
 		fmt.Println(err)

@@ -16,6 +16,7 @@ import (
 
 	"ft/graph"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -221,7 +222,7 @@ func TestLoRATrainParity(t *testing.T) {
 	o := readLoRAOracle(t)
 	m, _, trainable := loraModel(t, o)
 	var nodecay []string
-	for _, gr := range DefaultParamGroups(trainable) {
+	for _, gr := range optim.DefaultParamGroups(trainable) {
 		if gr.NoWeightDecay {
 			for _, p := range gr.Params {
 				nodecay = append(nodecay, p.Name)

@@ -11,6 +11,7 @@ import (
 
 	"ft/graph"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -228,7 +229,7 @@ func TestTrainParityBERT(t *testing.T) {
 	}
 	// the parameter groups are the oracle's (Hugging Face's no-decay rule)
 	var nodecay []string
-	for _, gr := range DefaultParamGroups(g.Params) {
+	for _, gr := range optim.DefaultParamGroups(g.Params) {
 		if gr.NoWeightDecay {
 			for _, p := range gr.Params {
 				nodecay = append(nodecay, p.Name)

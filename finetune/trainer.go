@@ -10,6 +10,7 @@ import (
 
 	"ft/checkpoint"
 	"ft/graph"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -174,7 +175,7 @@ type Trainer struct {
 	// checkpoint) to continue from.
 	ResumeFrom string
 
-	opt     Optimizer
+	opt     optim.Optimizer
 	baseSHA string
 }
 
@@ -185,16 +186,16 @@ func (t *Trainer) emit(e Event) {
 }
 
 // newOptimizer builds the optimizer the arguments name.
-func (t *Trainer) newOptimizer() (Optimizer, error) {
-	groups := DefaultParamGroups(t.Trainable)
+func (t *Trainer) newOptimizer() (optim.Optimizer, error) {
+	groups := optim.DefaultParamGroups(t.Trainable)
 	a := t.Args
 	switch a.Optim {
 	case "adamw", "adamw_torch", "adamw_hf":
-		return NewAdamW(groups, AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
+		return optim.NewAdamW(groups, optim.AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
 	case "adam":
-		return NewAdam(groups, AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
+		return optim.NewAdam(groups, optim.AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay})
 	case "sgd":
-		return NewSGD(groups, SGDConfig{LR: a.LearningRate, Momentum: a.Momentum, Nesterov: a.Nesterov, WeightDecay: a.WeightDecay})
+		return optim.NewSGD(groups, optim.SGDConfig{LR: a.LearningRate, Momentum: a.Momentum, Nesterov: a.Nesterov, WeightDecay: a.WeightDecay})
 	}
 	return nil, fmt.Errorf("unknown optimizer %q (use adamw, adam or sgd)", a.Optim)
 }
@@ -256,8 +257,8 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	if total <= 0 {
 		total = int(math.Ceil(a.NumTrainEpochs * float64(stepsPerEpoch)))
 	}
-	warmup := WarmupSteps(a.WarmupSteps, a.WarmupRatio, total)
-	sched, err := NewSchedule(a.LRSchedulerType, warmup, total)
+	warmup := optim.WarmupSteps(a.WarmupSteps, a.WarmupRatio, total)
+	sched, err := optim.NewSchedule(a.LRSchedulerType, warmup, total)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +423,7 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 			}
 			// one optimizer step
 			if finite && (a.L1 != 0 || a.L2 != 0) {
-				pen, err := Penalty{L1: a.L1, L2: a.L2}.Apply(DefaultParamGroups(t.Trainable), accum)
+				pen, err := optim.Penalty{L1: a.L1, L2: a.L2}.Apply(optim.DefaultParamGroups(t.Trainable), accum)
 				if err != nil {
 					return nil, err
 				}
@@ -431,11 +432,13 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 			norm := math.NaN()
 			if finite {
 				if a.MaxGradNorm > 0 {
-					if norm, err = ClipGradNorm(accum, a.MaxGradNorm); err != nil {
+					if norm, err = optim.ClipGradNorm(accum, a.MaxGradNorm); err != nil {
 						return nil, err
 					}
 				} else {
-					norm = gradNorm(accum)
+					if norm, err = optim.GradNorm(accum); err != nil {
+						return nil, err
+					}
 				}
 				finite = !math.IsNaN(norm) && !math.IsInf(norm, 0)
 			}
@@ -616,17 +619,6 @@ func (t *Trainer) resume(st *TrainState, base map[string]*tensor.Tensor) (map[*g
 // the XOR base.
 func readParams(path string, base map[string]*tensor.Tensor) (*checkpoint.File, error) {
 	return checkpoint.Read(path, checkpoint.ReadOptions{Base: func(n string) *tensor.Tensor { return base[n] }})
-}
-
-// gradNorm is the global L2 norm of the gradients.
-func gradNorm(grads map[*graph.Param]*tensor.Tensor) float64 {
-	s := 0.0
-	for _, g := range grads {
-		for _, v := range g.F32() {
-			s += float64(v) * float64(v)
-		}
-	}
-	return math.Sqrt(s)
 }
 
 func (t *Trainer) finish(res *Result, best map[*graph.Param][]float32, st *TrainState) (*Result, error) {

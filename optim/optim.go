@@ -1,4 +1,4 @@
-package finetune
+package optim
 
 import (
 	"fmt"
@@ -96,14 +96,14 @@ type Optimizer interface {
 	// State exports what the optimizer carries between steps; LoadState
 	// restores it (into an optimizer built over parameters of the same names
 	// and shapes).
-	State() *OptimizerState
-	LoadState(*OptimizerState) error
+	State() *State
+	LoadState(*State) error
 }
 
-// OptimizerState is an optimizer's state, for checkpoints: the number of
+// State is an optimizer's state, for checkpoints: the number of
 // steps and named float32 slices "<parameter name>/<slot>" with torch's slot
 // names (exp_avg, exp_avg_sq, max_exp_avg_sq, momentum_buffer).
-type OptimizerState struct {
+type State struct {
 	Optimizer string `json:"optimizer"`
 	// Step counts Step calls.
 	Step int64 `json:"step"`
@@ -116,7 +116,7 @@ type OptimizerState struct {
 }
 
 // SlotNames returns the state's slot keys in sorted order.
-func (s *OptimizerState) SlotNames() []string {
+func (s *State) SlotNames() []string {
 	k := make([]string, 0, len(s.Slots))
 	for n := range s.Slots {
 		k = append(k, n)
@@ -182,7 +182,7 @@ func (s *paramSet) grad(opt string, i int, grads map[*graph.Param]*tensor.Tensor
 	return d, nil
 }
 
-func (s *paramSet) exportSteps(st *OptimizerState) {
+func (s *paramSet) exportSteps(st *State) {
 	st.Step = s.step
 	for i, p := range s.params {
 		if s.steps[i] != s.step {
@@ -196,7 +196,7 @@ func (s *paramSet) exportSteps(st *OptimizerState) {
 
 // importState checks a state against the parameters and returns, per
 // parameter, its slots by slot name.
-func (s *paramSet) importState(opt string, st *OptimizerState, slots []string) ([]map[string][]float32, error) {
+func (s *paramSet) importState(opt string, st *State, slots []string) ([]map[string][]float32, error) {
 	if st == nil {
 		return nil, fmt.Errorf("%s: no state to load", opt)
 	}
@@ -347,8 +347,8 @@ func (o *SGD) Step(grads map[*graph.Param]*tensor.Tensor) error {
 }
 
 // State implements Optimizer.
-func (o *SGD) State() *OptimizerState {
-	st := &OptimizerState{Optimizer: "SGD", Slots: map[string][]float32{}}
+func (o *SGD) State() *State {
+	st := &State{Optimizer: "SGD", Slots: map[string][]float32{}}
 	o.ps.exportSteps(st)
 	for i, p := range o.ps.params {
 		if o.buf[i] != nil {
@@ -359,7 +359,7 @@ func (o *SGD) State() *OptimizerState {
 }
 
 // LoadState implements Optimizer.
-func (o *SGD) LoadState(st *OptimizerState) error {
+func (o *SGD) LoadState(st *State) error {
 	per, err := o.ps.importState("SGD", st, []string{"momentum_buffer"})
 	if err != nil {
 		return err
@@ -547,8 +547,8 @@ func lerp32(s, e, w float32) float32 {
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // State implements Optimizer.
-func (o *Adam) State() *OptimizerState {
-	st := &OptimizerState{Optimizer: o.Name(), Slots: map[string][]float32{}}
+func (o *Adam) State() *State {
+	st := &State{Optimizer: o.Name(), Slots: map[string][]float32{}}
 	o.ps.exportSteps(st)
 	for i, p := range o.ps.params {
 		st.Slots[p.Name+"/exp_avg"] = append([]float32(nil), o.m[i]...)
@@ -561,7 +561,7 @@ func (o *Adam) State() *OptimizerState {
 }
 
 // LoadState implements Optimizer.
-func (o *Adam) LoadState(st *OptimizerState) error {
+func (o *Adam) LoadState(st *State) error {
 	slots := []string{"exp_avg", "exp_avg_sq"}
 	if o.mx != nil {
 		slots = append(slots, "max_exp_avg_sq")
@@ -586,14 +586,10 @@ func (o *Adam) LoadState(st *OptimizerState) error {
 	return nil
 }
 
-// ClipGradNorm scales the gradients in place so that their global L2 norm
-// (over all of them, as one vector) is at most maxNorm, as
-// torch.nn.utils.clip_grad_norm_: coef = min(maxNorm / (total + 1e-6), 1),
-// every gradient multiplied by coef (float32). It returns the norm before
-// clipping (what the Trainer logs as grad_norm).
-func ClipGradNorm(grads map[*graph.Param]*tensor.Tensor, maxNorm float64) (float64, error) {
-	// Sum in a fixed order (by name) so that the result does not depend on
-	// map iteration.
+// GradNorm returns the global L2 norm of the gradients (over all of them,
+// as one vector), summed in a fixed order (by parameter name) so that the
+// result does not depend on map iteration.
+func GradNorm(grads map[*graph.Param]*tensor.Tensor) (float64, error) {
 	ps := make([]*graph.Param, 0, len(grads))
 	for p := range grads {
 		ps = append(ps, p)
@@ -618,7 +614,20 @@ func ClipGradNorm(grads map[*graph.Param]*tensor.Tensor, maxNorm float64) (float
 			return 0, fmt.Errorf("clip: the gradient of %q is %s", p.Name, g.DType())
 		}
 	}
-	total := float32(math.Sqrt(sum))
+	return math.Sqrt(sum), nil
+}
+
+// ClipGradNorm scales the gradients in place so that their global L2 norm
+// (GradNorm) is at most maxNorm, as torch.nn.utils.clip_grad_norm_:
+// coef = min(maxNorm / (total + 1e-6), 1), every gradient multiplied by coef
+// (float32). It returns the norm before clipping (what the Trainer logs as
+// grad_norm).
+func ClipGradNorm(grads map[*graph.Param]*tensor.Tensor, maxNorm float64) (float64, error) {
+	norm, err := GradNorm(grads)
+	if err != nil {
+		return 0, err
+	}
+	total := float32(norm)
 	// torch: max_norm / (total_norm + 1e-6) on a float32 tensor is
 	// reciprocal(total + 1e-6) * max_norm.
 	coef := float32(1/(total+float32(1e-6))) * float32(maxNorm)

@@ -1,10 +1,12 @@
-package finetune
+package optim
 
 import (
 	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"ft/internal/testfixture"
 )
 
 // TestSchedulesMatchTransformers compares every schedule, step by step
@@ -27,7 +29,7 @@ func TestSchedulesMatchTransformers(t *testing.T) {
 			Warmup int     `json:"warmup"`
 		} `json:"warmup_steps"`
 	}
-	readFixture(t, "schedules.json", &fx)
+	testfixture.JSON(t, "schedules.json", &fx)
 	if len(fx.Cases) < 25 {
 		t.Fatalf("fixture has %d cases", len(fx.Cases))
 	}

@@ -1,4 +1,4 @@
-package finetune
+package optim
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"ft/graph"
+	"ft/internal/testfixture"
 	"ft/tensor"
 )
 
@@ -44,7 +45,7 @@ type optimFixture struct {
 
 func loadOptimFixture(t *testing.T) *optimFixture {
 	var fx optimFixture
-	readFixture(t, "optim.json", &fx)
+	testfixture.JSON(t, "optim.json", &fx)
 	return &fx
 }
 
@@ -145,10 +146,10 @@ func TestOptimizersMatchTorch(t *testing.T) {
 			worst := 0.0
 			for s := range fx.Grads {
 				norm, lr := fixtureStep(t, fx, run, opt, sched, ps, s)
-				if len(r.ClipTotalNorms) > 0 && !closeRel(norm, r.ClipTotalNorms[s], 1e-6, 0) {
+				if len(r.ClipTotalNorms) > 0 && !testfixture.Close(norm, r.ClipTotalNorms[s], 1e-6, 0) {
 					t.Errorf("step %d: total norm %.9g, torch %.9g", s, norm, r.ClipTotalNorms[s])
 				}
-				if !closeRel(lr, r.LRs[s], 1e-15, 0) {
+				if !testfixture.Close(lr, r.LRs[s], 1e-15, 0) {
 					t.Errorf("step %d: lr %.17g, torch %.17g", s, lr, r.LRs[s])
 				}
 				for _, p := range ps {
@@ -178,7 +179,7 @@ func TestOptimizersMatchTorch(t *testing.T) {
 					continue
 				}
 				for k, w := range v.([]any) {
-					if !closeRel(float64(got[k]), w.(float64), 1e-5, 1e-12) {
+					if !testfixture.Close(float64(got[k]), w.(float64), 1e-5, 1e-12) {
 						t.Errorf("%s[%d] = %.9g, torch %.9g", key, k, got[k], w)
 					}
 				}
@@ -219,7 +220,7 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var st OptimizerState
+			var st State
 			if err := json.Unmarshal(b, &st); err != nil {
 				t.Fatal(err)
 			}
@@ -252,13 +253,13 @@ func TestOptimizerStateErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		opt    Optimizer
-		st     *OptimizerState
+		st     *State
 		substr string
 	}{
 		{"other optimizer", sgd, good, "saved by Adam"},
-		{"unknown parameter", adam, &OptimizerState{Optimizer: "Adam", Slots: map[string][]float32{"nope/exp_avg": {1}}}, `parameter "nope"`},
-		{"unknown slot", adam, &OptimizerState{Optimizer: "Adam", Slots: map[string][]float32{ps[1].Name + "/momentum_buffer": {1, 2, 3}}}, "unknown state slot"},
-		{"wrong length", adam, &OptimizerState{Optimizer: "Adam", Slots: map[string][]float32{ps[1].Name + "/exp_avg": {1}}}, "1 values, the parameter 3"},
+		{"unknown parameter", adam, &State{Optimizer: "Adam", Slots: map[string][]float32{"nope/exp_avg": {1}}}, `parameter "nope"`},
+		{"unknown slot", adam, &State{Optimizer: "Adam", Slots: map[string][]float32{ps[1].Name + "/momentum_buffer": {1, 2, 3}}}, "unknown state slot"},
+		{"wrong length", adam, &State{Optimizer: "Adam", Slots: map[string][]float32{ps[1].Name + "/exp_avg": {1}}}, "1 values, the parameter 3"},
 		{"nil", adam, nil, "no state"},
 	}
 	for _, tc := range tests {
@@ -408,7 +409,7 @@ func TestClipGradNorm(t *testing.T) {
 			for i, w := range [][]float32{tc.w1, tc.w2} {
 				got := g[[]*graph.Param{p1, p2}[i]].F32()
 				for k := range w {
-					if !closeRel(float64(got[k]), float64(w[k]), 1e-6, 0) {
+					if !testfixture.Close(float64(got[k]), float64(w[k]), 1e-6, 0) {
 						t.Errorf("grad %d = %v, want %v", i, got, w)
 					}
 				}
