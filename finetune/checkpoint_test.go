@@ -8,13 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/tensor"
 )
 
 // firstRows keeps the first n rows of a source.
 type firstRows struct {
-	finetune.Source
+	dataset.Source
 	n int
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
 	"ft/optim"
@@ -138,10 +139,10 @@ func maxDiff(a, b *tensor.Tensor) float64 {
 	return d
 }
 
-func loraSource(t *testing.T, o *loraOracle) *TensorSource {
+func loraSource(t *testing.T, o *loraOracle) *dataset.TensorSource {
 	t.Helper()
 	dir := filepath.Join("..", "testmodels", "fixtures", "train", "bert")
-	src := &TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, "target.pb"))}
+	src := &dataset.TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, "target.pb"))}
 	for _, f := range o.Feeds {
 		src.Feeds[f] = readTensorPB(t, filepath.Join(dir, f+".pb"))
 	}

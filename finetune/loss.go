@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"ft/dataset"
 	"ft/tensor"
 )
 
@@ -21,13 +22,13 @@ type Loss interface {
 // LossFor returns the loss Hugging Face models use for a problem type:
 // cross-entropy for single-label classification, BCE on logits for
 // multi-label, mean squared error for regression.
-func LossFor(p ProblemType) (Loss, error) {
+func LossFor(p dataset.ProblemType) (Loss, error) {
 	switch p {
-	case SingleLabel:
+	case dataset.SingleLabel:
 		return NewCrossEntropyLoss(), nil
-	case MultiLabel:
+	case dataset.MultiLabel:
 		return &BCEWithLogitsLoss{}, nil
-	case Regression:
+	case dataset.Regression:
 		return MSELoss{}, nil
 	}
 	return nil, fmt.Errorf("no loss for problem type %s", p)

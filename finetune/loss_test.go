@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"ft/dataset"
 	"ft/internal/testfixture"
 	"ft/tensor"
 )
@@ -247,9 +248,9 @@ func TestLossErrors(t *testing.T) {
 
 func TestLossFor(t *testing.T) {
 	for _, tc := range []struct {
-		p    ProblemType
+		p    dataset.ProblemType
 		name string
-	}{{SingleLabel, "CrossEntropyLoss"}, {MultiLabel, "BCEWithLogitsLoss"}, {Regression, "MSELoss"}} {
+	}{{dataset.SingleLabel, "CrossEntropyLoss"}, {dataset.MultiLabel, "BCEWithLogitsLoss"}, {dataset.Regression, "MSELoss"}} {
 		l, err := LossFor(tc.p)
 		if err != nil || l.Name() != tc.name {
 			t.Errorf("LossFor(%v) = %v, %v; want %s", tc.p, l, err, tc.name)
@@ -258,7 +259,7 @@ func TestLossFor(t *testing.T) {
 	if ce := NewCrossEntropyLoss(); ce.IgnoreIndex != -100 {
 		t.Errorf("default ignore index %d", ce.IgnoreIndex)
 	}
-	if _, err := LossFor(ProblemAuto); err == nil {
+	if _, err := LossFor(dataset.ProblemAuto); err == nil {
 		t.Error("LossFor(auto) gave a loss")
 	}
 }

@@ -9,23 +9,11 @@ import (
 	"time"
 
 	"ft/checkpoint"
+	"ft/dataset"
 	"ft/graph"
 	"ft/optim"
 	"ft/tensor"
 )
-
-// Batch is one batch ready for the model: its inputs and targets.
-type Batch struct {
-	Feeds  map[string]*tensor.Tensor
-	Target *tensor.Tensor
-	Size   int
-}
-
-// Source turns rows into batches (tokenizing text, or slicing fixed tensors).
-type Source interface {
-	Len() int
-	Batch(rows []int) (*Batch, error)
-}
 
 // Args are the training arguments, named and defaulted as in Hugging Face
 // TrainingArguments.
@@ -155,11 +143,11 @@ type Trainer struct {
 	Model     *Model
 	Args      Args
 	Loss      Loss
-	Train     Source
-	Eval      Source
+	Train     dataset.Source
+	Eval      dataset.Source
 	Trainable []*graph.Param
 	// Problem decides the metrics (single-label by default).
-	Problem ProblemType
+	Problem dataset.ProblemType
 	// Events receives progress (may be nil).
 	Events func(Event)
 	// MetricsLog, when set, gets one record per logging step and evaluation.
@@ -241,7 +229,7 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 	n := t.Train.Len()
 	var lengths []int
 	if a.GroupByLength {
-		ls, ok := t.Train.(LengthSource)
+		ls, ok := t.Train.(dataset.LengthSource)
 		if !ok {
 			return nil, fmt.Errorf("group_by_length needs a training source that knows its rows' lengths (a TextSource)")
 		}
@@ -252,7 +240,7 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 			return nil, fmt.Errorf("group_by_length: %d lengths for %d rows", len(lengths), n)
 		}
 	}
-	stepsPerEpoch := StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
+	stepsPerEpoch := dataset.StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
 	total := a.MaxSteps
 	if total <= 0 {
 		total = int(math.Ceil(a.NumTrainEpochs * float64(stepsPerEpoch)))
@@ -366,9 +354,9 @@ func (t *Trainer) Fit(ctx context.Context) (*Result, error) {
 		epoch := st.Epoch
 		var batches [][]int
 		if a.GroupByLength {
-			batches, err = LengthGroupedBatches(lengths, a.PerDeviceTrainBatchSize, a.Seed, epoch, false)
+			batches, err = dataset.LengthGroupedBatches(lengths, a.PerDeviceTrainBatchSize, a.Seed, epoch, false)
 		} else {
-			batches, err = EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
+			batches, err = dataset.EpochBatches(n, a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch, false)
 		}
 		if err != nil {
 			return nil, err
@@ -682,7 +670,7 @@ func scaleInPlace(t *tensor.Tensor, s float64) {
 
 // Predictions runs the model on every row of src and returns the outputs
 // (one row per example) and the targets.
-func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32, targets []*tensor.Tensor, err error) {
+func (t *Trainer) Predictions(ctx context.Context, src dataset.Source) (outs [][]float32, targets []*tensor.Tensor, err error) {
 	outs, targets, _, err = t.predict(ctx, src, false)
 	return outs, targets, err
 }
@@ -690,7 +678,7 @@ func (t *Trainer) Predictions(ctx context.Context, src Source) (outs [][]float32
 // predict runs src in evaluation batches; with withLoss it also returns the
 // loss over all rows (the per-batch mean losses weighted by batch size),
 // computed on each batch's output as it comes.
-func (t *Trainer) predict(ctx context.Context, src Source, withLoss bool) (outs [][]float32, targets []*tensor.Tensor, loss float64, err error) {
+func (t *Trainer) predict(ctx context.Context, src dataset.Source, withLoss bool) (outs [][]float32, targets []*tensor.Tensor, loss float64, err error) {
 	t.Args.Defaults()
 	bs := t.Args.PerDeviceEvalBatchSize
 	lossSum := 0.0
@@ -729,7 +717,7 @@ func (t *Trainer) predict(ctx context.Context, src Source, withLoss bool) (outs 
 }
 
 // Evaluate returns the loss and the metrics of the problem type on src.
-func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64, error) {
+func (t *Trainer) Evaluate(ctx context.Context, src dataset.Source) (map[string]float64, error) {
 	if t.Loss == nil {
 		t.Loss = NewCrossEntropyLoss()
 	}
@@ -740,7 +728,7 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 	}
 	m := map[string]float64{"loss": loss}
 	switch t.Problem {
-	case Regression:
+	case dataset.Regression:
 		var yt, yp []float64
 		for _, tg := range targets {
 			yt = append(yt, tg.Float64s()...)
@@ -756,7 +744,7 @@ func (t *Trainer) Evaluate(ctx context.Context, src Source) (map[string]float64,
 			m[k] = v
 		}
 		return m, nil
-	case MultiLabel:
+	case dataset.MultiLabel:
 		var yt, yp [][]bool
 		for _, tg := range targets {
 			c := tg.Shape[len(tg.Shape)-1]

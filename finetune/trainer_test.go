@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/graph"
 	"ft/tokenize"
@@ -18,7 +19,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := finetune.ReadDataset("../internal/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
+	d, err := dataset.Read("../internal/bundled/sst2-sample/test.tsv", dataset.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := finetune.NewTextSource(d, tok, m, 64)
+	src, err := dataset.NewTextSource(d, tok, m.Graph.InputNames(), 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +134,39 @@ func TestGradientAccumulation(t *testing.T) {
 	}
 	if worst > 1e-6 {
 		t.Fatalf("accumulated step differs by %g", worst)
+	}
+}
+
+// TestGroupByLengthPadsLess: on the SST-2 sample, length-grouped batches
+// carry far fewer padded positions than shuffled ones, and training with
+// them runs.
+func TestGroupByLengthPadsLess(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 3, PerDeviceTrainBatchSize: 16, Seed: 1, GroupByLength: true})
+	ls := tr.Train.(dataset.LengthSource)
+	lengths, err := ls.Lengths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := func(b [][]int) (pad int) {
+		for _, x := range b {
+			m := 0
+			for _, r := range x {
+				m = max(m, lengths[r])
+			}
+			for _, r := range x {
+				pad += m - lengths[r]
+			}
+		}
+		return pad
+	}
+	g, _ := dataset.LengthGroupedBatches(lengths, 16, 1, 0, false)
+	s, _ := dataset.EpochBatches(len(lengths), 16, true, 1, 0, false)
+	pg, ps := padded(g), padded(s)
+	if pg*4 > ps {
+		t.Fatalf("grouped batches pad %d positions, shuffled %d: want at least 4x fewer", pg, ps)
+	}
+	t.Logf("padded positions per epoch: grouped %d, shuffled %d", pg, ps)
+	if _, err := tr.Fit(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/graph"
 	"ft/internal/bundled"
@@ -386,8 +387,8 @@ func setDefault(fs *flag.FlagSet, name, value string) {
 type job struct {
 	model     *finetune.Model
 	tok       *tokenize.Tokenizer
-	train     *finetune.Dataset
-	eval      *finetune.Dataset
+	train     *dataset.Dataset
+	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
 }
@@ -412,15 +413,15 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ro := finetune.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: cfg}
+	ro := dataset.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: cfg}
 	if f.problem != "" {
-		p, err := finetune.ParseProblemType(f.problem)
+		p, err := dataset.ParseProblemType(f.problem)
 		if err != nil {
 			return nil, err
 		}
 		ro.Problem = p
 	}
-	train, err := finetune.ReadDataset(f.train, ro)
+	train, err := dataset.Read(f.train, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -429,12 +430,12 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if train.Labels != nil {
 		labels = train.Labels.Names
 	}
-	var eval *finetune.Dataset
+	var eval *dataset.Dataset
 	if f.eval != "" {
 		eo := ro
 		eo.Labels = train.Labels
 		eo.Problem = train.Problem
-		if eval, err = finetune.ReadDataset(f.eval, eo); err != nil {
+		if eval, err = dataset.Read(f.eval, eo); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
@@ -497,7 +498,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := finetune.NewTextSource(train, tok, m, f.maxLength)
+	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +506,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		RunConfig: f.explicit, ResumeFrom: f.resumePath}
 	tr.Args.OutputDir = f.outputDir
 	if eval != nil {
-		es, err := finetune.NewTextSource(eval, tok, m, f.maxLength)
+		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
 		if err != nil {
 			return nil, err
 		}

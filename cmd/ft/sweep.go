@@ -18,9 +18,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/onnx"
-
 	"ft/sweep"
 )
 
@@ -258,11 +258,11 @@ Flags:
 		return err
 	}
 	t0 := time.Now()
-	trainSrc, err := first.trainer.Train.(*finetune.TextSource).Cached()
+	trainSrc, err := first.trainer.Train.(*dataset.TextSource).Cached()
 	if err != nil {
 		return err
 	}
-	evalSrc, err := first.trainer.Eval.(*finetune.TextSource).Cached()
+	evalSrc, err := first.trainer.Eval.(*dataset.TextSource).Cached()
 	if err != nil {
 		return err
 	}

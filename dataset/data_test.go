@@ -1,4 +1,4 @@
-package finetune
+package dataset
 
 import (
 	"crypto/sha256"
@@ -200,7 +200,7 @@ func TestParseDataset(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := ParseDataset(tc.file, []byte(tc.in), tc.opt)
+			d, err := Parse(tc.file, []byte(tc.in), tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestParseDatasetErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseDataset(tc.file, []byte(tc.in), tc.opt)
+			_, err := Parse(tc.file, []byte(tc.in), tc.opt)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -298,19 +298,19 @@ func TestParseDatasetErrors(t *testing.T) {
 }
 
 func TestEvalFileUsesTrainingLabels(t *testing.T) {
-	train, err := ParseDataset("train.tsv", []byte("a\tWorld\nb\tSports\nc\tBusiness\nd\tWorld\n"), ReadOptions{})
+	train, err := Parse("train.tsv", []byte("a\tWorld\nb\tSports\nc\tBusiness\nd\tWorld\n"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt := ReadOptions{Labels: train.Labels, Problem: train.Problem}
-	ev, err := ParseDataset("dev.tsv", []byte("x\tSports\ny\tWorld\n"), opt) // no repeated label: the label map tells it is data
+	ev, err := Parse("dev.tsv", []byte("x\tSports\ny\tWorld\n"), opt) // no repeated label: the label map tells it is data
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := []int{ev.Examples[0].Label, ev.Examples[1].Label}; !reflect.DeepEqual(got, []int{1, 2}) {
 		t.Errorf("eval ids %v, want [1 2]", got)
 	}
-	_, err = ParseDataset("dev.tsv", []byte("x\tSports\ny\tSci/Tech\n"), opt)
+	_, err = Parse("dev.tsv", []byte("x\tSports\ny\tSci/Tech\n"), opt)
 	if err == nil {
 		t.Fatal("unknown label accepted")
 	}
@@ -322,7 +322,7 @@ func TestEvalFileUsesTrainingLabels(t *testing.T) {
 }
 
 func TestLabelTensor(t *testing.T) {
-	d, err := ParseDataset("d.tsv", []byte("text\tlabels\na\t[\"x\",\"y\"]\nb\t[\"z\"]\n"), ReadOptions{})
+	d, err := Parse("d.tsv", []byte("text\tlabels\na\t[\"x\",\"y\"]\nb\t[\"z\"]\n"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,12 +333,12 @@ func TestLabelTensor(t *testing.T) {
 	if !reflect.DeepEqual(lt.Shape, []int{2, 3}) || !reflect.DeepEqual(lt.F32(), []float32{0, 0, 1, 1, 1, 0}) {
 		t.Errorf("multi-hot %v", lt)
 	}
-	d, _ = ParseDataset("d.tsv", []byte("text\tlabel\na\tb\nc\ta\n"), ReadOptions{})
+	d, _ = Parse("d.tsv", []byte("text\tlabel\na\tb\nc\ta\n"), ReadOptions{})
 	lt, _ = d.LabelTensor([]int{0, 1, 0})
 	if !reflect.DeepEqual(lt.I64(), []int64{1, 0, 1}) {
 		t.Errorf("ids %v", lt)
 	}
-	d, _ = ParseDataset("d.tsv", []byte("text\tlabel\na\t0.5\nc\t2\n"), ReadOptions{})
+	d, _ = Parse("d.tsv", []byte("text\tlabel\na\t0.5\nc\t2\n"), ReadOptions{})
 	lt, _ = d.LabelTensor([]int{1})
 	if !reflect.DeepEqual(lt.F32(), []float32{2}) {
 		t.Errorf("targets %v", lt)
@@ -372,7 +372,7 @@ func TestRealData(t *testing.T) {
 	}
 	for _, f := range fx.Files {
 		t.Run(f.File, func(t *testing.T) {
-			d, err := ReadDataset(filepath.Join(dir, f.File), ReadOptions{})
+			d, err := Read(filepath.Join(dir, f.File), ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,15 +1,15 @@
-package finetune_test
+package dataset_test
 
 import (
 	"fmt"
 
-	"ft/finetune"
+	"ft/dataset"
 )
 
 // Check the bundled SST-2 sample before training: its 4,000 training
 // phrases against the 872 test sentences.
 func ExampleCheckData() {
-	r, err := finetune.CheckData("../internal/bundled/sst2-sample/train.tsv", "../internal/bundled/sst2-sample/test.tsv", finetune.CheckOptions{Examples: 1})
+	r, err := dataset.CheckData("../internal/bundled/sst2-sample/train.tsv", "../internal/bundled/sst2-sample/test.tsv", dataset.CheckOptions{Examples: 1})
 	if err != nil {
 		panic(err)
 	}

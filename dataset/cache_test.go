@@ -1,4 +1,4 @@
-package finetune_test
+package dataset_test
 
 import (
 	"encoding/json"
@@ -7,9 +7,11 @@ import (
 	"reflect"
 	"testing"
 
-	"ft/finetune"
+	"ft/dataset"
 	"ft/tokenize"
 )
+
+const tinyBERT = "../internal/bundled/tiny-bert"
 
 // TestCachedTextSourceMatchesTextSource: batches from the once-tokenized
 // cache equal TextSource's, which runs the (Hugging Face-parity) tokenizer
@@ -45,18 +47,18 @@ func TestCachedTextSourceMatchesTextSource(t *testing.T) {
 		"two hours\ti will never get back , a dull and plodding and tiresome film\t0\n"+
 		"fine\tfine\t1\n"+
 		"the worst\tthe best film of the year , a delight from the first frame to the last\t0\n"), 0o644)
-	single, err := finetune.ReadDataset("../internal/bundled/sst2-sample/test.tsv", finetune.ReadOptions{})
+	single, err := dataset.Read("../internal/bundled/sst2-sample/test.tsv", dataset.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairs, err := finetune.ReadDataset(pairFile, finetune.ReadOptions{})
+	pairs, err := dataset.Read(pairFile, dataset.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := []string{tokenize.InputIDs, tokenize.AttentionMask, tokenize.TokenTypeIDs}
 	cases := []struct {
 		name   string
-		data   *finetune.Dataset
+		data   *dataset.Dataset
 		tok    *tokenize.Tokenizer
 		maxLen int
 		inputs []string
@@ -69,7 +71,7 @@ func TestCachedTextSourceMatchesTextSource(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			plain := &finetune.TextSource{Data: c.data, Tokenizer: c.tok, Inputs: c.inputs, MaxLength: c.maxLen}
+			plain := &dataset.TextSource{Data: c.data, Tokenizer: c.tok, Inputs: c.inputs, MaxLength: c.maxLen}
 			cached, err := plain.Cached()
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +81,7 @@ func TestCachedTextSourceMatchesTextSource(t *testing.T) {
 			}
 			padded := 0
 			for _, bs := range []int{1, 3, 16, 64} {
-				batches, err := finetune.EpochBatches(c.data.Len(), bs, true, 5, bs, false)
+				batches, err := dataset.EpochBatches(c.data.Len(), bs, true, 5, bs, false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package finetune
+package dataset
 
 import (
 	"fmt"
@@ -18,9 +18,9 @@ type TextSource struct {
 	lengths []int // Lengths, once computed
 }
 
-// NewTextSource checks that the tokenizer can give every model input.
-func NewTextSource(d *Dataset, tok *tokenize.Tokenizer, m *Model, maxLength int) (*TextSource, error) {
-	inputs := m.Graph.InputNames()
+// NewTextSource checks that the tokenizer can give every model input
+// (inputs: the model's input names, as graph.Graph.InputNames gives them).
+func NewTextSource(d *Dataset, tok *tokenize.Tokenizer, inputs []string, maxLength int) (*TextSource, error) {
 	for _, in := range inputs {
 		switch in {
 		case tokenize.InputIDs, tokenize.AttentionMask, tokenize.TokenTypeIDs:

@@ -1,27 +1,12 @@
-package finetune_test
+package optim_test
 
 import (
 	"fmt"
 
-	"ft/finetune"
 	"ft/graph"
 	"ft/optim"
 	"ft/tensor"
 )
-
-func ExampleParseDataset() {
-	data := []byte("sentence\tlabel\na charming journey\tpos\nbleak and desperate\tneg\n")
-	d, err := finetune.ParseDataset("train.tsv", data, finetune.ReadOptions{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(d.Summary())
-	fmt.Println(d.Examples[0].Text, "->", d.Examples[0].Label)
-	// Output:
-	// train.tsv: 2 rows (tsv, header), text="sentence" label="label", single_label_classification, 2 labels from the training file: neg, pos
-	// a charming journey -> 1
-}
 
 func ExampleNewAdamW() {
 	w := &graph.Param{Name: "classifier.weight", Value: tensor.New([]int{2}, []float32{0.5, -0.5})}

@@ -1,17 +1,17 @@
-package finetune_test
+package dataset_test
 
 import (
 	"reflect"
 	"sort"
 	"testing"
 
-	"ft/finetune"
+	"ft/dataset"
 )
 
 func TestLengthGroupedBatches(t *testing.T) {
 	// one megabatch: every row sorted by decreasing length (hand-derived)
 	lengths := []int{3, 1, 4, 1, 5, 9, 2, 6}
-	b, err := finetune.LengthGroupedBatches(lengths, 1, 7, 0, false)
+	b, err := dataset.LengthGroupedBatches(lengths, 1, 7, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestLengthGroupedBatches(t *testing.T) {
 	}
 	lengths[1000] = 500
 	for epoch := 0; epoch < 3; epoch++ {
-		b, err := finetune.LengthGroupedBatches(lengths, bs, 11, epoch, false)
+		b, err := dataset.LengthGroupedBatches(lengths, bs, 11, epoch, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,43 +58,9 @@ func TestLengthGroupedBatches(t *testing.T) {
 				}
 			}
 		}
-		again, _ := finetune.LengthGroupedBatches(lengths, bs, 11, epoch, false)
+		again, _ := dataset.LengthGroupedBatches(lengths, bs, 11, epoch, false)
 		if !reflect.DeepEqual(b, again) {
 			t.Fatal("not deterministic")
 		}
-	}
-}
-
-// TestGroupByLengthPadsLess: on the SST-2 sample, length-grouped batches
-// carry far fewer padded positions than shuffled ones, and training with
-// them runs.
-func TestGroupByLengthPadsLess(t *testing.T) {
-	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 3, PerDeviceTrainBatchSize: 16, Seed: 1, GroupByLength: true})
-	ls := tr.Train.(finetune.LengthSource)
-	lengths, err := ls.Lengths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	padded := func(b [][]int) (pad int) {
-		for _, x := range b {
-			m := 0
-			for _, r := range x {
-				m = max(m, lengths[r])
-			}
-			for _, r := range x {
-				pad += m - lengths[r]
-			}
-		}
-		return pad
-	}
-	g, _ := finetune.LengthGroupedBatches(lengths, 16, 1, 0, false)
-	s, _ := finetune.EpochBatches(len(lengths), 16, true, 1, 0, false)
-	pg, ps := padded(g), padded(s)
-	if pg*4 > ps {
-		t.Fatalf("grouped batches pad %d positions, shuffled %d: want at least 4x fewer", pg, ps)
-	}
-	t.Logf("padded positions per epoch: grouped %d, shuffled %d", pg, ps)
-	if _, err := tr.Fit(t.Context()); err != nil {
-		t.Fatal(err)
 	}
 }

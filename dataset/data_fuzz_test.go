@@ -1,4 +1,4 @@
-package finetune
+package dataset
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func fuzzRead(t *testing.T, path string, data []byte, mode uint8) {
 	if mode&0x80 != 0 {
 		opt.ID2Label = []string{"World", "Sports"}
 	}
-	d, err := ParseDataset(path, data, opt)
+	d, err := Parse(path, data, opt)
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "\n") {

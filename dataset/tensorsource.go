@@ -1,4 +1,4 @@
-package finetune
+package dataset
 
 import (
 	"fmt"
@@ -42,7 +42,7 @@ func (s *TensorSource) Check() error {
 	for _, k := range names {
 		f := s.Feeds[k]
 		if f == nil || f.Rank() == 0 || f.Shape[0] != n {
-			return fmt.Errorf("tensor source: feed %q has shape %v, want %d rows along axis 0", k, shapeOf(f), n)
+			return fmt.Errorf("tensor source: feed %q has shape %v, want %d rows along axis 0", k, tensorShapeOf(f), n)
 		}
 	}
 	if s.Target != nil && (s.Target.Rank() == 0 || s.Target.Shape[0] != n) {
@@ -51,7 +51,7 @@ func (s *TensorSource) Check() error {
 	return nil
 }
 
-func shapeOf(t *tensor.Tensor) any {
+func tensorShapeOf(t *tensor.Tensor) any {
 	if t == nil {
 		return "nil"
 	}
@@ -94,24 +94,24 @@ func takeRows(t *tensor.Tensor, rows []int) (*tensor.Tensor, error) {
 	w := tensor.Size(t.Shape[1:])
 	switch d := t.Data.(type) {
 	case []float32:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []float64:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []int64:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []int32:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []bool:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []uint8:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	case []int8:
-		return tensor.New(shape, gather(d, w, rows)), nil
+		return tensor.New(shape, gatherRows(d, w, rows)), nil
 	}
 	return nil, fmt.Errorf("unsupported element type %T", t.Data)
 }
 
-func gather[T tensor.Elem](d []T, w int, rows []int) []T {
+func gatherRows[T tensor.Elem](d []T, w int, rows []int) []T {
 	out := make([]T, 0, len(rows)*w)
 	for _, r := range rows {
 		out = append(out, d[r*w:(r+1)*w]...)

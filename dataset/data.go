@@ -1,10 +1,4 @@
-// Package finetune holds what training needs around an executable graph:
-// reading labelled text files, batching, losses with their gradients,
-// optimizers, learning-rate schedules, metrics and the metrics log.
-//
-// Names and defaults follow PyTorch and the Hugging Face Trainer, so a run
-// configured the same way in both gives the same numbers.
-package finetune
+package dataset
 
 import (
 	"bytes"
@@ -342,9 +336,9 @@ func (m *LabelMap) Label2ID() map[string]int {
 // list prints up to max names.
 func (m *LabelMap) list(max int) string {
 	if len(m.Names) <= max {
-		return nameList(m.Names)
+		return columnNameList(m.Names)
 	}
-	return nameList(m.Names[:max]) + fmt.Sprintf(", ... (%d in all)", len(m.Names))
+	return columnNameList(m.Names[:max]) + fmt.Sprintf(", ... (%d in all)", len(m.Names))
 }
 
 // ID2LabelNames turns config.json's id2label object ({"0": "neg", "1":
@@ -370,17 +364,17 @@ type rawRow struct {
 }
 
 // ReadDataset reads a labelled CSV, TSV or JSON-lines file.
-func ReadDataset(path string, opt ReadOptions) (*Dataset, error) {
+func Read(path string, opt ReadOptions) (*Dataset, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDataset(path, data, opt)
+	return Parse(path, data, opt)
 }
 
 // ParseDataset reads a data file's contents; path names it in errors and
 // gives the format when opt.Format is empty.
-func ParseDataset(path string, data []byte, opt ReadOptions) (*Dataset, error) {
+func Parse(path string, data []byte, opt ReadOptions) (*Dataset, error) {
 	d, rows, err := parseRows(path, data, &opt)
 	if err != nil {
 		return nil, err
@@ -625,7 +619,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			if !header {
 				return -1, fmt.Errorf("%s: %s column %q not found: the file has no header row, so its %d columns are numbered 0..%d (pass %s with a number, or add a header line)", d.Path, role, spec, ncol, ncol-1, flag)
 			}
-			return -1, fmt.Errorf("%s: %s column %q not found; the columns are: %s (choose one with %s)", d.Path, role, spec, nameList(d.Columns), flag)
+			return -1, fmt.Errorf("%s: %s column %q not found; the columns are: %s (choose one with %s)", d.Path, role, spec, columnNameList(d.Columns), flag)
 		}
 		if !header {
 			return fallback, nil
@@ -636,7 +630,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			}
 		}
 		if required {
-			return -1, fmt.Errorf("%s: no %s column: looked for %s; the columns are: %s (choose one with %s)", d.Path, role, quoteList(defaults), nameList(d.Columns), flag)
+			return -1, fmt.Errorf("%s: no %s column: looked for %s; the columns are: %s (choose one with %s)", d.Path, role, quotedNameList(defaults), columnNameList(d.Columns), flag)
 		}
 		return -1, nil
 	}
@@ -654,7 +648,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			return nil, err
 		}
 		if li == ti {
-			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with --text-column and --label-column)", d.Path, printable(d.Columns[ti]))
+			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with --text-column and --label-column)", d.Path, printableCell(d.Columns[ti]))
 		}
 	}
 	d.TextColumn = d.Columns[ti]
@@ -677,7 +671,7 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			} else if d.Format == FormatCSV && len(r.cells) > ncol {
 				hint = "; a comma inside a text needs the field in double quotes"
 			}
-			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, nameList(d.Columns), hint)
+			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, columnNameList(d.Columns), hint)
 		}
 		cells := []string{r.cells[ti], "", ""}
 		if pi >= 0 {
@@ -761,7 +755,7 @@ func findColumn(cols []string, name string) int {
 
 // printable returns s, or s quoted when it holds a line break or another
 // character that is not printable, so that an error stays on one line.
-func printable(s string) string {
+func printableCell(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
 		return s
 	}
@@ -769,15 +763,15 @@ func printable(s string) string {
 }
 
 // nameList joins column or label names for an error message.
-func nameList(l []string) string {
+func columnNameList(l []string) string {
 	q := make([]string, len(l))
 	for i, s := range l {
-		q[i] = printable(s)
+		q[i] = printableCell(s)
 	}
 	return strings.Join(q, ", ")
 }
 
-func quoteList(l []string) string {
+func quotedNameList(l []string) string {
 	q := make([]string, len(l))
 	for i, s := range l {
 		q[i] = strconv.Quote(s)
@@ -831,7 +825,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			if i := findColumn(d.Columns, spec); i >= 0 {
 				return d.Columns[i], nil
 			}
-			return "", fmt.Errorf("%s: %s column %q not found; the keys are: %s (choose one with %s)", d.Path, role, spec, nameList(d.Columns), flag)
+			return "", fmt.Errorf("%s: %s column %q not found; the keys are: %s (choose one with %s)", d.Path, role, spec, columnNameList(d.Columns), flag)
 		}
 		for _, name := range defaults {
 			if i := findColumn(d.Columns, name); i >= 0 {
@@ -839,7 +833,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			}
 		}
 		if required {
-			return "", fmt.Errorf("%s: no %s key: looked for %s; the keys are: %s (choose one with %s)", d.Path, role, quoteList(defaults), nameList(d.Columns), flag)
+			return "", fmt.Errorf("%s: no %s key: looked for %s; the keys are: %s (choose one with %s)", d.Path, role, quotedNameList(defaults), columnNameList(d.Columns), flag)
 		}
 		return "", nil
 	}
@@ -867,7 +861,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			}
 			var s *string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, fmt.Errorf("%s:%d: %q must be a string, got %s", d.Path, r.line, col, clip(string(raw)))
+				return nil, fmt.Errorf("%s:%d: %q must be a string, got %s", d.Path, r.line, col, clipCell(string(raw)))
 			}
 			if s != nil {
 				cells[j] = *s
@@ -880,7 +874,7 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 			}
 			cell, err := jsonLabelCell(raw)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: label %s: %v", d.Path, r.line, clip(string(raw)), err)
+				return nil, fmt.Errorf("%s:%d: label %s: %v", d.Path, r.line, clipCell(string(raw)), err)
 			}
 			cells[2] = cell
 		}
@@ -936,7 +930,7 @@ func jsonLabelCell(raw json.RawMessage) (string, error) {
 	return string(raw), nil
 }
 
-func clip(s string) string {
+func clipCell(s string) string {
 	if len(s) > 60 {
 		return s[:57] + "..."
 	}
@@ -951,12 +945,12 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		ex.Line = r.line
 		ex.Text = r.cells[0]
 		if strings.TrimSpace(ex.Text) == "" {
-			return fmt.Errorf("%s:%d: the text (column %s) is empty; remove the row or give it a text", d.Path, r.line, printable(d.TextColumn))
+			return fmt.Errorf("%s:%d: the text (column %s) is empty; remove the row or give it a text", d.Path, r.line, printableCell(d.TextColumn))
 		}
 		if d.TextPairColumn != "" {
 			ex.TextPair = r.cells[1]
 			if strings.TrimSpace(ex.TextPair) == "" {
-				return fmt.Errorf("%s:%d: the text pair (column %s) is empty; remove the row or give it a second text", d.Path, r.line, printable(d.TextPairColumn))
+				return fmt.Errorf("%s:%d: the text pair (column %s) is empty; remove the row or give it a second text", d.Path, r.line, printableCell(d.TextPairColumn))
 			}
 		}
 	}
@@ -974,7 +968,7 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		for k, r := range rows {
 			v, err := strconv.ParseFloat(r.cells[2], 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("%s:%d: label %q is not a number, and regression needs a number in every row; fix the row or choose another problem type", d.Path, r.line, clip(r.cells[2]))
+				return fmt.Errorf("%s:%d: label %q is not a number, and regression needs a number in every row; fix the row or choose another problem type", d.Path, r.line, clipCell(r.cells[2]))
 			}
 			d.Examples[k].Target = v
 		}
@@ -990,17 +984,17 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		cell := r.cells[2]
 		if d.Problem == SingleLabel {
 			if cell == "" {
-				return fmt.Errorf("%s:%d: the label (column %s) is empty; every example needs a label", d.Path, r.line, printable(d.LabelColumn))
+				return fmt.Errorf("%s:%d: the label (column %s) is empty; every example needs a label", d.Path, r.line, printableCell(d.LabelColumn))
 			}
 			if strings.HasPrefix(cell, "[") {
-				return fmt.Errorf("%s:%d: label %q is a list, but the problem is single-label classification; use multi-label, or one label per row", d.Path, r.line, clip(cell))
+				return fmt.Errorf("%s:%d: label %q is a list, but the problem is single-label classification; use multi-label, or one label per row", d.Path, r.line, clipCell(cell))
 			}
 			labels[k] = []string{canonicalLabel(cell)}
 			continue
 		}
 		ls, err := splitMultiLabel(cell, sep)
 		if err != nil {
-			return fmt.Errorf("%s:%d: label %q: %v", d.Path, r.line, clip(cell), err)
+			return fmt.Errorf("%s:%d: label %q: %v", d.Path, r.line, clipCell(cell), err)
 		}
 		labels[k] = ls
 	}
@@ -1014,7 +1008,7 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		for _, l := range labels[k] {
 			id, ok := m.ID(l)
 			if !ok {
-				return fmt.Errorf("%s:%d: unknown label %q: the labels (from %s) are: %s; fix the row or train with this label", d.Path, r.line, clip(l), m.Source, m.list(30))
+				return fmt.Errorf("%s:%d: unknown label %q: the labels (from %s) are: %s; fix the row or train with this label", d.Path, r.line, clipCell(l), m.Source, m.list(30))
 			}
 			ids = append(ids, id)
 		}
@@ -1089,7 +1083,7 @@ func splitMultiLabel(cell, sep string) ([]string, error) {
 		for _, raw := range l {
 			s, err := jsonLabelCell(raw)
 			if err != nil || strings.HasPrefix(s, "[") {
-				return nil, fmt.Errorf("list item %s is not a label", clip(string(raw)))
+				return nil, fmt.Errorf("list item %s is not a label", clipCell(string(raw)))
 			}
 			s = strings.TrimSpace(s)
 			if s == "" {

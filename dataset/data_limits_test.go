@@ -1,4 +1,4 @@
-package finetune
+package dataset
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 // TestDatasetProblems: each problem a user's file may have gets a one-line
 // error that names the file (and the line where there is one).
 func TestDatasetProblems(t *testing.T) {
-	train, err := ParseDataset("train.tsv", []byte("a\tpos\nb\tneg\nc\tpos\n"), ReadOptions{})
+	train, err := Parse("train.tsv", []byte("a\tpos\nb\tneg\nc\tpos\n"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestDatasetProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseDataset(c.file, []byte(c.in), c.opt)
+			_, err := Parse(c.file, []byte(c.in), c.opt)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v\nwant one containing %q", err, c.want)
 			}
@@ -60,7 +60,7 @@ func TestLongLines(t *testing.T) {
 		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		d, err := ReadDataset(p, ReadOptions{})
+		d, err := Read(p, ReadOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}
