@@ -255,13 +255,13 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 				at[j*cfg.R+k] = float32((2*r.Float64() - 1) * bound)
 			}
 		}
-		if err := setInitializer(om, module+loraA, tensor.New([]int{u.in, cfg.R}, at)); err != nil {
+		if err := om.SetInitializer(module+loraA, tensor.New([]int{u.in, cfg.R}, at)); err != nil {
 			return nil, err
 		}
-		if err := setInitializer(om, module+loraB, tensor.Zeros(tensor.Float32, cfg.R, u.out)); err != nil {
+		if err := om.SetInitializer(module+loraB, tensor.Zeros(tensor.Float32, cfg.R, u.out)); err != nil {
 			return nil, err
 		}
-		if err := setInitializer(om, module+loraScale, tensor.Scalar(scale)); err != nil {
+		if err := om.SetInitializer(module+loraScale, tensor.Scalar(scale)); err != nil {
 			return nil, err
 		}
 		scope := loraScope(nd, module)

@@ -333,3 +333,22 @@ func sigmoid(x float64) float64 {
 	e := math.Exp(x)
 	return e / (1 + e)
 }
+
+// Softmax returns the probabilities of a row of logits (computed in
+// float64, after subtracting the row's maximum so that nothing overflows).
+func Softmax(logits []float32) []float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	p := make([]float64, len(logits))
+	s := 0.0
+	for j, v := range logits {
+		p[j] = math.Exp(float64(v) - mx)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return p
+}

@@ -1,21 +1,16 @@
-package finetune
+package explain
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"ft/finetune"
 	"ft/graph"
 	"ft/onnx"
 	"ft/tensor"
@@ -23,7 +18,7 @@ import (
 )
 
 // Explaining a prediction: a score per token from gradients of one class's
-// logit (the target: the predicted class unless ExplainOptions.Target names
+// logit (the target: the predicted class unless Options.Target names
 // another) with respect to the word embeddings, the output of the model's
 // word-embedding lookup Gather(word_embeddings.weight, input_ids) — before
 // position and token-type embeddings are added.
@@ -56,8 +51,8 @@ import (
 // Position and token-type embeddings and the attention mask are those of
 // the input in every step.
 
-// ExplainOptions control Explain.
-type ExplainOptions struct {
+// Options control Explain.
+type Options struct {
 	// Target is the label whose logit is explained; "" = the predicted one.
 	Target string
 	// Steps of the integrated-gradients quadrature (0 = 50).
@@ -140,9 +135,9 @@ func (e *Explanation) Words() []Word {
 // Explainer computes explanations for one model. It is safe for concurrent
 // use (calls are serialised).
 type Explainer struct {
-	model *Model
+	model *finetune.Model
 	tok   *tokenize.Tokenizer
-	names *TokenNames
+	names *tokenize.TokenNames
 	g     *graph.Graph
 	scale *graph.Param
 	shift *graph.Param
@@ -157,24 +152,24 @@ const (
 	explainShift = "ft_explain.shift"
 )
 
-// NewExplainer prepares m for explanations with its tokenizer (the token
+// New prepares m for explanations with its tokenizer (the token
 // names are read from m.Dir's tokenizer.json). The explainer shares m's
 // parameter values (their memory): it explains the model as it is, fine-tuned
 // in memory or loaded from a folder.
-func NewExplainer(m *Model, tok *tokenize.Tokenizer) (*Explainer, error) {
+func New(m *finetune.Model, tok *tokenize.Tokenizer) (*Explainer, error) {
 	x, err := newExplainer(m)
 	if err != nil {
 		return nil, err
 	}
 	x.tok = tok
-	if x.names, err = LoadTokenNames(m.Dir); err != nil {
+	if x.names, err = tokenize.LoadTokenNames(m.Dir); err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
 // newExplainer rewrites and re-imports m's graph (no tokenizer needed).
-func newExplainer(m *Model) (*Explainer, error) {
+func newExplainer(m *finetune.Model) (*Explainer, error) {
 	src := m.Graph.Model
 	where := src.Path
 	if where == "" {
@@ -182,10 +177,7 @@ func newExplainer(m *Model) (*Explainer, error) {
 	}
 	gp := src.Proto.Graph
 	// Find the lookup: Gather(data = a rank-2 float initializer, indices = input_ids).
-	inits := map[string]*onnx.TensorProto{}
-	for _, in := range gp.Initializer {
-		inits[in.GetName()] = in
-	}
+	inits := onnx.Initializers(gp)
 	var lookup *onnx.NodeProto
 	for _, nd := range gp.Node {
 		if nd.GetOpType() != "Gather" || len(nd.Input) < 2 || len(nd.Output) < 1 || nd.Input[1] != tokenize.InputIDs {
@@ -213,8 +205,8 @@ func newExplainer(m *Model) (*Explainer, error) {
 	// Copy the model without copying the weights: shallow copies of the model
 	// and graph messages, new node and initializer lists, and a deep copy of
 	// only the nodes that change.
-	mp := shallowCopy(src.Proto)
-	graphCopy := shallowCopy(gp)
+	mp := onnx.ShallowCopy(src.Proto)
+	graphCopy := onnx.ShallowCopy(gp)
 	mp.Graph = graphCopy
 	graphCopy.Initializer = slices.Clone(gp.Initializer)
 	graphCopy.Node = nil
@@ -238,10 +230,10 @@ func newExplainer(m *Model) (*Explainer, error) {
 		}
 	}
 	mod := &onnx.Model{Proto: mp, Path: src.Path, Dir: src.Dir}
-	if err := setInitializer(mod, explainScale, tensor.New([]int{1, 1, 1}, []float32{1})); err != nil {
+	if err := mod.SetInitializer(explainScale, tensor.New([]int{1, 1, 1}, []float32{1})); err != nil {
 		return nil, err
 	}
-	if err := setInitializer(mod, explainShift, tensor.Zeros(tensor.Float32, 1, 1, hidden)); err != nil {
+	if err := mod.SetInitializer(explainShift, tensor.Zeros(tensor.Float32, 1, 1, hidden)); err != nil {
 		return nil, err
 	}
 	g, err := graph.Import(mod, graph.Options{})
@@ -278,9 +270,9 @@ func newExplainer(m *Model) (*Explainer, error) {
 }
 
 // Explain tokenizes each text alone (no padding) and explains it.
-func (x *Explainer) Explain(ctx context.Context, texts []string, opt ExplainOptions) ([]Explanation, error) {
+func (x *Explainer) Explain(ctx context.Context, texts []string, opt Options) ([]Explanation, error) {
 	if x.tok == nil {
-		return nil, fmt.Errorf("explain: the explainer has no tokenizer (use NewExplainer)")
+		return nil, fmt.Errorf("explain: the explainer has no tokenizer (use explain.New)")
 	}
 	var res []Explanation
 	for _, t := range texts {
@@ -305,7 +297,7 @@ func (x *Explainer) Explain(ctx context.Context, texts []string, opt ExplainOpti
 			return res, fmt.Errorf("explain %q: %w", t, err)
 		}
 		e.Text = t
-		x.names.describe(e.Tokens)
+		describe(x.names, e.Tokens)
 		res = append(res, *e)
 	}
 	return res, nil
@@ -314,7 +306,7 @@ func (x *Explainer) Explain(ctx context.Context, texts []string, opt ExplainOpti
 // explainRow explains one tokenized row: feeds are the model inputs [1, S],
 // special marks the tokens kept in the baseline, padID is the baseline
 // token for Baseline "pad".
-func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Tensor, special []bool, padID int64, opt ExplainOptions) (*Explanation, error) {
+func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Tensor, special []bool, padID int64, opt Options) (*Explanation, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	idsT, ok := feeds[tokenize.InputIDs]
@@ -382,7 +374,7 @@ func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Ten
 		}
 		return fmt.Sprintf("LABEL_%d", j)
 	}
-	probs := softmax(logits)
+	probs := finetune.Softmax(logits)
 	best := 0
 	pm := map[string]float64{}
 	for j, p := range probs {
@@ -564,168 +556,15 @@ func repeat[T any](d []T, n int) []T {
 	return out
 }
 
-func softmax(y []float32) []float64 {
-	mx := math.Inf(-1)
-	for _, v := range y {
-		mx = math.Max(mx, float64(v))
-	}
-	p := make([]float64, len(y))
-	s := 0.0
-	for j, v := range y {
-		p[j] = math.Exp(float64(v) - mx)
-		s += p[j]
-	}
-	for j := range p {
-		p[j] /= s
-	}
-	return p
-}
-
-// TokenNames maps ids back to vocabulary entries and says how the
-// tokenizer marks word pieces, read from tokenizer.json.
-type TokenNames struct {
-	names   map[int64]string
-	special map[int64]bool
-	// scheme: "wordpiece" (prefix marks a continuation), "bytelevel" (Ġ
-	// marks a word start, bytes mapped to printable runes), "metaspace" (▁
-	// marks a word start), "" (every token is a word).
-	scheme string
-	prefix string
-}
-
-// LoadTokenNames reads dir/tokenizer.json.
-func LoadTokenNames(dir string) (*TokenNames, error) {
-	p := filepath.Join(dir, "tokenizer.json")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	var f struct {
-		AddedTokens []struct {
-			ID      int64  `json:"id"`
-			Content string `json:"content"`
-			Special bool   `json:"special"`
-		} `json:"added_tokens"`
-		Model struct {
-			Type   string          `json:"type"`
-			Vocab  json.RawMessage `json:"vocab"`
-			Prefix *string         `json:"continuing_subword_prefix"`
-			Unk    string          `json:"unk_token"`
-		} `json:"model"`
-		Decoder      json.RawMessage `json:"decoder"`
-		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	tn := &TokenNames{names: map[int64]string{}, special: map[int64]bool{}}
-	var asMap map[string]int64
-	var asList [][]any
-	switch {
-	case len(f.Model.Vocab) == 0:
-	case json.Unmarshal(f.Model.Vocab, &asMap) == nil:
-		for s, id := range asMap {
-			tn.names[id] = s
-		}
-	case json.Unmarshal(f.Model.Vocab, &asList) == nil:
-		for id, e := range asList {
-			if len(e) > 0 {
-				if s, ok := e[0].(string); ok {
-					tn.names[int64(id)] = s
-				}
-			}
-		}
-	default:
-		return nil, fmt.Errorf("%s: model.vocab is neither a map nor a list of [piece, score]", p)
-	}
-	for _, a := range f.AddedTokens {
-		tn.names[a.ID] = a.Content
-		// the unknown token stands for text: it is scored like any other
-		if a.Special && a.Content != f.Model.Unk {
-			tn.special[a.ID] = true
-		}
-	}
-	dec := append(append([]byte{}, f.Decoder...), f.PreTokenizer...)
-	switch {
-	case f.Model.Type == "WordPiece":
-		tn.scheme, tn.prefix = "wordpiece", "##"
-		if f.Model.Prefix != nil {
-			tn.prefix = *f.Model.Prefix
-		}
-	case bytes.Contains(dec, []byte(`"ByteLevel"`)):
-		tn.scheme = "bytelevel"
-	case bytes.Contains(dec, []byte(`"Metaspace"`)) || f.Model.Type == "Unigram":
-		tn.scheme = "metaspace"
-	}
-	return tn, nil
-}
-
-// IsSpecial reports whether id is a special added token.
-func (tn *TokenNames) IsSpecial(id int64) bool { return tn.special[id] }
-
 // describe fills Token, Text and Continues.
-func (tn *TokenNames) describe(ts []TokenScore) {
+func describe(tn *tokenize.TokenNames, ts []TokenScore) {
 	for i := range ts {
 		t := &ts[i]
-		s, ok := tn.names[t.ID]
-		if !ok {
-			s = fmt.Sprintf("<%d>", t.ID)
-		}
-		t.Token, t.Text = s, s
+		t.Token = tn.Name(t.ID)
+		t.Text = t.Token
 		if t.Special {
 			continue
 		}
-		prevWord := i > 0 && !ts[i-1].Special
-		switch tn.scheme {
-		case "wordpiece":
-			if tn.prefix != "" && strings.HasPrefix(s, tn.prefix) && prevWord {
-				t.Text, t.Continues = strings.TrimPrefix(s, tn.prefix), true
-			}
-		case "bytelevel":
-			t.Text = byteLevelDecode(s)
-			t.Continues = prevWord && !strings.HasPrefix(s, "Ġ")
-		case "metaspace":
-			t.Text = strings.ReplaceAll(s, "▁", " ")
-			t.Continues = prevWord && !strings.HasPrefix(s, "▁")
-		}
+		t.Text, t.Continues = tn.Piece(t.Token, i > 0 && !ts[i-1].Special)
 	}
-}
-
-// byteLevelDecode undoes GPT-2's bytes-to-printable-runes map.
-func byteLevelDecode(s string) string {
-	byteOf := byteLevelTable()
-	var out []byte
-	for _, r := range s {
-		if c, ok := byteOf[r]; ok {
-			out = append(out, c)
-		} else {
-			out = utf8.AppendRune(out, r)
-		}
-	}
-	return strings.ToValidUTF8(string(out), "\uFFFD")
-}
-
-var byteLevelTable = sync.OnceValue(func() map[rune]byte {
-	m := map[rune]byte{}
-	n := 0
-	for c := 0; c < 256; c++ {
-		if c >= '!' && c <= '~' || c >= 0xA1 && c <= 0xAC || c >= 0xAE && c <= 0xFF {
-			m[rune(c)] = byte(c)
-		} else {
-			m[rune(256+n)] = byte(c)
-			n++
-		}
-	}
-	return m
-})
-
-// shallowCopy copies a message's fields; lists and sub-messages are shared.
-func shallowCopy[M proto.Message](m M) M {
-	src := m.ProtoReflect()
-	dst := src.New()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		dst.Set(fd, v)
-		return true
-	})
-	return dst.Interface().(M)
 }

@@ -1,4 +1,4 @@
-package finetune
+package explain
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"ft/finetune"
 	"ft/onnx"
 	"ft/tensor"
 	"ft/tokenize"
@@ -24,9 +25,9 @@ var explainTexts = []string{
 	"meh",
 }
 
-func loadTinyExplainer(t *testing.T) (*Model, *tokenize.Tokenizer, *Explainer) {
+func loadTinyExplainer(t *testing.T) (*finetune.Model, *tokenize.Tokenizer, *Explainer) {
 	t.Helper()
-	m, err := LoadModel(tinyBert, ModelOptions{})
+	m, err := finetune.LoadModel(tinyBert, finetune.ModelOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func loadTinyExplainer(t *testing.T) (*Model, *tokenize.Tokenizer, *Explainer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := NewExplainer(m, tok)
+	x, err := New(m, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +129,10 @@ var scaleInvariant = map[string]bool{"deberta-v2": true, "modernbert": true}
 
 // loadFixtureExplainer loads a text-classification fixture and its three
 // input rows, each cut to its real tokens (cls … sep).
-func loadFixtureExplainer(t *testing.T, name string) (*Model, *Explainer, []fixtureRow, []float32, int64) {
+func loadFixtureExplainer(t *testing.T, name string) (*finetune.Model, *Explainer, []fixtureRow, []float32, int64) {
 	t.Helper()
 	dir := filepath.Join("..", "testmodels", "fixtures", name)
-	m, err := LoadModel(dir, ModelOptions{})
+	m, err := finetune.LoadModel(dir, finetune.ModelOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestExplainGradInputMatchesFiniteDifferences(t *testing.T) {
 			worst, worstDir, biggest, biggestDir := 0.0, 0.0, 0.0, 0.0
 			for k, row := range rows {
 				for ti, target := range m.Labels {
-					e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, ExplainOptions{Target: target, Steps: 2})
+					e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, Options{Target: target, Steps: 2})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -241,7 +242,7 @@ func TestExplainCompleteness(t *testing.T) {
 				}
 				for k, row := range rows {
 					for j, target := range m.Labels {
-						e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, ExplainOptions{Target: target, Baseline: base, Steps: steps})
+						e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, Options{Target: target, Baseline: base, Steps: steps})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -285,7 +286,7 @@ func TestExplainIGConvergesSecondOrder(t *testing.T) {
 		for s, steps := range []int{25, 50, 100} {
 			for _, row := range rows {
 				for _, target := range m.Labels {
-					e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, ExplainOptions{Target: target, Steps: steps})
+					e, err := x.explainRow(context.Background(), row.feeds, row.special, pad, Options{Target: target, Steps: steps})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -322,7 +323,7 @@ func readFixtureTensor(t *testing.T, path string) *tensor.Tensor {
 // predicts, and explaining leaves the model untouched.
 func TestExplainAgreesWithPredict(t *testing.T) {
 	m, tok, x := loadTinyExplainer(t)
-	ex, err := x.Explain(context.Background(), explainTexts, ExplainOptions{Steps: 1})
+	ex, err := x.Explain(context.Background(), explainTexts, Options{Steps: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestExplainSharesParameters(t *testing.T) {
 			t.Errorf("the model's own graph got parameter %q", p.Name)
 		}
 	}
-	before, err := x.Explain(context.Background(), []string{"fine"}, ExplainOptions{Steps: 1, Target: "positive"})
+	before, err := x.Explain(context.Background(), []string{"fine"}, Options{Steps: 1, Target: "positive"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +370,7 @@ func TestExplainSharesParameters(t *testing.T) {
 	}
 	bias.Value.F32()[1] += 1 // as an optimizer step would, in place
 	defer func() { bias.Value.F32()[1] -= 1 }()
-	after, err := x.Explain(context.Background(), []string{"fine"}, ExplainOptions{Steps: 1, Target: "positive"})
+	after, err := x.Explain(context.Background(), []string{"fine"}, Options{Steps: 1, Target: "positive"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,12 +382,12 @@ func TestExplainSharesParameters(t *testing.T) {
 func TestExplainErrors(t *testing.T) {
 	_, _, x := loadTinyExplainer(t)
 	cases := []struct {
-		opt  ExplainOptions
+		opt  Options
 		want []string
 	}{
-		{ExplainOptions{Target: "neutral"}, []string{`unknown target label "neutral"`, "negative, positive"}},
-		{ExplainOptions{Baseline: "mean"}, []string{`unknown baseline "mean"`, "pad or zero"}},
-		{ExplainOptions{Steps: -3}, []string{"steps must be ≥ 1"}},
+		{Options{Target: "neutral"}, []string{`unknown target label "neutral"`, "negative, positive"}},
+		{Options{Baseline: "mean"}, []string{`unknown baseline "mean"`, "pad or zero"}},
+		{Options{Steps: -3}, []string{"steps must be ≥ 1"}},
 	}
 	for _, c := range cases {
 		_, err := x.Explain(context.Background(), []string{"fine"}, c.opt)
@@ -404,7 +405,7 @@ func TestExplainErrors(t *testing.T) {
 
 func TestExplainWordsAndTokenNames(t *testing.T) {
 	_, _, x := loadTinyExplainer(t)
-	ex, err := x.Explain(context.Background(), []string{"unforgettable"}, ExplainOptions{Steps: 1})
+	ex, err := x.Explain(context.Background(), []string{"unforgettable"}, Options{Steps: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,23 +430,15 @@ func TestExplainWordsAndTokenNames(t *testing.T) {
 	}
 }
 
-func TestByteLevelDecode(t *testing.T) {
-	for in, want := range map[string]string{"Ġgood": " good", "Ã©": "é", "plain": "plain", "ĊĠ": "\n "} {
-		if got := byteLevelDecode(in); got != want {
-			t.Errorf("byteLevelDecode(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func ExampleExplainer() {
-	m, _ := LoadModel("../internal/bundled/tiny-bert", ModelOptions{})
+	m, _ := finetune.LoadModel("../internal/bundled/tiny-bert", finetune.ModelOptions{})
 	tok, _ := tokenize.Load("../internal/bundled/tiny-bert")
-	x, err := NewExplainer(m, tok)
+	x, err := New(m, tok)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	ex, err := x.Explain(context.Background(), []string{"a gripping film"}, ExplainOptions{Target: "positive", Steps: 20})
+	ex, err := x.Explain(context.Background(), []string{"a gripping film"}, Options{Target: "positive", Steps: 20})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -467,13 +460,13 @@ func ExampleExplainer() {
 // scaled up so the logits move by O(1)): gradient × input against central
 // differences and IG completeness. Run it with
 //
-//	FT_EXPLAIN_MODEL=$PWD/testmodels/real/minilm go test ./finetune -run TestExplainRealModel -v
+//	FT_EXPLAIN_MODEL=$PWD/testmodels/real/minilm go test ./explain -run TestExplainRealModel -v
 func TestExplainRealModel(t *testing.T) {
 	dir := os.Getenv("FT_EXPLAIN_MODEL")
 	if dir == "" {
 		t.Skip("set FT_EXPLAIN_MODEL to an export folder with a tokenizer (e.g. $PWD/testmodels/real/minilm) to run")
 	}
-	m, err := LoadModel(dir, ModelOptions{Labels: []string{"neg", "pos"}, Seed: 3})
+	m, err := finetune.LoadModel(dir, finetune.ModelOptions{Labels: []string{"neg", "pos"}, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,12 +478,12 @@ func TestExplainRealModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := NewExplainer(m, tok)
+	x, err := New(m, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
 	texts := []string{"a gripping, beautifully acted film", "two hours I will never get back"}
-	ex, err := x.Explain(context.Background(), texts, ExplainOptions{Target: "pos"})
+	ex, err := x.Explain(context.Background(), texts, Options{Target: "pos"})
 	if err != nil {
 		t.Fatal(err)
 	}
