@@ -53,6 +53,10 @@ type TrainState struct {
 	Samples  int       `json:"samples"`
 	// Skipped counts steps skipped for a non-finite loss or gradient.
 	Skipped int `json:"skipped_steps"`
+	// PendingEval is an evaluation that ctx cancelled: "steps" (the one
+	// after step Step) or "epoch" (the one at the end of epoch Epoch-1);
+	// the resumed run does it first.
+	PendingEval string `json:"pending_evaluation,omitempty"`
 	// Optimizer is the optimizer's name and step counts (its slots are
 	// tensors of the checkpoint).
 	Optimizer *optim.State `json:"optimizer"`

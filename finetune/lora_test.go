@@ -244,7 +244,7 @@ func TestLoRATrainParity(t *testing.T) {
 		Train:     loraSource(t, o),
 		Trainable: trainable,
 		Events: func(e Event) {
-			if e.Kind == "step" {
+			if e.Kind == EventStep {
 				norms = append(norms, e.GradNorm)
 			}
 		},

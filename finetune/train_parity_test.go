@@ -161,7 +161,7 @@ func runParity(t *testing.T, o *trainOracle, src *dataset.TensorSource, g *graph
 		Train:     src,
 		Trainable: g.Params,
 		Events: func(e Event) {
-			if e.Kind == "step" {
+			if e.Kind == EventStep {
 				lrs = append(lrs, e.LearningRate)
 				norms = append(norms, e.GradNorm)
 			}

@@ -85,7 +85,7 @@ func TestCancelStopsAfterStep(t *testing.T) {
 	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 50, PerDeviceTrainBatchSize: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	tr.Events = func(e finetune.Event) {
-		if e.Kind == "step" && e.Step == 3 {
+		if e.Kind == finetune.EventStep && e.Step == 3 {
 			cancel()
 		}
 	}

@@ -315,9 +315,21 @@ type Sweep struct {
 	Events func(Event)
 }
 
+// EventKind says what an Event reports.
+type EventKind string
+
+// The kinds of Event.
+const (
+	EventSkip   EventKind = "skip"   // the trial is already in the log
+	EventStart  EventKind = "start"  // the trial starts
+	EventDone   EventKind = "done"   // the trial ended (Result)
+	EventFailed EventKind = "failed" // the objective failed (Result.Error)
+	EventBudget EventKind = "budget" // the time budget ends the sweep
+)
+
 // Event reports a sweep's progress.
 type Event struct {
-	Kind   string // "skip" (already in the log), "start", "done", "failed", "budget"
+	Kind   EventKind
 	Trial  Trial
 	Index  int // position in the plan, from 0
 	Total  int // trials in the plan (-1: until the time budget ends)
@@ -448,18 +460,18 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 	start := time.Now()
 	for i, t := range plan {
 		if done[t.Key()] {
-			emit(Event{Kind: "skip", Trial: t, Index: i, Total: total})
+			emit(Event{Kind: EventSkip, Trial: t, Index: i, Total: total})
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
 		if s.MaxDuration > 0 && time.Since(start) >= s.MaxDuration {
-			emit(Event{Kind: "budget", Index: i, Total: total})
+			emit(Event{Kind: EventBudget, Index: i, Total: total})
 			return results, nil
 		}
 		number := len(results)
-		emit(Event{Kind: "start", Trial: t, Index: i, Total: total})
+		emit(Event{Kind: EventStart, Trial: t, Index: i, Total: total})
 		t0 := time.Now()
 		metrics, err := objective(ctx, number, t)
 		if ctx.Err() != nil {
@@ -467,9 +479,9 @@ func (s *Sweep) Run(ctx context.Context, objective Objective) ([]TrialResult, er
 			return results, ctx.Err()
 		}
 		r := TrialResult{Number: number, Params: t.Params, Metrics: metrics, Seconds: time.Since(t0).Seconds(), Time: time.Now().UTC().Truncate(time.Second)}
-		kind := "done"
+		kind := EventDone
 		if err != nil {
-			r.Error, r.Metrics, kind = err.Error(), nil, "failed"
+			r.Error, r.Metrics, kind = err.Error(), nil, EventFailed
 		}
 		if err := appendLog(s.Log, r); err != nil {
 			return results, err

@@ -192,7 +192,7 @@ func TestSweepRunResumes(t *testing.T) {
 	f2 := &fakeObjective{}
 	var skipped int
 	s.Events = func(e sweep.Event) {
-		if e.Kind == "skip" {
+		if e.Kind == sweep.EventSkip {
 			skipped++
 		}
 	}
@@ -264,7 +264,7 @@ func TestSweepTimeBudget(t *testing.T) {
 		Params: []sweep.Param{mustParam(t, "learning_rate", "log:1e-5:1e-3")},
 		Log:    filepath.Join(t.TempDir(), "sweep.jsonl")}
 	var budget bool
-	s.Events = func(e sweep.Event) { budget = budget || e.Kind == "budget" }
+	s.Events = func(e sweep.Event) { budget = budget || e.Kind == sweep.EventBudget }
 	n := 0
 	res, err := s.Run(context.Background(), func(ctx context.Context, _ int, _ sweep.Trial) (map[string]float64, error) {
 		n++

@@ -282,7 +282,7 @@ Flags:
 		}
 		return exitError{code}
 	}
-	return err
+	return flagNames(f.fs, err)
 }
 
 // errInterrupted is what fit returns after a signal stopped the run (and a
@@ -553,7 +553,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	lastCheckpoint := ""
 	j.trainer.Events = func(e finetune.Event) {
 		switch e.Kind {
-		case "step":
+		case finetune.EventStep:
 			if tty {
 				if time.Since(lastPrint) < 100*time.Millisecond && e.Step != e.Total {
 					return
@@ -566,29 +566,29 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 			} else if e.Step%j.trainer.Args.LoggingSteps == 0 || e.Step == e.Total {
 				fmt.Fprintf(stdout, "step %d/%d epoch %.2f loss %.4f lr %.3g %.0f samples/s ETA %s\n", e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
 			}
-		case "eval":
+		case finetune.EventEval:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
-		case "skip", "warning":
+		case finetune.EventSkip, finetune.EventWarning:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stderr, "warning: %s\n", e.Message)
-		case "resumed":
+		case finetune.EventResumed:
 			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
-		case "save":
+		case finetune.EventSave:
 			lastCheckpoint = e.Path
 			if !tty {
 				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
 			}
-		case "interrupted":
+		case finetune.EventInterrupted:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stdout, "interrupted after step %d\n", e.Step)
-		case "done":
+		case finetune.EventDone:
 			if tty {
 				fmt.Fprintln(stderr)
 			}

@@ -278,19 +278,19 @@ Flags:
 			of = "?"
 		}
 		switch e.Kind {
-		case "skip":
+		case sweep.EventSkip:
 			skipped++
-		case "start":
+		case sweep.EventStart:
 			if skipped > 0 {
 				fmt.Fprintf(stdout, "resuming: %d trials already in %s\n", skipped, s.Log)
 				skipped = 0
 			}
 			fmt.Fprintf(stdout, "trial %d/%s  %s\n", e.Index+1, of, formatParams(names, e.Trial.Params))
-		case "done":
+		case sweep.EventDone:
 			fmt.Fprintf(stdout, "  %s %.4f, loss %.4f (%.1f s)\n", metric, e.Result.Metrics[metric], e.Result.Metrics["loss"], e.Result.Seconds)
-		case "failed":
+		case sweep.EventFailed:
 			fmt.Fprintf(stdout, "  failed: %s\n", e.Result.Error)
-		case "budget":
+		case sweep.EventBudget:
 			fmt.Fprintf(stdout, "time budget of %g minutes used: no new trial\n", sw.maxMinutes)
 		}
 	}
@@ -323,18 +323,18 @@ Flags:
 		if tty {
 			last := time.Time{}
 			tr.Events = func(e finetune.Event) {
-				if e.Kind == "step" && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
+				if e.Kind == finetune.EventStep && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
 					last = time.Now()
 					fmt.Fprintf(stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
 				}
-				if e.Kind == "done" || e.Kind == "interrupted" {
+				if e.Kind == finetune.EventDone || e.Kind == finetune.EventInterrupted {
 					fmt.Fprint(stderr, "\r\033[K")
 				}
 			}
 		}
 		res, err := tr.Fit(ctx)
 		if err != nil {
-			return nil, err
+			return nil, flagNames(tf.fs, err)
 		}
 		if res.Interrupted {
 			return nil, context.Canceled
