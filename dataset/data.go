@@ -634,21 +634,21 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 		}
 		return -1, nil
 	}
-	ti, err := pick("text", "--text-column", opt.TextColumn, defaultText, true, 0)
+	ti, err := pick("text", "ReadOptions.TextColumn", opt.TextColumn, defaultText, true, 0)
 	if err != nil {
 		return nil, err
 	}
-	pi, err := pick("text pair", "--text-pair-column", opt.TextPairColumn, defaultPair, false, -1)
+	pi, err := pick("text pair", "ReadOptions.TextPairColumn", opt.TextPairColumn, defaultPair, false, -1)
 	if err != nil {
 		return nil, err
 	}
 	li := -1
 	if !opt.Unlabeled {
-		if li, err = pick("label", "--label-column", opt.LabelColumn, defaultLabel, true, ncol-1); err != nil {
+		if li, err = pick("label", "ReadOptions.LabelColumn", opt.LabelColumn, defaultLabel, true, ncol-1); err != nil {
 			return nil, err
 		}
 		if li == ti {
-			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with --text-column and --label-column)", d.Path, printableCell(d.Columns[ti]))
+			return nil, fmt.Errorf("%s: the text and the label would both be column %s: the file needs a text and a label column (choose them with ReadOptions.TextColumn and ReadOptions.LabelColumn)", d.Path, printableCell(d.Columns[ti]))
 		}
 	}
 	d.TextColumn = d.Columns[ti]
@@ -838,14 +838,14 @@ func (d *Dataset) columnsJSONL(data []byte, opt *ReadOptions) ([]rawRow, error) 
 		return "", nil
 	}
 	var err error
-	if d.TextColumn, err = pick("text", "--text-column", opt.TextColumn, defaultText, true); err != nil {
+	if d.TextColumn, err = pick("text", "ReadOptions.TextColumn", opt.TextColumn, defaultText, true); err != nil {
 		return nil, err
 	}
-	if d.TextPairColumn, err = pick("text pair", "--text-pair-column", opt.TextPairColumn, defaultPair, false); err != nil {
+	if d.TextPairColumn, err = pick("text pair", "ReadOptions.TextPairColumn", opt.TextPairColumn, defaultPair, false); err != nil {
 		return nil, err
 	}
 	if !opt.Unlabeled {
-		if d.LabelColumn, err = pick("label", "--label-column", opt.LabelColumn, defaultLabel, true); err != nil {
+		if d.LabelColumn, err = pick("label", "ReadOptions.LabelColumn", opt.LabelColumn, defaultLabel, true); err != nil {
 			return nil, err
 		}
 	}

@@ -22,8 +22,8 @@ func TestDatasetProblems(t *testing.T) {
 	}{
 		{"empty file", "train.csv", "", ReadOptions{}, "train.csv: the file is empty: it needs one example per line"},
 		{"empty jsonl", "train.jsonl", "\n\n", ReadOptions{}, "train.jsonl: the file is empty"},
-		{"missing text column", "train.csv", "review,label\ngood,1\n", ReadOptions{}, `train.csv: no text column: looked for "text", "sentence", "sentence1"; the columns are: review, label (choose one with --text-column)`},
-		{"missing named label column", "train.csv", "text,stars\ngood,1\n", ReadOptions{LabelColumn: "label"}, `train.csv: label column "label" not found; the columns are: text, stars (choose one with --label-column)`},
+		{"missing text column", "train.csv", "review,label\ngood,1\n", ReadOptions{}, `train.csv: no text column: looked for "text", "sentence", "sentence1"; the columns are: review, label (choose one with ReadOptions.TextColumn)`},
+		{"missing named label column", "train.csv", "text,stars\ngood,1\n", ReadOptions{LabelColumn: "label"}, `train.csv: label column "label" not found; the columns are: text, stars (choose one with ReadOptions.LabelColumn)`},
 		{"missing jsonl key", "train.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\"}\n", ReadOptions{}, `train.jsonl:2: the object has no "label" key; every example needs a label`},
 		{"label unseen in training", "dev.tsv", "c\tpos\nd\tmaybe\n", evalOpt, `dev.tsv:2: unknown label "maybe": the labels (from the training file) are: neg, pos; fix the row or train with this label`},
 		{"Latin-1 byte in CSV", "train.csv", "text,label\ngood,1\ncaf\xe9 au lait,0\n", ReadOptions{}, "train.csv:3: byte 0xe9 at column 4 is not UTF-8; save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)"},

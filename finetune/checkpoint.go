@@ -267,7 +267,7 @@ func FindCheckpoint(path string) (string, error) {
 		return "", err
 	}
 	if len(cs) == 0 {
-		return "", fmt.Errorf("%s holds no checkpoint-<step>%s file (checkpoints are written every --save-steps steps and when a run is interrupted)", path, CheckpointExt)
+		return "", fmt.Errorf("%s holds no checkpoint-<step>%s file (checkpoints are written every Args.SaveSteps steps and when a run is interrupted)", path, CheckpointExt)
 	}
 	return cs[len(cs)-1], nil
 }

@@ -82,10 +82,10 @@ func (c LoRAConfig) withDefaults(m *Model) (LoRAConfig, error) {
 		c.Alpha = 8
 	}
 	if c.R < 0 {
-		return c, fmt.Errorf("LoRA rank %d: give a positive --lora-r", c.R)
+		return c, fmt.Errorf("LoRA rank %d: give a positive LoRAConfig.R", c.R)
 	}
 	if c.Dropout != 0 {
-		return c, fmt.Errorf("--lora-dropout %g: ft trains without dropout (the graph has no training mode), so LoRA dropout is not supported; use 0", c.Dropout)
+		return c, fmt.Errorf("LoRAConfig.Dropout %g: ft trains without dropout (the graph has no training mode), so LoRA dropout is not supported; use 0", c.Dropout)
 	}
 	if len(c.Targets) == 0 {
 		mt, _ := m.Config["model_type"].(string)
@@ -105,7 +105,7 @@ func loraMatch(pat, module string) (bool, error) {
 	for _, s := range []string{module, module + ".weight"} {
 		ok, err := path.Match(pat, s)
 		if err != nil {
-			return false, fmt.Errorf("bad --lora-targets pattern %q: %w", pat, err)
+			return false, fmt.Errorf("bad LoRAConfig.Targets pattern %q: %w", pat, err)
 		}
 		if ok {
 			return true, nil
@@ -198,10 +198,10 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 			continue
 		}
 		if IsHeadParam(p.Name) {
-			return nil, fmt.Errorf("--lora-targets selects %s, a layer of the classification head, which trains in full: narrow the pattern", module)
+			return nil, fmt.Errorf("LoRAConfig.Targets selects %s, a layer of the classification head, which trains in full: narrow the pattern", module)
 		}
 		if uses[nd.Input[1]] != 1 {
-			return nil, fmt.Errorf("LoRA target %s: its weight %q is shared by %d nodes; adapters on shared weights are not supported (choose other --lora-targets)", module, nd.Input[1], uses[nd.Input[1]])
+			return nil, fmt.Errorf("LoRA target %s: its weight %q is shared by %d nodes; adapters on shared weights are not supported (choose other LoRAConfig.Targets)", module, nd.Input[1], uses[nd.Input[1]])
 		}
 		u := linearUse{node: nd, weight: p, in: p.Value.Shape[0], out: p.Value.Shape[1]}
 		if nd.GetOpType() == "Gemm" {
@@ -227,7 +227,7 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 	}
 	for i, pat := range cfg.Targets {
 		if !hit[i] {
-			return nil, fmt.Errorf("--lora-targets pattern %q matches no linear layer; the linear layers are: %s", pat, strings.Join(linearModules(gp, byInit), ", "))
+			return nil, fmt.Errorf("LoRAConfig.Targets pattern %q matches no linear layer; the linear layers are: %s", pat, strings.Join(linearModules(gp, byInit), ", "))
 		}
 	}
 	if len(targets) == 0 {
@@ -644,7 +644,7 @@ func SavePEFT(m *Model, dir string) error {
 		return err
 	}
 	if len(layers) == 0 {
-		return fmt.Errorf("the model has no LoRA adapters to write in PEFT format (train with --lora-r > 0)")
+		return fmt.Errorf("the model has no LoRA adapters to write in PEFT format (apply LoRAConfig.R > 0 adapters with ApplyLoRA)")
 	}
 	r := layers[0].a.Shape[1]
 	scale := layers[0].scale

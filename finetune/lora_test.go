@@ -647,9 +647,9 @@ func TestLoRAErrors(t *testing.T) {
 	}{
 		{"dropout", LoRAConfig{Dropout: 0.1}, "without dropout"},
 		{"no match", LoRAConfig{Targets: []string{"q_proj"}}, `"q_proj" matches no linear layer`},
-		{"bad glob", LoRAConfig{Targets: []string{"[query"}}, "bad --lora-targets pattern"},
+		{"bad glob", LoRAConfig{Targets: []string{"[query"}}, "bad LoRAConfig.Targets pattern"},
 		{"head", LoRAConfig{Targets: []string{"classifier"}}, "classification head"},
-		{"negative rank", LoRAConfig{R: -1}, "positive --lora-r"},
+		{"negative rank", LoRAConfig{R: -1}, "positive LoRAConfig.R"},
 	} {
 		_, err := ApplyLoRA(load(), c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -316,7 +316,7 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 	switch pooling {
 	case "mean":
 		if !hasMask {
-			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use --pooling cls")
+			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use ModelOptions.Pooling cls")
 		}
 		if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
 			return err

@@ -6,24 +6,37 @@ import (
 	"strings"
 	"unicode"
 
+	"ft/dataset"
 	"ft/finetune"
 )
 
-// flagNames rewrites the Go names in a library error — the Args fields
-// (Args.SaveStrategy) and Trainer.Trainable — as the flags that set them
-// (--save-strategy), so that the message speaks the CLI's language. The
-// error stays the same for errors.Is and errors.As.
+// flagNames rewrites the Go names in a library error — the fields of
+// finetune.Args (Args.SaveStrategy), finetune.LoRAConfig (LoRAConfig.R),
+// finetune.ModelOptions (ModelOptions.Pooling) and dataset.ReadOptions
+// (ReadOptions.TextColumn), and Trainer.Trainable — as
+// the flags of fs that set them (--save-strategy, --lora-r, --text-column),
+// so that the message speaks the CLI's language. The error stays the same
+// for errors.Is and errors.As.
 func flagNames(fs *flag.FlagSet, err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	var pairs []string
-	at := reflect.TypeFor[finetune.Args]()
-	for i := range at.NumField() {
-		name := at.Field(i).Name
-		if f := fs.Lookup(kebab(name)); f != nil {
-			pairs = append(pairs, "Args."+name, "--"+f.Name)
+	for _, st := range []struct {
+		t      reflect.Type
+		prefix string // of the flag names
+	}{
+		{reflect.TypeFor[finetune.Args](), ""},
+		{reflect.TypeFor[finetune.LoRAConfig](), "lora-"},
+		{reflect.TypeFor[dataset.ReadOptions](), ""},
+		{reflect.TypeFor[finetune.ModelOptions](), ""},
+	} {
+		for i := range st.t.NumField() {
+			name := st.t.Field(i).Name
+			if f := fs.Lookup(st.prefix + kebab(name)); f != nil {
+				pairs = append(pairs, st.t.Name()+"."+name, "--"+f.Name)
+			}
 		}
 	}
 	pairs = append(pairs, "Trainer.Trainable is empty", "check --train-params, --freeze, --train-top-layers and --lora-r")

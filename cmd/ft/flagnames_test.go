@@ -16,6 +16,8 @@ func TestFlagNames(t *testing.T) {
 		{"Args.PerDeviceTrainBatchSize and Args.AdamBeta1", "--per-device-train-batch-size and --adam-beta1"},
 		{"no trainable parameters: Trainer.Trainable is empty", "no trainable parameters: check --train-params, --freeze, --train-top-layers and --lora-r"},
 		{"Args.OutputDir is not there", "--output-dir is not there"},
+		{"bad LoRAConfig.Targets pattern; give a positive LoRAConfig.R", "bad --lora-targets pattern; give a positive --lora-r"},
+		{"choose one with ReadOptions.TextColumn", "choose one with --text-column"},
 		{"Model.Output: no field of Args", "Model.Output: no field of Args"},
 	} {
 		err := flagNames(f.fs, fmt.Errorf("%s: %w", c.in, base))

@@ -282,7 +282,7 @@ Flags:
 		}
 		return exitError{code}
 	}
-	return flagNames(f.fs, err)
+	return err
 }
 
 // errInterrupted is what fit returns after a signal stopped the run (and a

@@ -392,7 +392,7 @@ func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (ma
 	}
 	res, err := tr.Fit(ctx)
 	if err != nil {
-		return nil, flagNames(tf.fs, err)
+		return nil, flagNames(tf.fs, err) // the trial's error is shown as is
 	}
 	if res.Interrupted {
 		return nil, context.Canceled
