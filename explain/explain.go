@@ -315,7 +315,6 @@ func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Ten
 	}
 	ids := idsT.I64()
 	S, H := len(ids), x.table.Shape[1]
-	vocab := x.table.Shape[0]
 	if len(special) != S {
 		return nil, fmt.Errorf("special has %d entries for %d tokens", len(special), S)
 	}
@@ -326,89 +325,128 @@ func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Ten
 	if steps < 1 {
 		return nil, fmt.Errorf("steps must be ≥ 1, got %d", steps)
 	}
-	batch := opt.BatchSize
-	if batch <= 0 {
-		batch = 16
-	}
 	base := opt.Baseline
 	if base == "" {
 		base = "pad"
 	}
+	e, b, err := x.embeddings(ids, special, padID, base)
+	if err != nil {
+		return nil, err
+	}
+	// The prediction at the input.
+	logits, _, err := x.eval(feeds, []float64{1}, nil, special, -1, S, H)
+	if err != nil {
+		return nil, err
+	}
+	probs := finetune.Softmax(logits)
+	best, target, err := x.target(probs, opt.Target)
+	if err != nil {
+		return nil, err
+	}
+	ig, err := x.integrate(ctx, feeds, b, special, target, steps, opt.BatchSize, len(logits))
+	if err != nil {
+		return nil, err
+	}
+	pm := map[string]float64{}
+	for j, p := range probs {
+		pm[x.model.LabelName(j)] = p
+	}
+	ex := &Explanation{Label: x.model.LabelName(best), Score: probs[best], Probabilities: pm, Target: x.model.LabelName(target),
+		Logit: ig.fx, BaselineLogit: ig.fb, Baseline: base, Steps: steps}
+	for i := range S {
+		var gi, gn, sc float64
+		for h := range H {
+			j := i*H + h
+			gi += float64(ig.gx[j]) * float64(e[j])
+			gn += float64(ig.gx[j]) * float64(ig.gx[j])
+			sc += float64(e[j]-b[j]) * ig.acc[j] / float64(steps)
+		}
+		ex.IGSum += sc
+		ex.Tokens = append(ex.Tokens, TokenScore{ID: ids[i], Special: special[i], GradInput: gi, GradNorm: math.Sqrt(gn), IG: sc})
+	}
+	if d := ig.fx - ig.fb; d != 0 {
+		ex.CompletenessError = math.Abs(ex.IGSum-d) / math.Abs(d)
+	} else {
+		ex.CompletenessError = math.Abs(ex.IGSum)
+	}
+	return ex, nil
+}
+
+// embeddings returns the row's word embeddings e and the baseline b (the
+// pad token's embedding, or zero, at every ordinary token; special tokens
+// keep theirs), each [S·H].
+func (x *Explainer) embeddings(ids []int64, special []bool, padID int64, base string) (e, b []float32, err error) {
+	S, H, vocab := len(ids), x.table.Shape[1], x.table.Shape[0]
 	table := x.table.F32()
-	e := make([]float32, S*H)
+	e = make([]float32, S*H)
 	for i, id := range ids {
 		if id < 0 || int(id) >= vocab {
-			return nil, fmt.Errorf("token id %d at position %d is outside the embedding table's %d rows", id, i, vocab)
+			return nil, nil, fmt.Errorf("token id %d at position %d is outside the embedding table's %d rows", id, i, vocab)
 		}
 		copy(e[i*H:(i+1)*H], table[int(id)*H:(int(id)+1)*H])
 	}
-	b := make([]float32, S*H)
+	b = make([]float32, S*H)
 	switch base {
 	case "pad":
 		if padID < 0 || int(padID) >= vocab {
-			return nil, fmt.Errorf("baseline pad: the tokenizer has no pad token (id %d); use the zero baseline", padID)
+			return nil, nil, fmt.Errorf("baseline pad: the tokenizer has no pad token (id %d); use the zero baseline", padID)
 		}
 		for i := range S {
 			copy(b[i*H:(i+1)*H], table[int(padID)*H:(int(padID)+1)*H])
 		}
 	case "zero":
 	default:
-		return nil, fmt.Errorf("unknown baseline %q (use pad or zero)", base)
+		return nil, nil, fmt.Errorf("unknown baseline %q (use pad or zero)", base)
 	}
 	for i := range S {
 		if special[i] {
 			copy(b[i*H:(i+1)*H], e[i*H:(i+1)*H])
 		}
 	}
+	return e, b, nil
+}
 
-	// The prediction at the input.
-	logits, _, err := x.eval(feeds, []float64{1}, nil, special, -1, S, H)
-	if err != nil {
-		return nil, err
-	}
-	C := len(logits)
-	labels := x.model.Labels
-	name := func(j int) string {
-		if j < len(labels) {
-			return labels[j]
-		}
-		return fmt.Sprintf("LABEL_%d", j)
-	}
-	probs := finetune.Softmax(logits)
-	best := 0
-	pm := map[string]float64{}
+// target returns the predicted class and the one to explain: the label
+// named (when not ""), else the predicted one.
+func (x *Explainer) target(probs []float64, label string) (best, target int, err error) {
 	for j, p := range probs {
 		if p > probs[best] {
 			best = j
 		}
-		pm[name(j)] = p
 	}
-	target := best
-	if opt.Target != "" {
-		target = -1
-		for j := range C {
-			if name(j) == opt.Target {
-				target = j
-			}
-		}
-		if target < 0 {
-			all := make([]string, C)
-			for j := range all {
-				all[j] = name(j)
-			}
-			return nil, fmt.Errorf("unknown target label %q: the model's labels are %s", opt.Target, strings.Join(all, ", "))
+	if label == "" {
+		return best, best, nil
+	}
+	all := make([]string, len(probs))
+	for j := range all {
+		if all[j] = x.model.LabelName(j); all[j] == label {
+			return best, j, nil
 		}
 	}
+	return 0, 0, fmt.Errorf("unknown target label %q: the model's labels are %s", label, strings.Join(all, ", "))
+}
 
-	// Integrated gradients on α_k = k/m (trapezoid); k = m is the input,
-	// whose gradient also gives gradient × input.
+// integral is what integrate gathers along the path from the baseline to
+// the input.
+type integral struct {
+	acc    []float64 // Σ_k w_k g_k, [S·H]
+	fb, fx float64   // the target's logit at the baseline and at the input
+	gx     []float32 // the gradient at the input, [S·H]
+}
+
+// integrate runs the integrated-gradients quadrature on α_k = k/steps
+// (trapezoid) in batches of batch rows (0: 16); k = steps is the input,
+// whose gradient also gives gradient × input. C is the number of classes.
+func (x *Explainer) integrate(ctx context.Context, feeds map[string]*tensor.Tensor, b []float32, special []bool, target, steps, batch, C int) (*integral, error) {
+	if batch <= 0 {
+		batch = 16
+	}
+	S, H := len(special), x.table.Shape[1]
 	alphas := make([]float64, steps+1)
 	for k := range alphas {
 		alphas[k] = float64(k) / float64(steps)
 	}
-	acc := make([]float64, S*H) // Σ_k w_k g_k
-	var fb, fx float64
-	gx := make([]float32, S*H)
+	ig := &integral{acc: make([]float64, S*H), gx: make([]float32, S*H)}
 	for lo := 0; lo < len(alphas); lo += batch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -426,36 +464,18 @@ func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Ten
 			}
 			row := gr[r*S*H : (r+1)*S*H]
 			for j, v := range row {
-				acc[j] += w * float64(v)
+				ig.acc[j] += w * float64(v)
 			}
 			if k == 0 {
-				fb = float64(lg[r*C+target])
+				ig.fb = float64(lg[r*C+target])
 			}
 			if k == steps {
-				fx = float64(lg[r*C+target])
-				copy(gx, row)
+				ig.fx = float64(lg[r*C+target])
+				copy(ig.gx, row)
 			}
 		}
 	}
-	ex := &Explanation{Label: name(best), Score: probs[best], Probabilities: pm, Target: name(target),
-		Logit: fx, BaselineLogit: fb, Baseline: base, Steps: steps}
-	for i := range S {
-		var gi, gn, ig float64
-		for h := range H {
-			j := i*H + h
-			gi += float64(gx[j]) * float64(e[j])
-			gn += float64(gx[j]) * float64(gx[j])
-			ig += float64(e[j]-b[j]) * acc[j] / float64(steps)
-		}
-		ex.IGSum += ig
-		ex.Tokens = append(ex.Tokens, TokenScore{ID: ids[i], Special: special[i], GradInput: gi, GradNorm: math.Sqrt(gn), IG: ig})
-	}
-	if d := fx - fb; d != 0 {
-		ex.CompletenessError = math.Abs(ex.IGSum-d) / math.Abs(d)
-	} else {
-		ex.CompletenessError = math.Abs(ex.IGSum)
-	}
-	return ex, nil
+	return ig, nil
 }
 
 // eval runs len(alphas) copies of the row at embeddings b + α(e − b)

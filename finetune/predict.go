@@ -46,15 +46,17 @@ func (m *Model) Predict(ctx context.Context, tok *tokenize.Tokenizer, texts []st
 				if p[j] > p[best] {
 					best = j
 				}
-				pm[m.labelName(j)] = p[j]
+				pm[m.LabelName(j)] = p[j]
 			}
-			res = append(res, Prediction{Text: t, Label: m.labelName(best), Score: p[best], Probabilities: pm})
+			res = append(res, Prediction{Text: t, Label: m.LabelName(best), Score: p[best], Probabilities: pm})
 		}
 	}
 	return res, nil
 }
 
-func (m *Model) labelName(i int) string {
+// LabelName returns the name of output class i: its label, or LABEL_i as
+// transformers names classes without one.
+func (m *Model) LabelName(i int) string {
 	if i < len(m.Labels) {
 		return m.Labels[i]
 	}
