@@ -116,7 +116,7 @@ func ParseProblemType(s string) (ProblemType, error) {
 	return ProblemAuto, fmt.Errorf("unknown problem type %q (want single_label_classification, multi_label_classification or regression)", s)
 }
 
-// ReadOptions control ReadDataset. The zero value reads a training file
+// ReadOptions control Read. The zero value reads a training file
 // with every choice made automatically.
 type ReadOptions struct {
 	// Format overrides the format the extension gives.
@@ -363,7 +363,7 @@ type rawRow struct {
 	obj   map[string]json.RawMessage // JSON lines
 }
 
-// ReadDataset reads a labelled CSV, TSV or JSON-lines file.
+// Read reads a labelled CSV, TSV or JSON-lines file.
 func Read(path string, opt ReadOptions) (*Dataset, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -372,7 +372,7 @@ func Read(path string, opt ReadOptions) (*Dataset, error) {
 	return Parse(path, data, opt)
 }
 
-// ParseDataset reads a data file's contents; path names it in errors and
+// Parse reads a data file's contents; path names it in errors and
 // gives the format when opt.Format is empty.
 func Parse(path string, data []byte, opt ReadOptions) (*Dataset, error) {
 	d, rows, err := parseRows(path, data, &opt)

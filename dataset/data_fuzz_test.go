@@ -7,7 +7,7 @@ import (
 )
 
 // fuzzRead parses data as path with options chosen by mode, and checks what
-// ParseDataset promises: an error of one line that names the file, or
+// Parse promises: an error of one line that names the file, or
 // examples with a text and labels inside the label map; never a panic.
 func fuzzRead(t *testing.T, path string, data []byte, mode uint8) {
 	opt := ReadOptions{Header: HeaderMode(mode % 3)}

@@ -24,7 +24,7 @@ const ComparisonRule = `texts are compared after lower-casing and collapsing eac
 
 // CheckOptions control CheckData.
 type CheckOptions struct {
-	// Read chooses the columns and the problem type, as for ReadDataset.
+	// Read chooses the columns and the problem type, as for Read.
 	// The evaluation file is read with the same options but its own label
 	// map, so that labels the training file lacks are reported, not errors.
 	Read ReadOptions
@@ -315,7 +315,7 @@ func (r *DataCheck) emptyLists() {
 	}
 }
 
-// readCheckFile reads a file as ReadDataset does, but sets rows with an
+// readCheckFile reads a file as Read does, but sets rows with an
 // empty text or label aside (as findings) instead of failing on them.
 func readCheckFile(path string, ro ReadOptions, opt *CheckOptions) (*checkFile, error) {
 	data, err := os.ReadFile(path)

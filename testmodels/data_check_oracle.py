@@ -1,8 +1,8 @@
-"""Independent counts for `ft data check` (finetune.CheckData) on real files.
+"""Independent counts for `ft data check` (dataset.CheckData) on real files.
 
 Plain Python (csv, re) and Hugging Face `tokenizers` for token lengths; no code
-shared with the Go side. It writes finetune/testdata/datacheck/<name>.json, which
-finetune/datacheck_test.go and cmd/ft/datacheck_test.go compare count by count.
+shared with the Go side. It writes dataset/testdata/datacheck/<name>.json, which
+dataset/datacheck_test.go and cmd/ft/datacheck_test.go compare count by count.
 
     cd /work/main
     /root/ftvenv/bin/python testmodels/data_check_oracle.py            # SST-2 from ../shared/data
@@ -172,7 +172,7 @@ def overlap(train, ev):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "finetune", "testdata", "datacheck"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "dataset", "testdata", "datacheck"))
     a = ap.parse_args()
     tok = Tokenizer.from_file(TOKENIZER)
     tok.no_truncation()
