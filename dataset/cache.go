@@ -29,12 +29,7 @@ func (s *TextSource) Cached() (*CachedTextSource, error) {
 	if s.Tokenizer.PadID() < 0 {
 		return nil, errors.New("tokenize: padding asked for, but the tokenizer has no pad token")
 	}
-	all := make([]int, s.Data.Len())
-	for i := range all {
-		all[i] = i
-	}
-	texts, pairs := s.Data.Texts(all)
-	enc, err := s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+	enc, err := s.encodeAll()
 	if err != nil {
 		return nil, err
 	}

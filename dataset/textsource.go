@@ -40,12 +40,7 @@ func (s *TextSource) Lengths() ([]int, error) {
 	if s.lengths != nil {
 		return s.lengths, nil
 	}
-	all := make([]int, s.Data.Len())
-	for i := range all {
-		all[i] = i
-	}
-	texts, pairs := s.Data.Texts(all)
-	enc, err := s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+	enc, err := s.encodeAll()
 	if err != nil {
 		return nil, err
 	}
@@ -74,4 +69,14 @@ func (s *TextSource) Batch(rows []int) (*Batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// encodeAll tokenizes every row, unpadded (truncated to MaxLength).
+func (s *TextSource) encodeAll() (*tokenize.Encoding, error) {
+	all := make([]int, s.Data.Len())
+	for i := range all {
+		all[i] = i
+	}
+	texts, pairs := s.Data.Texts(all)
+	return s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
 }

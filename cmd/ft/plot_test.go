@@ -1,6 +1,7 @@
 package main
 
 import (
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -37,16 +38,7 @@ func TestPlotMetrics(t *testing.T) {
 	if err := plotMetricsFile(jl, out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 900 || b.Dy() != 900 {
+	if b := readPNG(t, out).Bounds(); b.Dx() != 900 || b.Dy() != 900 {
 		t.Errorf("image %v, want 900x900 (three panels)", b)
 	}
 	if err := plotMetrics(nil, out); err == nil {
@@ -66,16 +58,25 @@ func TestPlotSweep(t *testing.T) {
 	if err := plotSweep(res, "learning_rate", "accuracy", true, pngPath); err != nil {
 		t.Fatal(err)
 	}
-	fh, err := os.Open(pngPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	img, err := png.Decode(fh)
-	if err != nil || img.Bounds().Dx() < 400 {
-		t.Errorf("lr.png: %v, %v", err, img)
+	if b := readPNG(t, pngPath).Bounds(); b.Dx() < 400 {
+		t.Errorf("lr.png is %v, want at least 400 wide", b)
 	}
 	if err := plotSweep(res, "learning_rate", "f1", true, pngPath); err == nil {
 		t.Error("a metric no trial has was plotted")
 	}
+}
+
+// readPNG decodes a PNG file.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }
