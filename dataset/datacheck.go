@@ -276,7 +276,7 @@ func CheckData(trainPath, evalPath string, opt CheckOptions) (*DataCheck, error)
 			}
 		}
 	}
-	rep.Overlap = overlap(train, eval, &opt)
+	rep.Overlap = dcOverlap(train, eval, &opt)
 	rep.emptyLists()
 	return rep, nil
 }
@@ -586,7 +586,7 @@ func (cf *checkFile) texts() ([]string, map[string][]int) {
 	return order, rows
 }
 
-func overlap(train, eval *checkFile, opt *CheckOptions) *OverlapCheck {
+func dcOverlap(train, eval *checkFile, opt *CheckOptions) *OverlapCheck {
 	oc := &OverlapCheck{}
 	tOrder, tRows := train.texts()
 	eOrder, eRows := eval.texts()
@@ -643,19 +643,19 @@ func overlap(train, eval *checkFile, opt *CheckOptions) *OverlapCheck {
 	syms := map[string]int32{" ": 0}
 	tTok := make([][]int32, len(tOrder))
 	for i, s := range tOrder {
-		tTok[i] = wordTokens(s, syms)
+		tTok[i] = dcWordTokens(s, syms)
 	}
 	eTok := make([][]int32, len(eOrder))
 	for i, s := range eOrder {
-		eTok[i] = wordTokens(s, syms)
+		eTok[i] = dcWordTokens(s, syms)
 	}
-	oc.TrainInEval = containment(train, tOrder, tRows, tTok, eval, eOrder, eRows, eTok, opt.Examples)
-	oc.EvalInTrain = containment(eval, eOrder, eRows, eTok, train, tOrder, tRows, tTok, opt.Examples)
+	oc.TrainInEval = dcContainment(train, tOrder, tRows, tTok, eval, eOrder, eRows, eTok, opt.Examples)
+	oc.EvalInTrain = dcContainment(eval, eOrder, eRows, eTok, train, tOrder, tRows, tTok, opt.Examples)
 	return oc
 }
 
 // containment finds the inner file's texts inside the outer file's.
-func containment(inner *checkFile, iOrder []string, iRows map[string][]int, iTok [][]int32,
+func dcContainment(inner *checkFile, iOrder []string, iRows map[string][]int, iTok [][]int32,
 	outer *checkFile, oOrder []string, oRows map[string][]int, oTok [][]int32, nex int) *Containment {
 	found, contains := findContained(iTok, oTok)
 	c := &Containment{}
@@ -684,15 +684,15 @@ func containment(inner *checkFile, iOrder []string, iRows map[string][]int, iTok
 	return c
 }
 
-// isWordRune: letters, numbers and '_' (regular expressions' \w).
-func isWordRune(r rune) bool {
+// dcWordRune: letters, numbers and '_' (regular expressions' \w).
+func dcWordRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
 }
 
-// wordTokens splits a normalised text into symbols: each run of word runes,
+// dcWordTokens splits a normalised text into symbols: each run of word runes,
 // each single space and each other rune is one symbol (so a match of whole
 // symbols never cuts a word). New symbols are added to syms.
-func wordTokens(s string, syms map[string]int32) []int32 {
+func dcWordTokens(s string, syms map[string]int32) []int32 {
 	var out []int32
 	emit := func(t string) {
 		id, ok := syms[t]
@@ -704,7 +704,7 @@ func wordTokens(s string, syms map[string]int32) []int32 {
 	}
 	start := -1
 	for i, r := range s {
-		if isWordRune(r) {
+		if dcWordRune(r) {
 			if start < 0 {
 				start = i
 			}
@@ -873,7 +873,7 @@ func ContainedAt(outer, inner string) int {
 		last, _ := utf8.DecodeLastRuneInString(in)
 		before, _ := utf8.DecodeLastRuneInString(o[:i])
 		after, _ := utf8.DecodeRuneInString(o[j:])
-		if !(i > 0 && isWordRune(before) && isWordRune(first)) && !(j < len(o) && isWordRune(after) && isWordRune(last)) {
+		if !(i > 0 && dcWordRune(before) && dcWordRune(first)) && !(j < len(o) && dcWordRune(after) && dcWordRune(last)) {
 			return i
 		}
 		_, size := utf8.DecodeRuneInString(o[i:])

@@ -322,7 +322,7 @@ func TestFindContainedBruteForce(t *testing.T) {
 func TestWordTokens(t *testing.T) {
 	syms := map[string]int32{" ": 0}
 	tok := func(s string) []string {
-		ids := wordTokens(s, syms)
+		ids := dcWordTokens(s, syms)
 		names := map[int32]string{}
 		for k, v := range syms {
 			names[v] = k
@@ -344,7 +344,7 @@ func TestWordTokens(t *testing.T) {
 	}
 	for _, tc := range tests {
 		if got := tok(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("wordTokens(%q) = %q, want %q", tc.in, got, tc.want)
+			t.Errorf("dcWordTokens(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
