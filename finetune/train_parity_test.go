@@ -62,7 +62,7 @@ func readTensorPB(t *testing.T, path string) *tensor.Tensor {
 	return x
 }
 
-// loadTrainParity reads a training oracle, its data as a TensorSource, and the
+// loadTrainParity reads a training oracle, its data as a dataset.TensorSource, and the
 // fixture's graph; it checks that the graph's parameters are exactly the torch
 // parameters the oracle trained (same names, by grads/names.json).
 func loadTrainParity(t *testing.T, name string) (*trainOracle, *dataset.TensorSource, *graph.Graph) {

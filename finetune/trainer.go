@@ -38,7 +38,7 @@ type Args struct {
 	L1, L2                    float64 // penalties added to the loss
 	Seed                      uint64  // 42
 	NoShuffle                 bool    // keep the training rows in file order
-	GroupByLength             bool    // batches of rows of similar length (HF group_by_length; the Source must be a LengthSource)
+	GroupByLength             bool    // batches of rows of similar length (HF group_by_length; the Source must be a dataset.LengthSource)
 	EvalStrategy              string  // "no", "steps", "epoch" (default "epoch" when there is eval data)
 	EvalSteps                 int
 	LoggingSteps              int    // 10
