@@ -8,6 +8,7 @@ import (
 	"ft/dataset"
 	"ft/finetune"
 	"ft/graph"
+	"ft/tensor"
 	"ft/tokenize"
 )
 
@@ -168,5 +169,50 @@ func TestGroupByLengthPadsLess(t *testing.T) {
 	t.Logf("padded positions per epoch: grouped %d, shuffled %d", pg, ps)
 	if _, err := tr.Fit(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTrainerMetricsHook: a task's own Metrics replace the problem type's:
+// Evaluate reports them beside the loss (computed from the same outputs
+// Predictions gives), Fit can pick the best model by them, and no
+// classification report is kept.
+func TestTrainerMetricsHook(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 2, PerDeviceTrainBatchSize: 8,
+		EvalStrategy: "steps", EvalSteps: 1, MetricForBestModel: "mean_logit_0", GreaterIsBetter: new(bool)})
+	tr.Eval = firstRows{tr.Train, 20}
+	var gotRows int
+	tr.Metrics = func(outs [][]float32, targets []*tensor.Tensor) (map[string]float64, error) {
+		gotRows = 0
+		for _, tg := range targets {
+			gotRows += tg.Shape[0]
+		}
+		s := 0.0
+		for _, o := range outs {
+			s += float64(o[0])
+		}
+		return map[string]float64{"mean_logit_0": s / float64(len(outs))}, nil
+	}
+	res, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestStep == 0 || math.IsNaN(res.BestMetric) {
+		t.Fatalf("best %v at step %d: the hook's metric did not choose the best model", res.BestMetric, res.BestStep)
+	}
+	outs, _, err := tr.Predictions(context.Background(), tr.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.0
+	for _, o := range outs {
+		want += float64(o[0])
+	}
+	want /= float64(len(outs))
+	m, err := tr.Evaluate(context.Background(), tr.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m["mean_logit_0"] != want || math.IsNaN(m["loss"]) || gotRows != 20 || tr.LastReport != nil {
+		t.Fatalf("metrics %v (want mean_logit_0 %v and loss), %d target rows (want 20), report %v", m, want, gotRows, tr.LastReport)
 	}
 }
