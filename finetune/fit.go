@@ -458,7 +458,7 @@ func (f *fit) pendingEvaluation() (*Result, error) {
 		}
 		return f.afterEpoch()
 	}
-	return nil, fmt.Errorf("checkpoint state: unknown pending evaluation %q", kind)
+	return nil, fmt.Errorf("checkpoint in %s: unknown pending_evaluation %q in its state (want %q or %q)", f.t.ResumeFrom, kind, pendingStepsEval, pendingEpochEval)
 }
 
 // evalFailed ends the run after an evaluation error: when ctx was
