@@ -11,6 +11,7 @@ import (
 
 	"ft/finetune"
 	"ft/graph"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -87,9 +88,9 @@ func BenchmarkTrainStepMiniLM(b *testing.B) {
 	}
 	target := tensor.New([]int{batch}, tgt)
 	params := m.Graph.Params
-	cfg := finetune.DefaultAdamWConfig()
+	cfg := optim.DefaultAdamWConfig()
 	cfg.LR, cfg.WeightDecay = 5e-5, 0.01
-	opt, err := finetune.NewAdamW(finetune.DefaultParamGroups(params), cfg)
+	opt, err := optim.NewAdamW(optim.DefaultParamGroups(params), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func BenchmarkTrainStepMiniLM(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := finetune.ClipGradNorm(grads, 1); err != nil {
+		if _, err := optim.ClipGradNorm(grads, 1); err != nil {
 			b.Fatal(err)
 		}
 		if err := opt.Step(grads); err != nil {

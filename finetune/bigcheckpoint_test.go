@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/onnx"
 	"ft/tensor"
@@ -68,7 +69,7 @@ func bigTrainer(t *testing.T, model string, args finetune.Args) *finetune.Traine
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
+	d, err := dataset.Read("../internal/bundled/sst2-sample/test.tsv", dataset.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func bigTrainer(t *testing.T, model string, args finetune.Args) *finetune.Traine
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := finetune.NewTextSource(d, tok, m, 16)
+	src, err := dataset.NewTextSource(d, tok, m.Graph.InputNames(), 16)
 	if err != nil {
 		t.Fatal(err)
 	}

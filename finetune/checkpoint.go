@@ -18,6 +18,7 @@ import (
 	"ft/graph"
 	"ft/internal/fileio"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -53,9 +54,13 @@ type TrainState struct {
 	Samples  int       `json:"samples"`
 	// Skipped counts steps skipped for a non-finite loss or gradient.
 	Skipped int `json:"skipped_steps"`
+	// PendingEval is an evaluation that ctx cancelled: "steps" (the one
+	// after step Step) or "epoch" (the one at the end of epoch Epoch-1);
+	// the resumed run does it first.
+	PendingEval string `json:"pending_evaluation,omitempty"`
 	// Optimizer is the optimizer's name and step counts (its slots are
 	// tensors of the checkpoint).
-	Optimizer *OptimizerState `json:"optimizer"`
+	Optimizer *optim.State `json:"optimizer"`
 	// Seed is the data order seed (there is no other random state: ft
 	// trains without dropout).
 	Seed uint64 `json:"seed"`
@@ -168,7 +173,7 @@ func (t *Trainer) writeCheckpoint(dir string, st *TrainState, base map[string]*t
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPrefix + k, T: tensor.New(shape, v)})
 	}
 	stc := *st
-	stc.Optimizer = &OptimizerState{Optimizer: ost.Optimizer, Step: ost.Step, ParamSteps: ost.ParamSteps}
+	stc.Optimizer = &optim.State{Optimizer: ost.Optimizer, Step: ost.Step, ParamSteps: ost.ParamSteps}
 	meta := map[string]any{"state": stc, "config": t.RunConfig, "labels": t.Model.Labels,
 		"model_path": t.Model.Path, "model_options": t.Model.Options}
 	for k, v := range meta {
@@ -263,7 +268,7 @@ func FindCheckpoint(path string) (string, error) {
 		return "", err
 	}
 	if len(cs) == 0 {
-		return "", fmt.Errorf("%s holds no checkpoint-<step>%s file (checkpoints are written every --save-steps steps and when a run is interrupted)", path, CheckpointExt)
+		return "", fmt.Errorf("%s holds no checkpoint-<step>%s file (checkpoints are written every Args.SaveSteps steps and when a run is interrupted)", path, CheckpointExt)
 	}
 	return cs[len(cs)-1], nil
 }
@@ -350,8 +355,8 @@ func short(s string) string {
 	return s
 }
 
-// optimizerState rebuilds an OptimizerState from a checkpoint.
-func optimizerState(ci *CheckpointInfo, f *checkpoint.File) (*OptimizerState, error) {
+// optimizerState rebuilds an optim.State from a checkpoint.
+func optimizerState(ci *CheckpointInfo, f *checkpoint.File) (*optim.State, error) {
 	if ci.State.Optimizer == nil {
 		return nil, fmt.Errorf("checkpoint %s has no optimizer state", ci.Path)
 	}

@@ -2,19 +2,22 @@ package finetune_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/tensor"
 )
 
 // firstRows keeps the first n rows of a source.
 type firstRows struct {
-	finetune.Source
+	dataset.Source
 	n int
 }
 
@@ -66,7 +69,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		a := resumeTrainer(t, dir)
 		ctx, cancel := context.WithCancel(context.Background())
 		a.Events = func(e finetune.Event) {
-			if e.Kind == "step" && e.Step == stopAt {
+			if e.Kind == finetune.EventStep && e.Step == stopAt {
 				cancel()
 			}
 		}
@@ -82,7 +85,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		b.ResumeFrom = dir
 		resumed := false
 		b.Events = func(e finetune.Event) {
-			if e.Kind == "resumed" {
+			if e.Kind == finetune.EventResumed {
 				resumed = e.Step == stopAt
 			}
 		}
@@ -105,6 +108,83 @@ func TestResumeBitIdentical(t *testing.T) {
 		if got.BestStep != want.BestStep || got.BestMetric != want.BestMetric {
 			t.Fatalf("stop at %d: best %v at %d, want %v at %d", stopAt, got.BestMetric, got.BestStep, want.BestMetric, want.BestStep)
 		}
+	}
+}
+
+// TestResumeAfterCancelledEvaluation cancels the context as each
+// evaluation starts (per epoch: after steps 3 and 6; per 2 steps: after
+// steps 2, 4 and 6): the run stops with a checkpoint of the last step
+// instead of failing, and the resumed run evaluates again and ends with the
+// weights, losses, best step and final metrics of the run that was never
+// interrupted.
+func TestResumeAfterCancelledEvaluation(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		strategy  string
+		evalSteps []int
+	}{
+		{"epoch", "epoch", []int{3, 6}},
+		{"steps", "steps", []int{2, 4, 6}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			trainer := func(dir string) *finetune.Trainer {
+				tr := resumeTrainer(t, dir)
+				tr.Args.EvalStrategy, tr.Args.EvalSteps = c.strategy, 2
+				return tr
+			}
+			ref := trainer(t.TempDir())
+			want, err := ref.Fit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantW := weights(ref.Trainable)
+			for k, step := range c.evalSteps {
+				dir := t.TempDir()
+				a := trainer(dir)
+				ctx, cancel := context.WithCancel(context.Background())
+				evals := 0
+				a.Events = func(e finetune.Event) {
+					if e.Kind == finetune.EventEvaluating {
+						if evals == k {
+							cancel()
+						}
+						evals++
+					}
+				}
+				r, err := a.Fit(ctx)
+				cancel()
+				if err != nil {
+					t.Fatalf("cancelled in the evaluation after step %d: %v", step, err)
+				}
+				if !r.Interrupted || r.Steps != step {
+					t.Fatalf("cancelled in the evaluation after step %d: interrupted %v after %d steps", step, r.Interrupted, r.Steps)
+				}
+				if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("checkpoint-%d.ftckpt", step))); err != nil {
+					t.Fatalf("no checkpoint of step %d: %v", step, err)
+				}
+				b := trainer(dir)
+				b.ResumeFrom = dir
+				evaluatedAt := -1
+				b.Events = func(e finetune.Event) {
+					if e.Kind == finetune.EventEval && evaluatedAt < 0 {
+						evaluatedAt = e.Step
+					}
+				}
+				got, err := b.Fit(context.Background())
+				if err != nil {
+					t.Fatalf("resume after the evaluation at step %d: %v", step, err)
+				}
+				if evaluatedAt != step {
+					t.Fatalf("resumed run evaluated first at step %d, want %d (the cancelled evaluation again)", evaluatedAt, step)
+				}
+				sameBits(t, fmt.Sprintf("resumed in the evaluation at step %d", step), wantW, weights(b.Trainable))
+				if !reflect.DeepEqual(got.Losses, want.Losses) || got.BestStep != want.BestStep || got.BestMetric != want.BestMetric ||
+					!reflect.DeepEqual(got.Final, want.Final) {
+					t.Fatalf("evaluation at step %d: resumed run: best %v at %d, final %v; want best %v at %d, final %v",
+						step, got.BestMetric, got.BestStep, got.Final, want.BestMetric, want.BestStep, want.Final)
+				}
+			}
+		})
 	}
 }
 
@@ -143,7 +223,7 @@ func TestResumeRefusesBadCheckpoints(t *testing.T) {
 	tr := resumeTrainer(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	tr.Events = func(e finetune.Event) {
-		if e.Kind == "step" && e.Step == 2 {
+		if e.Kind == finetune.EventStep && e.Step == 2 {
 			cancel()
 		}
 	}
@@ -242,13 +322,13 @@ func TestNonFiniteLoss(t *testing.T) {
 			var before [][]float32
 			var msgs []string
 			tr.Events = func(e finetune.Event) {
-				if e.Kind == "step" && e.Step == 2 {
+				if e.Kind == finetune.EventStep && e.Step == 2 {
 					before = weights(tr.Trainable)
 				}
-				if e.Kind == "step" && e.Step == 3 {
+				if e.Kind == finetune.EventStep && e.Step == 3 {
 					sameBits(t, "weights after the skipped step", before, weights(tr.Trainable))
 				}
-				if e.Kind == "skip" {
+				if e.Kind == finetune.EventSkip {
 					msgs = append(msgs, e.Message)
 				}
 			}
@@ -273,7 +353,7 @@ func TestNoNonFiniteCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 2, PerDeviceTrainBatchSize: 16, Seed: 3, OutputDir: dir, SaveSteps: 1})
 	tr.Events = func(e finetune.Event) {
-		if e.Kind == "step" && e.Step == 2 {
+		if e.Kind == finetune.EventStep && e.Step == 2 {
 			tr.Trainable[0].Value.F32()[5] = float32(math.Inf(1))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/tokenize"
 )
@@ -11,12 +12,12 @@ import (
 // Fine-tune the bundled tiny BERT for a few steps on the bundled SST-2 sample,
 // evaluate it and classify a sentence.
 func Example() {
-	const dir = "../testmodels/bundled/tiny-bert"
+	const dir = "../internal/bundled/tiny-bert"
 	id2label, err := finetune.ExportLabels(dir) // ["negative", "positive"]
 	if err != nil {
 		panic(err)
 	}
-	train, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/train.tsv", finetune.ReadOptions{ID2Label: id2label})
+	train, err := dataset.Read("../internal/bundled/sst2-sample/train.tsv", dataset.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		panic(err)
 	}
@@ -28,7 +29,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	src, err := finetune.NewTextSource(train, tok, model, 64)
+	src, err := dataset.NewTextSource(train, tok, model.Graph.InputNames(), 64)
 	if err != nil {
 		panic(err)
 	}

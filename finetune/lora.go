@@ -82,10 +82,10 @@ func (c LoRAConfig) withDefaults(m *Model) (LoRAConfig, error) {
 		c.Alpha = 8
 	}
 	if c.R < 0 {
-		return c, fmt.Errorf("LoRA rank %d: give a positive --lora-r", c.R)
+		return c, fmt.Errorf("LoRA rank %d: give a positive LoRAConfig.R", c.R)
 	}
 	if c.Dropout != 0 {
-		return c, fmt.Errorf("--lora-dropout %g: ft trains without dropout (the graph has no training mode), so LoRA dropout is not supported; use 0", c.Dropout)
+		return c, fmt.Errorf("LoRAConfig.Dropout %g: ft trains without dropout (the graph has no training mode), so LoRA dropout is not supported; use 0", c.Dropout)
 	}
 	if len(c.Targets) == 0 {
 		mt, _ := m.Config["model_type"].(string)
@@ -105,7 +105,7 @@ func loraMatch(pat, module string) (bool, error) {
 	for _, s := range []string{module, module + ".weight"} {
 		ok, err := path.Match(pat, s)
 		if err != nil {
-			return false, fmt.Errorf("bad --lora-targets pattern %q: %w", pat, err)
+			return false, fmt.Errorf("bad LoRAConfig.Targets pattern %q: %w", pat, err)
 		}
 		if ok {
 			return true, nil
@@ -167,6 +167,44 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 	for _, p := range g.Params {
 		byInit[p.Initializer] = p
 	}
+	targets, err := loraTargets(gp, byInit, cfg)
+	if err != nil {
+		return nil, err
+	}
+	scale := float32(cfg.Alpha / float64(cfg.R))
+	if err := insertAdapters(om, targets, cfg, scale); err != nil {
+		return nil, err
+	}
+	ng, err := graph.Import(om, graph.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("re-importing the graph with LoRA adapters: %w", err)
+	}
+	// the parameters keep their current values (a model may be adapted
+	// after some training)
+	if err := copyParamValues(g, ng, nil); err != nil {
+		return nil, err
+	}
+	m.Graph = ng
+	var adapters []*graph.Param
+	for _, p := range ng.Params {
+		if strings.HasSuffix(p.Initializer, loraA) || strings.HasSuffix(p.Initializer, loraB) {
+			adapters = append(adapters, p)
+		}
+	}
+	if len(adapters) != 2*len(targets) {
+		return nil, fmt.Errorf("LoRA: %d adapter parameters in the re-imported graph, want %d", len(adapters), 2*len(targets))
+	}
+	names := make([]string, len(targets))
+	for i, u := range targets {
+		names[i] = moduleOf(u.weight.Name)
+	}
+	m.Notes = append(m.Notes, fmt.Sprintf("LoRA r=%d alpha=%g (scale %g) on %d linear layers (%s); their weights are frozen", cfg.R, cfg.Alpha, scale, len(targets), abbreviate(names, 4)))
+	return adapters, nil
+}
+
+// loraTargets finds the linear layers (MatMul or Gemm nodes with a rank-2
+// weight) that cfg.Targets select.
+func loraTargets(gp *onnx.GraphProto, byInit map[string]*graph.Param, cfg LoRAConfig) ([]linearUse, error) {
 	uses := map[string]int{}
 	for _, nd := range gp.Node {
 		for _, in := range nd.Input {
@@ -198,43 +236,58 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 			continue
 		}
 		if IsHeadParam(p.Name) {
-			return nil, fmt.Errorf("--lora-targets selects %s, a layer of the classification head, which trains in full: narrow the pattern", module)
+			return nil, fmt.Errorf("LoRAConfig.Targets selects %s, a layer of the classification head, which trains in full: narrow the pattern", module)
 		}
 		if uses[nd.Input[1]] != 1 {
-			return nil, fmt.Errorf("LoRA target %s: its weight %q is shared by %d nodes; adapters on shared weights are not supported (choose other --lora-targets)", module, nd.Input[1], uses[nd.Input[1]])
+			return nil, fmt.Errorf("LoRA target %s: its weight %q is shared by %d nodes; adapters on shared weights are not supported (choose other LoRAConfig.Targets)", module, nd.Input[1], uses[nd.Input[1]])
 		}
-		u := linearUse{node: nd, weight: p, in: p.Value.Shape[0], out: p.Value.Shape[1]}
-		if nd.GetOpType() == "Gemm" {
-			for _, a := range nd.Attribute {
-				switch a.GetName() {
-				case "transA":
-					if a.GetI() != 0 {
-						return nil, fmt.Errorf("LoRA target %s: node %q is a Gemm with transA=1, not supported", module, nd.GetName())
-					}
-				case "transB":
-					u.transB = a.GetI() != 0
-				case "alpha":
-					if a.GetF() != 1 {
-						return nil, fmt.Errorf("LoRA target %s: node %q is a Gemm with alpha=%g, not supported (only alpha 1)", module, nd.GetName(), a.GetF())
-					}
-				}
-			}
-			if u.transB {
-				u.in, u.out = u.out, u.in
-			}
+		u, err := newLinearUse(nd, p, module)
+		if err != nil {
+			return nil, err
 		}
 		targets = append(targets, u)
 	}
 	for i, pat := range cfg.Targets {
 		if !hit[i] {
-			return nil, fmt.Errorf("--lora-targets pattern %q matches no linear layer; the linear layers are: %s", pat, strings.Join(linearModules(gp, byInit), ", "))
+			return nil, fmt.Errorf("LoRAConfig.Targets pattern %q matches no linear layer; the linear layers are: %s", pat, strings.Join(linearModules(gp, byInit), ", "))
 		}
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no linear layer to put LoRA adapters on")
 	}
+	return targets, nil
+}
+
+// newLinearUse describes the linear layer nd computes with weight p.
+func newLinearUse(nd *onnx.NodeProto, p *graph.Param, module string) (linearUse, error) {
+	u := linearUse{node: nd, weight: p, in: p.Value.Shape[0], out: p.Value.Shape[1]}
+	if nd.GetOpType() == "Gemm" {
+		for _, a := range nd.Attribute {
+			switch a.GetName() {
+			case "transA":
+				if a.GetI() != 0 {
+					return u, fmt.Errorf("LoRA target %s: node %q is a Gemm with transA=1, not supported", module, nd.GetName())
+				}
+			case "transB":
+				u.transB = a.GetI() != 0
+			case "alpha":
+				if a.GetF() != 1 {
+					return u, fmt.Errorf("LoRA target %s: node %q is a Gemm with alpha=%g, not supported (only alpha 1)", module, nd.GetName(), a.GetF())
+				}
+			}
+		}
+		if u.transB {
+			u.in, u.out = u.out, u.in
+		}
+	}
+	return u, nil
+}
+
+// insertAdapters adds to the graph, after each target, the adapter
+// x·A·B·scale (A drawn as PEFT does, B zero) added to its output.
+func insertAdapters(om *onnx.Model, targets []linearUse, cfg LoRAConfig, scale float32) error {
+	gp := om.Proto.Graph
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f7261)) // "lora"
-	scale := float32(cfg.Alpha / float64(cfg.R))
 	var nodes []*onnx.NodeProto
 	targetOf := map[*onnx.NodeProto]*linearUse{}
 	for i := range targets {
@@ -255,14 +308,14 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 				at[j*cfg.R+k] = float32((2*r.Float64() - 1) * bound)
 			}
 		}
-		if err := setInitializer(om, module+loraA, tensor.New([]int{u.in, cfg.R}, at)); err != nil {
-			return nil, err
+		if err := om.SetInitializer(module+loraA, tensor.New([]int{u.in, cfg.R}, at)); err != nil {
+			return err
 		}
-		if err := setInitializer(om, module+loraB, tensor.Zeros(tensor.Float32, cfg.R, u.out)); err != nil {
-			return nil, err
+		if err := om.SetInitializer(module+loraB, tensor.Zeros(tensor.Float32, cfg.R, u.out)); err != nil {
+			return err
 		}
-		if err := setInitializer(om, module+loraScale, tensor.Scalar(scale)); err != nil {
-			return nil, err
+		if err := om.SetInitializer(module+loraScale, tensor.Scalar(scale)); err != nil {
+			return err
 		}
 		scope := loraScope(nd, module)
 		x, y := nd.Input[0], nd.Output[0]
@@ -276,31 +329,7 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 		)
 	}
 	gp.Node = nodes
-	ng, err := graph.Import(om, graph.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("re-importing the graph with LoRA adapters: %w", err)
-	}
-	// the parameters keep their current values (a model may be adapted
-	// after some training)
-	if err := copyParamValues(g, ng, nil); err != nil {
-		return nil, err
-	}
-	m.Graph = ng
-	var adapters []*graph.Param
-	for _, p := range ng.Params {
-		if strings.HasSuffix(p.Initializer, loraA) || strings.HasSuffix(p.Initializer, loraB) {
-			adapters = append(adapters, p)
-		}
-	}
-	if len(adapters) != 2*len(targets) {
-		return nil, fmt.Errorf("LoRA: %d adapter parameters in the re-imported graph, want %d", len(adapters), 2*len(targets))
-	}
-	names := make([]string, len(targets))
-	for i, u := range targets {
-		names[i] = moduleOf(u.weight.Name)
-	}
-	m.Notes = append(m.Notes, fmt.Sprintf("LoRA r=%d alpha=%g (scale %g) on %d linear layers (%s); their weights are frozen", cfg.R, cfg.Alpha, scale, len(targets), abbreviate(names, 4)))
-	return adapters, nil
+	return nil
 }
 
 // copyParamValues copies the current values of from's parameters into the
@@ -644,7 +673,7 @@ func SavePEFT(m *Model, dir string) error {
 		return err
 	}
 	if len(layers) == 0 {
-		return fmt.Errorf("the model has no LoRA adapters to write in PEFT format (train with --lora-r > 0)")
+		return fmt.Errorf("the model has no LoRA adapters to write in PEFT format (apply LoRAConfig.R > 0 adapters with ApplyLoRA)")
 	}
 	r := layers[0].a.Shape[1]
 	scale := layers[0].scale

@@ -14,8 +14,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -137,10 +139,10 @@ func maxDiff(a, b *tensor.Tensor) float64 {
 	return d
 }
 
-func loraSource(t *testing.T, o *loraOracle) *TensorSource {
+func loraSource(t *testing.T, o *loraOracle) *dataset.TensorSource {
 	t.Helper()
 	dir := filepath.Join("..", "testmodels", "fixtures", "train", "bert")
-	src := &TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, "target.pb"))}
+	src := &dataset.TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, "target.pb"))}
 	for _, f := range o.Feeds {
 		src.Feeds[f] = readTensorPB(t, filepath.Join(dir, f+".pb"))
 	}
@@ -221,7 +223,7 @@ func TestLoRATrainParity(t *testing.T) {
 	o := readLoRAOracle(t)
 	m, _, trainable := loraModel(t, o)
 	var nodecay []string
-	for _, gr := range DefaultParamGroups(trainable) {
+	for _, gr := range optim.DefaultParamGroups(trainable) {
 		if gr.NoWeightDecay {
 			for _, p := range gr.Params {
 				nodecay = append(nodecay, p.Name)
@@ -242,7 +244,7 @@ func TestLoRATrainParity(t *testing.T) {
 		Train:     loraSource(t, o),
 		Trainable: trainable,
 		Events: func(e Event) {
-			if e.Kind == "step" {
+			if e.Kind == EventStep {
 				norms = append(norms, e.GradNorm)
 			}
 		},
@@ -645,9 +647,9 @@ func TestLoRAErrors(t *testing.T) {
 	}{
 		{"dropout", LoRAConfig{Dropout: 0.1}, "without dropout"},
 		{"no match", LoRAConfig{Targets: []string{"q_proj"}}, `"q_proj" matches no linear layer`},
-		{"bad glob", LoRAConfig{Targets: []string{"[query"}}, "bad --lora-targets pattern"},
+		{"bad glob", LoRAConfig{Targets: []string{"[query"}}, "bad LoRAConfig.Targets pattern"},
 		{"head", LoRAConfig{Targets: []string{"classifier"}}, "classification head"},
-		{"negative rank", LoRAConfig{R: -1}, "positive --lora-r"},
+		{"negative rank", LoRAConfig{R: -1}, "positive LoRAConfig.R"},
 	} {
 		_, err := ApplyLoRA(load(), c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

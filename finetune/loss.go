@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"ft/dataset"
 	"ft/tensor"
 )
 
@@ -21,13 +22,13 @@ type Loss interface {
 // LossFor returns the loss Hugging Face models use for a problem type:
 // cross-entropy for single-label classification, BCE on logits for
 // multi-label, mean squared error for regression.
-func LossFor(p ProblemType) (Loss, error) {
+func LossFor(p dataset.ProblemType) (Loss, error) {
 	switch p {
-	case SingleLabel:
+	case dataset.SingleLabel:
 		return NewCrossEntropyLoss(), nil
-	case MultiLabel:
+	case dataset.MultiLabel:
 		return &BCEWithLogitsLoss{}, nil
-	case Regression:
+	case dataset.Regression:
 		return MSELoss{}, nil
 	}
 	return nil, fmt.Errorf("no loss for problem type %s", p)
@@ -331,4 +332,23 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+// Softmax returns the probabilities of a row of logits (computed in
+// float64, after subtracting the row's maximum so that nothing overflows).
+func Softmax(logits []float32) []float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	p := make([]float64, len(logits))
+	s := 0.0
+	for j, v := range logits {
+		p[j] = math.Exp(float64(v) - mx)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return p
 }

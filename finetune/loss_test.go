@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"ft/dataset"
+	"ft/internal/testfixture"
 	"ft/tensor"
 )
 
@@ -77,20 +79,13 @@ func (c *lossCase) loss(t *testing.T) Loss {
 	return nil
 }
 
-func closeRel(got, want, rel, abs float64) bool {
-	if math.IsNaN(want) {
-		return math.IsNaN(got)
-	}
-	return math.Abs(got-want) <= rel*math.Abs(want)+abs
-}
-
 // TestLossesMatchTorch compares values and gradients with PyTorch autograd
 // (fixture losses.json, float32).
 func TestLossesMatchTorch(t *testing.T) {
 	var fx struct {
 		Cases []lossCase `json:"cases"`
 	}
-	readFixture(t, "losses.json", &fx)
+	testfixture.JSON(t, "losses.json", &fx)
 	if len(fx.Cases) < 19 {
 		t.Fatalf("fixture has %d cases", len(fx.Cases))
 	}
@@ -124,7 +119,7 @@ func TestLossesMatchTorch(t *testing.T) {
 			if c.Loss != nil {
 				want = *c.Loss
 			}
-			if !closeRel(got, want, 2e-6, 1e-7) {
+			if !testfixture.Close(got, want, 2e-6, 1e-7) {
 				t.Errorf("loss %.9g, torch %.9g", got, want)
 			}
 			gshape, gw := flatten(t, c.Grad)
@@ -132,7 +127,7 @@ func TestLossesMatchTorch(t *testing.T) {
 				t.Fatalf("gradient %v %s, want %v float32", grad.Shape, grad.DType(), gshape)
 			}
 			for i, g := range grad.F32() {
-				if !closeRel(float64(g), gw[i], 2e-6, 1e-8) {
+				if !testfixture.Close(float64(g), gw[i], 2e-6, 1e-8) {
 					t.Errorf("grad[%d] = %.9g, torch %.9g", i, g, gw[i])
 				}
 			}
@@ -253,9 +248,9 @@ func TestLossErrors(t *testing.T) {
 
 func TestLossFor(t *testing.T) {
 	for _, tc := range []struct {
-		p    ProblemType
+		p    dataset.ProblemType
 		name string
-	}{{SingleLabel, "CrossEntropyLoss"}, {MultiLabel, "BCEWithLogitsLoss"}, {Regression, "MSELoss"}} {
+	}{{dataset.SingleLabel, "CrossEntropyLoss"}, {dataset.MultiLabel, "BCEWithLogitsLoss"}, {dataset.Regression, "MSELoss"}} {
 		l, err := LossFor(tc.p)
 		if err != nil || l.Name() != tc.name {
 			t.Errorf("LossFor(%v) = %v, %v; want %s", tc.p, l, err, tc.name)
@@ -264,7 +259,7 @@ func TestLossFor(t *testing.T) {
 	if ce := NewCrossEntropyLoss(); ce.IgnoreIndex != -100 {
 		t.Errorf("default ignore index %d", ce.IgnoreIndex)
 	}
-	if _, err := LossFor(ProblemAuto); err == nil {
+	if _, err := LossFor(dataset.ProblemAuto); err == nil {
 		t.Error("LossFor(auto) gave a loss")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"ft/internal/jsonfloat"
 	"ft/onnx"
 )
 
@@ -34,7 +35,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	b.WriteString(`{"step":`)
 	b.WriteString(strconv.Itoa(r.Step))
 	b.WriteString(`,"epoch":`)
-	writeJSONFloat(&b, r.Epoch)
+	b.Write(jsonfloat.Append(nil, r.Epoch))
 	keys := make([]string, 0, len(r.Values))
 	for k := range r.Values {
 		if k != "step" && k != "epoch" {
@@ -61,18 +62,10 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		writeJSONFloat(&b, r.Values[k])
+		b.Write(jsonfloat.Append(nil, r.Values[k]))
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
-}
-
-func writeJSONFloat(b *bytes.Buffer, v float64) {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		b.WriteString("null")
-		return
-	}
-	b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 }
 
 // UnmarshalJSON reads a line written by MarshalJSON; values that are not

@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"bytes"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -78,47 +77,5 @@ func TestMetricsLog(t *testing.T) {
 	if len(recs) != 4 || recs[3].Step != 4 || recs[3].Epoch != 1.25 || recs[3].Values["eval_loss"] != 0.3 ||
 		!math.IsNaN(recs[3].Values["eval_accuracy"]) || recs[1].Values["loss"] != 0.5 {
 		t.Errorf("records %+v", recs)
-	}
-}
-
-func TestPlotMetrics(t *testing.T) {
-	dir := t.TempDir()
-	jl := filepath.Join(dir, "metrics.jsonl")
-	l, err := OpenMetricsLog(jl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s := 1; s <= 100; s++ {
-		v := map[string]float64{"loss": 1 / math.Sqrt(float64(s)), "learning_rate": 5e-5 * (1 - float64(s)/100)}
-		if s%25 == 0 {
-			v["eval_loss"] = 0.8 / math.Sqrt(float64(s))
-			v["eval_accuracy"] = 0.5 + 0.004*float64(s)
-			v["eval_f1_macro"] = 0.45 + 0.004*float64(s)
-			v["eval_runtime"] = 3
-		}
-		if s == 50 {
-			v["loss"] = math.NaN()
-		}
-		l.Write(Record{Step: s, Epoch: float64(s) / 50, Values: v})
-	}
-	l.Close()
-	out := filepath.Join(dir, "curves.png")
-	if err := PlotMetricsFile(jl, out); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 900 || b.Dy() != 900 {
-		t.Errorf("image %v, want 900x900 (three panels)", b)
-	}
-	if err := PlotMetrics(nil, out); err == nil {
-		t.Error("an empty log plotted")
 	}
 }

@@ -216,21 +216,6 @@ func normalInit(r *rand.Rand, std float64, shape ...int) *tensor.Tensor {
 	return tensor.New(shape, d)
 }
 
-func setInitializer(m *onnx.Model, name string, t *tensor.Tensor) error {
-	p, err := onnx.FromTensor(name, t)
-	if err != nil {
-		return err
-	}
-	for i, in := range m.Proto.Graph.Initializer {
-		if in.GetName() == name {
-			m.Proto.Graph.Initializer[i] = p
-			return nil
-		}
-	}
-	m.Proto.Graph.Initializer = append(m.Proto.Graph.Initializer, p)
-	return nil
-}
-
 // replaceClassifier finds the node computing logits (MatMul + Add, or Gemm)
 // and gives it new weights for n labels.
 func replaceClassifier(m *onnx.Model, n int, std float64, r *rand.Rand) error {
@@ -284,11 +269,11 @@ func replaceClassifier(m *onnx.Model, n int, std float64, r *rand.Rand) error {
 	} else {
 		nw = normalInit(r, std, int(dims[0]), n)
 	}
-	if err := setInitializer(m, w, nw); err != nil {
+	if err := m.SetInitializer(w, nw); err != nil {
 		return err
 	}
 	if b != "" {
-		if err := setInitializer(m, b, tensor.Zeros(tensor.Float32, n)); err != nil {
+		if err := m.SetInitializer(b, tensor.Zeros(tensor.Float32, n)); err != nil {
 			return err
 		}
 	}
@@ -332,15 +317,15 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 	switch pooling {
 	case "mean":
 		if !hasMask {
-			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use --pooling cls")
+			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use ModelOptions.Pooling cls")
 		}
-		if err := setInitializer(m, pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+		if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
 			return err
 		}
-		if err := setInitializer(m, pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
+		if err := m.SetInitializer(pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
 			return err
 		}
-		if err := setInitializer(m, pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
+		if err := m.SetInitializer(pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
 			return err
 		}
 		add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
@@ -351,17 +336,17 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 		add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
 		add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pre + "pooled"}))
 	case "cls":
-		if err := setInitializer(m, pre+"zero", tensor.Scalar[int64](0)); err != nil {
+		if err := m.SetInitializer(pre+"zero", tensor.Scalar[int64](0)); err != nil {
 			return err
 		}
 		add(onnx.NewNode("Gather", pre+"cls", []string{"last_hidden_state", pre + "zero"}, []string{pre + "pooled"}, onnx.IntAttr("axis", 1)))
 	default:
 		return fmt.Errorf("unknown pooling %q (use mean or cls)", pooling)
 	}
-	if err := setInitializer(m, "classifier.weight", normalInit(r, std, hidden, n)); err != nil {
+	if err := m.SetInitializer("classifier.weight", normalInit(r, std, hidden, n)); err != nil {
 		return err
 	}
-	if err := setInitializer(m, "classifier.bias", tensor.Zeros(tensor.Float32, n)); err != nil {
+	if err := m.SetInitializer("classifier.bias", tensor.Zeros(tensor.Float32, n)); err != nil {
 		return err
 	}
 	add(onnx.NewNode("MatMul", "/classifier/MatMul", []string{pre + "pooled", "classifier.weight"}, []string{pre + "proj"}))
@@ -401,7 +386,7 @@ func (m *Model) SaveWith(dir string, opt SaveOptions) error {
 	}
 	om := m.Graph.Model
 	for _, p := range m.Graph.Params {
-		if err := setInitializer(om, p.Initializer, p.Value); err != nil {
+		if err := om.SetInitializer(p.Initializer, p.Value); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package finetune
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"ft/tokenize"
 )
@@ -40,32 +39,24 @@ func (m *Model) Predict(ctx context.Context, tok *tokenize.Tokenizer, texts []st
 		c := len(y) / len(chunk)
 		for i, t := range chunk {
 			row := y[i*c : (i+1)*c]
-			mx := math.Inf(-1)
-			for _, v := range row {
-				mx = math.Max(mx, float64(v))
-			}
-			p := make([]float64, c)
-			s := 0.0
-			for j, v := range row {
-				p[j] = math.Exp(float64(v) - mx)
-				s += p[j]
-			}
+			p := Softmax(row)
 			best := 0
 			pm := map[string]float64{}
 			for j := range p {
-				p[j] /= s
 				if p[j] > p[best] {
 					best = j
 				}
-				pm[m.labelName(j)] = p[j]
+				pm[m.LabelName(j)] = p[j]
 			}
-			res = append(res, Prediction{Text: t, Label: m.labelName(best), Score: p[best], Probabilities: pm})
+			res = append(res, Prediction{Text: t, Label: m.LabelName(best), Score: p[best], Probabilities: pm})
 		}
 	}
 	return res, nil
 }
 
-func (m *Model) labelName(i int) string {
+// LabelName returns the name of output class i: its label, or LABEL_i as
+// transformers names classes without one.
+func (m *Model) LabelName(i int) string {
 	if i < len(m.Labels) {
 		return m.Labels[i]
 	}

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"testing"
 
+	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
+	"ft/optim"
 	"ft/tensor"
 )
 
@@ -60,10 +62,10 @@ func readTensorPB(t *testing.T, path string) *tensor.Tensor {
 	return x
 }
 
-// loadTrainParity reads a training oracle, its data as a TensorSource, and the
+// loadTrainParity reads a training oracle, its data as a dataset.TensorSource, and the
 // fixture's graph; it checks that the graph's parameters are exactly the torch
 // parameters the oracle trained (same names, by grads/names.json).
-func loadTrainParity(t *testing.T, name string) (*trainOracle, *TensorSource, *graph.Graph) {
+func loadTrainParity(t *testing.T, name string) (*trainOracle, *dataset.TensorSource, *graph.Graph) {
 	t.Helper()
 	dir := filepath.Join("..", "testmodels", "fixtures", "train", name)
 	b, err := os.ReadFile(filepath.Join(dir, "oracle.json"))
@@ -77,7 +79,7 @@ func loadTrainParity(t *testing.T, name string) (*trainOracle, *TensorSource, *g
 	if len(o.Losses) != o.Steps || o.Steps == 0 {
 		t.Fatalf("oracle.json: %d losses for %d steps", len(o.Losses), o.Steps)
 	}
-	src := &TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, o.Target+".pb"))}
+	src := &dataset.TensorSource{Feeds: map[string]*tensor.Tensor{}, Target: readTensorPB(t, filepath.Join(dir, o.Target+".pb"))}
 	for _, f := range o.Feeds {
 		src.Feeds[f] = readTensorPB(t, filepath.Join(dir, f+".pb"))
 	}
@@ -150,7 +152,7 @@ func (o *trainOracle) args(t *testing.T) Args {
 
 // runParity trains with the oracle's settings and returns the per-step
 // losses, learning rates and gradient norms.
-func runParity(t *testing.T, o *trainOracle, src *TensorSource, g *graph.Graph, loss Loss) (losses, lrs, norms []float64) {
+func runParity(t *testing.T, o *trainOracle, src *dataset.TensorSource, g *graph.Graph, loss Loss) (losses, lrs, norms []float64) {
 	t.Helper()
 	tr := &Trainer{
 		Model:     &Model{Graph: g, Output: o.Output},
@@ -159,7 +161,7 @@ func runParity(t *testing.T, o *trainOracle, src *TensorSource, g *graph.Graph, 
 		Train:     src,
 		Trainable: g.Params,
 		Events: func(e Event) {
-			if e.Kind == "step" {
+			if e.Kind == EventStep {
 				lrs = append(lrs, e.LearningRate)
 				norms = append(norms, e.GradNorm)
 			}
@@ -228,7 +230,7 @@ func TestTrainParityBERT(t *testing.T) {
 	}
 	// the parameter groups are the oracle's (Hugging Face's no-decay rule)
 	var nodecay []string
-	for _, gr := range DefaultParamGroups(g.Params) {
+	for _, gr := range optim.DefaultParamGroups(g.Params) {
 		if gr.NoWeightDecay {
 			for _, p := range gr.Params {
 				nodecay = append(nodecay, p.Name)
@@ -263,7 +265,7 @@ func TestTrainParityBERT(t *testing.T) {
 }
 
 func TestTensorSource(t *testing.T) {
-	src := &TensorSource{
+	src := &dataset.TensorSource{
 		Feeds: map[string]*tensor.Tensor{
 			"input_ids":      tensor.New([]int{3, 2}, []int64{1, 2, 3, 4, 5, 6}),
 			"attention_mask": tensor.New([]int{3, 2}, []int64{1, 1, 1, 0, 1, 1}),

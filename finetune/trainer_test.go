@@ -5,12 +5,14 @@ import (
 	"math"
 	"testing"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/graph"
+	"ft/tensor"
 	"ft/tokenize"
 )
 
-const tinyBERT = "../testmodels/bundled/tiny-bert"
+const tinyBERT = "../internal/bundled/tiny-bert"
 
 func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	t.Helper()
@@ -18,7 +20,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := finetune.ReadDataset("../testmodels/bundled/sst2-sample/test.tsv", finetune.ReadOptions{ID2Label: id2label})
+	d, err := dataset.Read("../internal/bundled/sst2-sample/test.tsv", dataset.ReadOptions{ID2Label: id2label})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := finetune.NewTextSource(d, tok, m, 64)
+	src, err := dataset.NewTextSource(d, tok, m.Graph.InputNames(), 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestCancelStopsAfterStep(t *testing.T) {
 	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 50, PerDeviceTrainBatchSize: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	tr.Events = func(e finetune.Event) {
-		if e.Kind == "step" && e.Step == 3 {
+		if e.Kind == finetune.EventStep && e.Step == 3 {
 			cancel()
 		}
 	}
@@ -133,5 +135,84 @@ func TestGradientAccumulation(t *testing.T) {
 	}
 	if worst > 1e-6 {
 		t.Fatalf("accumulated step differs by %g", worst)
+	}
+}
+
+// TestGroupByLengthPadsLess: on the SST-2 sample, length-grouped batches
+// carry far fewer padded positions than shuffled ones, and training with
+// them runs.
+func TestGroupByLengthPadsLess(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 3, PerDeviceTrainBatchSize: 16, Seed: 1, GroupByLength: true})
+	ls := tr.Train.(dataset.LengthSource)
+	lengths, err := ls.Lengths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := func(b [][]int) (pad int) {
+		for _, x := range b {
+			m := 0
+			for _, r := range x {
+				m = max(m, lengths[r])
+			}
+			for _, r := range x {
+				pad += m - lengths[r]
+			}
+		}
+		return pad
+	}
+	g, _ := dataset.LengthGroupedBatches(lengths, 16, 1, 0, false)
+	s, _ := dataset.EpochBatches(len(lengths), 16, true, 1, 0, false)
+	pg, ps := padded(g), padded(s)
+	if pg*4 > ps {
+		t.Fatalf("grouped batches pad %d positions, shuffled %d: want at least 4x fewer", pg, ps)
+	}
+	t.Logf("padded positions per epoch: grouped %d, shuffled %d", pg, ps)
+	if _, err := tr.Fit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainerMetricsHook: a task's own Metrics replace the problem type's:
+// Evaluate reports them beside the loss (computed from the same outputs
+// Predictions gives), Fit can pick the best model by them, and no
+// classification report is kept.
+func TestTrainerMetricsHook(t *testing.T) {
+	tr := tinyTrainer(t, finetune.Args{LearningRate: 1e-3, MaxSteps: 2, PerDeviceTrainBatchSize: 8,
+		EvalStrategy: "steps", EvalSteps: 1, MetricForBestModel: "mean_logit_0", GreaterIsBetter: new(bool)})
+	tr.Eval = firstRows{tr.Train, 20}
+	var gotRows int
+	tr.Metrics = func(outs [][]float32, targets []*tensor.Tensor) (map[string]float64, error) {
+		gotRows = 0
+		for _, tg := range targets {
+			gotRows += tg.Shape[0]
+		}
+		s := 0.0
+		for _, o := range outs {
+			s += float64(o[0])
+		}
+		return map[string]float64{"mean_logit_0": s / float64(len(outs))}, nil
+	}
+	res, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestStep == 0 || math.IsNaN(res.BestMetric) {
+		t.Fatalf("best %v at step %d: the hook's metric did not choose the best model", res.BestMetric, res.BestStep)
+	}
+	outs, _, err := tr.Predictions(context.Background(), tr.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.0
+	for _, o := range outs {
+		want += float64(o[0])
+	}
+	want /= float64(len(outs))
+	m, err := tr.Evaluate(context.Background(), tr.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m["mean_logit_0"] != want || math.IsNaN(m["loss"]) || gotRows != 20 || tr.LastReport != nil {
+		t.Fatalf("metrics %v (want mean_logit_0 %v and loss), %d target rows (want 20), report %v", m, want, gotRows, tr.LastReport)
 	}
 }

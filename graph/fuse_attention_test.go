@@ -23,7 +23,7 @@ func attnCountOps(g *Graph) map[string]int {
 // the fused graphs still match ONNX Runtime and PyTorch is
 // TestFixturesMatchONNXRuntime / TestFixtureGradientsMatchPyTorch.)
 func TestFuseAttentionFixtures(t *testing.T) {
-	for _, dir := range []string{"bert", "bert-op14", "bert-op17", "bert-fe", "../bundled/tiny-bert"} {
+	for _, dir := range []string{"bert", "bert-op14", "bert-op17", "bert-fe", "../../internal/bundled/tiny-bert"} {
 		path := filepath.Join("..", "testmodels", "fixtures", dir, "model.onnx")
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("%s: %v", dir, err)

@@ -1,6 +1,8 @@
 // Package onnx reads and writes ONNX models: the ModelProto messages (from our
 // own onnx.proto, with the IR's field numbers), external data kept inside the
-// model's folder, and conversion between TensorProto and tensor.Tensor.
+// model's folder, conversion between TensorProto and tensor.Tensor, and the
+// builders and helpers that edit a graph (NewNode, ShallowCopy, Initializers,
+// Model.SetInitializer).
 package onnx
 
 import (

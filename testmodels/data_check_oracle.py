@@ -1,8 +1,8 @@
-"""Independent counts for `ft data check` (finetune.CheckData) on real files.
+"""Independent counts for `ft data check` (dataset.CheckData) on real files.
 
 Plain Python (csv, re) and Hugging Face `tokenizers` for token lengths; no code
-shared with the Go side. It writes finetune/testdata/datacheck/<name>.json, which
-finetune/datacheck_test.go and cmd/ft/datacheck_test.go compare count by count.
+shared with the Go side. It writes dataset/testdata/datacheck/<name>.json, which
+dataset/datacheck_test.go and cmd/ft/datacheck_test.go compare count by count.
 
     cd /work/main
     /root/ftvenv/bin/python testmodels/data_check_oracle.py            # SST-2 from ../shared/data
@@ -36,7 +36,7 @@ from tokenizers import Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TOKENIZER = os.path.join(HERE, "bundled", "tiny-bert", "tokenizer.json")
+TOKENIZER = os.path.join(ROOT, "internal", "bundled", "tiny-bert", "tokenizer.json")
 MAX_LENGTHS = [128, 32, 16]
 TOKEN = re.compile(r"\w+|\S")
 
@@ -172,7 +172,7 @@ def overlap(train, ev):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "finetune", "testdata", "datacheck"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "dataset", "testdata", "datacheck"))
     a = ap.parse_args()
     tok = Tokenizer.from_file(TOKENIZER)
     tok.no_truncation()
@@ -187,7 +187,7 @@ def main():
             "made_by": "testmodels/data_check_oracle.py",
             "train": "sst2/train.tsv",
             "eval": "sst2/%s.tsv" % ev,
-            "tokenizer": "testmodels/bundled/tiny-bert/tokenizer.json",
+            "tokenizer": "internal/bundled/tiny-bert/tokenizer.json",
             "train_counts": counts["train"],
             "eval_counts": counts[ev],
             "exact": overlap(checked["train"], checked[ev]),

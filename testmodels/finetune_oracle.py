@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Oracle values for package finetune/ (losses, optimizers, schedules, data).
+"""Oracle values for packages finetune/ (losses), optim/ (optimizers, schedules)
+and dataset/ (data).
 
 Writes small JSON fixtures under testmodels/fixtures/finetune/ that the Go tests
-in finetune/ read; `go test` never runs Python. Run it by hand after changing
+in finetune/, optim/ and dataset/ read; `go test` never runs Python. Run it by hand after changing
 what it computes:
 
     /root/ftvenv/bin/python testmodels/finetune_oracle.py

@@ -13,8 +13,8 @@ KILLS=${1:-8}
 W=${W:-/tmp/ft-kill-resume}
 rm -rf "$W" && mkdir -p "$W"
 go build -o "$W/ft" ./cmd/ft
-ARGS=(run --model testmodels/bundled/tiny-bert --train testmodels/bundled/sst2-sample/test.tsv
-      --eval testmodels/bundled/sst2-sample/test.tsv --eval-strategy steps --eval-steps 25
+ARGS=(run --model internal/bundled/tiny-bert --train internal/bundled/sst2-sample/test.tsv
+      --eval internal/bundled/sst2-sample/test.tsv --eval-strategy steps --eval-steps 25
       --max-steps 150 --save-steps 1 --save-total-limit 3 --per-device-train-batch-size 16
       --learning-rate 1e-3 --warmup-ratio 0.1 --seed 7)
 "$W/ft" "${ARGS[@]}" --output-dir "$W/ref" > "$W/ref.log"

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Make the small bundled model and data that `ft run` uses with no arguments.
 
-- testmodels/bundled/tiny-bert/: a tiny BERT text classifier (2 layers, hidden 64,
+- internal/bundled/tiny-bert/: a tiny BERT text classifier (2 layers, hidden 64,
   random weights — not pretrained) with a WordPiece vocabulary of 2,000 tokens
   trained with `tokenizers` on SST-2's training phrases, exported with
   optimum-onnx (task text-classification, labels negative/positive), with its
   tokenizer.json and tokenizer_config.json: a complete Hugging Face export folder.
-- testmodels/bundled/sst2-sample/: the first 4,000 rows of sst2/train.tsv and the
+- internal/bundled/sst2-sample/: the first 4,000 rows of sst2/train.tsv and the
   whole sst2/test.tsv (872 rows), as TSV with a header (SST-2 via the ALPS
   repository, MIT licence; see LICENSE.alps there).
 
@@ -26,7 +26,7 @@ from transformers import BertConfig, BertForSequenceClassification, PreTrainedTo
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
-    ap.add_argument("--out", default=os.path.join("testmodels", "bundled"))
+    ap.add_argument("--out", default=os.path.join("internal", "bundled"))
     ap.add_argument("--train-rows", type=int, default=4000)
     a = ap.parse_args()
 

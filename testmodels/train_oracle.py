@@ -58,7 +58,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
 OUT = os.path.join(FIXTURES, "train")
 
-# finetune.NoDecay (finetune/optim.go), matched against the lower-cased name.
+# optim.NoDecay (optim/optim.go), matched against the lower-cased name.
 NO_DECAY = [re.compile(p) for p in (
     r"bias", r"layernorm", r"layer_norm", r"rmsnorm", r"(?:^|\.)norm(?:$|\.)", r"_norm(?:$|\.)",
     r"(?:^|\.)ln(?:_[a-z0-9]+)?(?:$|\.)")]

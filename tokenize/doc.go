@@ -1,6 +1,7 @@
 // Package tokenize turns text into a model's inputs — input_ids,
 // attention_mask, token_type_ids — exactly as Hugging Face `tokenizers`
-// does with the same tokenizer.json.
+// does with the same tokenizer.json. TokenNames reads its vocabulary back to
+// show tokens as text (ByteLevelDecode undoes the byte-level alphabet).
 //
 //	tok, err := tokenize.Load("out/")            // tokenizer.json (+ tokenizer_config.json)
 //	enc, err := tok.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: 128})

@@ -31,7 +31,7 @@ func TestSignalSavesAndResumes(t *testing.T) {
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	runArgs := func(dir string) []string {
-		return []string{"run", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+		return []string{"run", "--model", "internal/bundled/tiny-bert", "--train", "internal/bundled/sst2-sample/test.tsv",
 			"--max-steps", "60", "--save-steps", "5", "--save-total-limit", "2", "--per-device-train-batch-size", "8",
 			"--learning-rate", "1e-3", "--warmup-ratio", "0.1", "--output-dir", dir}
 	}
@@ -114,7 +114,7 @@ func TestSignalSavesAndResumes(t *testing.T) {
 // ft run did, and the PEFT adapter.
 func TestLoRACheckpointAndExport(t *testing.T) {
 	dir := t.TempDir()
-	code, _, errs := runIn(t, "run", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+	code, _, errs := runIn(t, "run", "--model", "internal/bundled/tiny-bert", "--train", "internal/bundled/sst2-sample/test.tsv",
 		"--max-steps", "6", "--save-steps", "3", "--lora-r", "4", "--learning-rate", "1e-3", "--output-dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -162,7 +162,7 @@ func TestLoRACheckpointAndExport(t *testing.T) {
 	}
 	// a non-LoRA checkpoint has no PEFT form
 	plain := t.TempDir()
-	if code, _, errs := runIn(t, "run", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+	if code, _, errs := runIn(t, "run", "--model", "internal/bundled/tiny-bert", "--train", "internal/bundled/sst2-sample/test.tsv",
 		"--max-steps", "1", "--output-dir", plain); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"ft/dataset"
 	"ft/finetune"
-	"ft/testmodels/bundled"
+	"ft/internal/bundled"
 	"ft/tokenize"
 )
 
@@ -48,7 +49,7 @@ func runDataCheck(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.IntVar(&maxLength, "max-length", 128, "count the rows longer than this many tokens (special tokens included), which ft run --max-length would truncate")
 	fs.IntVar(&examples, "examples", 3, "examples shown per finding (0: none)")
-	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object (schema "+finetune.DataCheckSchema+", see README)")
+	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object (schema "+dataset.DataCheckSchema+", see README)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: ft data check TRAIN [--eval EVAL] [flags]
 
@@ -62,7 +63,7 @@ Rows are named file:line. Columns are chosen as ft run chooses them.
 How texts are compared: %s
 
 Flags:
-`, finetune.ComparisonRule)
+`, dataset.ComparisonRule)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(reorder(fs, args)); err != nil {
@@ -85,13 +86,13 @@ Flags:
 	if examples == 0 {
 		examples = -1 // CheckOptions: negative means none
 	}
-	opt := finetune.CheckOptions{
-		Read:      finetune.ReadOptions{TextColumn: textCol, TextPairColumn: pairCol, LabelColumn: labelCol},
+	opt := dataset.CheckOptions{
+		Read:      dataset.ReadOptions{TextColumn: textCol, TextPairColumn: pairCol, LabelColumn: labelCol},
 		MaxLength: maxLength,
 		Examples:  examples,
 	}
 	if problem != "" {
-		p, err := finetune.ParseProblemType(problem)
+		p, err := dataset.ParseProblemType(problem)
 		if err != nil {
 			return err
 		}
@@ -99,19 +100,13 @@ Flags:
 	}
 	dir := model
 	if dir == "" {
-		dir = demoModel
-		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-			tmp, err := os.MkdirTemp("", "ft-data-check-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			if err := bundled.Extract(tmp); err != nil {
-				return err
-			}
-			dir = filepath.Join(tmp, "tiny-bert")
+		bdir, cleanup, err := bundled.Open("ft-data-check-")
+		if err != nil {
+			return err
 		}
-		opt.TokenizerName = "the bundled tiny BERT's (testmodels/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
+		defer cleanup()
+		dir = filepath.Join(bdir, bundled.Model)
+		opt.TokenizerName = "the bundled tiny BERT's (internal/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
 	} else {
 		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 			dir = filepath.Dir(dir)
@@ -128,7 +123,7 @@ Flags:
 		return fmt.Errorf("%v (--model needs an export folder with tokenizer.json)", err)
 	}
 	opt.Tokenizer = tok
-	rep, err := finetune.CheckData(train, eval, opt)
+	rep, err := dataset.CheckData(train, eval, opt)
 	if err != nil {
 		return err
 	}
@@ -141,7 +136,7 @@ Flags:
 	return nil
 }
 
-func printDataCheck(w io.Writer, r *finetune.DataCheck) {
+func printDataCheck(w io.Writer, r *dataset.DataCheck) {
 	fmt.Fprintf(w, "tokenizer  %s\n", r.Tokenizer)
 	fmt.Fprintf(w, "compared   lower-cased, white space collapsed (\"byte-exact\": as written); \"inside\": part of a longer text, whole words only\n")
 	printFileCheck(w, "train", r.Train)
@@ -164,7 +159,7 @@ func printDataCheck(w io.Writer, r *finetune.DataCheck) {
 	}
 }
 
-func printFileCheck(w io.Writer, role string, f *finetune.FileCheck) {
+func printFileCheck(w io.Writer, role string, f *dataset.FileCheck) {
 	header := ""
 	if f.Format != "jsonl" {
 		header = ", no header"
@@ -229,7 +224,7 @@ func printFileCheck(w io.Writer, role string, f *finetune.FileCheck) {
 	}
 }
 
-func printGroup(w io.Writer, g finetune.Group) {
+func printGroup(w io.Writer, g dataset.Group) {
 	var parts []string
 	for _, r := range g.Rows {
 		parts = append(parts, fmt.Sprintf("%s (%s)", r, r.Label))
@@ -237,7 +232,7 @@ func printGroup(w io.Writer, g finetune.Group) {
 	fmt.Fprintf(w, "                %s  %s\n", clipText(g.Text), strings.Join(parts, ", "))
 }
 
-func printContainment(w io.Writer, title, inner, outer string, c *finetune.Containment) {
+func printContainment(w io.Writer, title, inner, outer string, c *dataset.Containment) {
 	if c == nil {
 		return
 	}
@@ -251,11 +246,11 @@ func printContainment(w io.Writer, title, inner, outer string, c *finetune.Conta
 // markInside shows outer (normalised) with the part that is inner in
 // brackets, or [...] standing for a long inner text.
 func markInside(outer, inner string) string {
-	i := finetune.ContainedAt(outer, inner)
+	i := dataset.ContainedAt(outer, inner)
 	if i < 0 {
 		return clipText(outer)
 	}
-	o, in := finetune.NormalizeText(outer), finetune.NormalizeText(inner)
+	o, in := dataset.NormalizeText(outer), dataset.NormalizeText(inner)
 	mid := "[" + in + "]"
 	if len(in) > 40 {
 		mid = "[...]"

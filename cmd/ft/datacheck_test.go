@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"ft/finetune"
+	"ft/dataset"
 )
 
 // TestDataCheckSST2 runs the command of issue #10's acceptance line and
@@ -37,16 +37,16 @@ func TestDataCheckSST2(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var r finetune.DataCheck
+	var r dataset.DataCheck
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("--json output is not a DataCheck: %v", err)
 	}
-	if r.Schema != finetune.DataCheckSchema || r.MaxLength != 128 || !strings.Contains(r.Tokenizer, "tiny-bert") {
+	if r.Schema != dataset.DataCheckSchema || r.MaxLength != 128 || !strings.Contains(r.Tokenizer, "tiny-bert") {
 		t.Errorf("schema %q, max_length %d, tokenizer %q", r.Schema, r.MaxLength, r.Tokenizer)
 	}
 	for _, f := range []struct {
 		name string
-		got  *finetune.FileCheck
+		got  *dataset.FileCheck
 		want oracleFile
 	}{{"train", r.Train, g.TrainCounts}, {"eval", r.Eval, g.EvalCounts}} {
 		got := fmt.Sprint(f.got.Rows, f.got.CheckedRows, f.got.EmptyText.Rows, f.got.EmptyLabel.Rows,
@@ -72,7 +72,7 @@ func TestDataCheckSST2(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		got  *finetune.Containment
+		got  *dataset.Containment
 		want map[string]int
 	}{{"train in eval", r.Overlap.TrainInEval, g.TrainInEval}, {"eval in train", r.Overlap.EvalInTrain, g.EvalInTrain}} {
 		if got, want := fmt.Sprint(c.got.InnerTexts, c.got.InnerRows, c.got.OuterRows),
@@ -144,8 +144,8 @@ func TestDataCheckFlagsAndErrors(t *testing.T) {
 		{"wrong column", []string{"data", "check", train, "--text-column", "text"}, 1, []string{`text column "text" not found`, "sentence"}},
 		{"flags before the file, --train", []string{"data", "check", "--eval", eval, "--train", train}, 0,
 			[]string{"1 rows repeat an earlier row", "1 texts in both files", "1 with other labels", "0 train texts (0 rows) appear inside longer eval texts (0 eval rows", "1 eval texts (1 rows) appear inside longer train texts (2 train rows"}},
-		{"--model names labels and tokenizer", []string{"data", "check", train, "--model", "testmodels/bundled/tiny-bert", "--examples", "0"}, 0,
-			[]string{"tokenizer  testmodels/bundled/tiny-bert/tokenizer.json", "negative 1 (33.3%), positive 2 (66.7%)"}},
+		{"--model names labels and tokenizer", []string{"data", "check", train, "--model", "internal/bundled/tiny-bert", "--examples", "0"}, 0,
+			[]string{"tokenizer  internal/bundled/tiny-bert/tokenizer.json", "negative 1 (33.3%), positive 2 (66.7%)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

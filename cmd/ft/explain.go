@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"ft/explain"
 	"ft/finetune"
 	"ft/onnx"
 	"ft/tokenize"
@@ -74,11 +75,11 @@ Flags:
 	if err != nil {
 		return err
 	}
-	x, err := finetune.NewExplainer(m, tok)
+	x, err := explain.New(m, tok)
 	if err != nil {
 		return err
 	}
-	ex, err := x.Explain(context.Background(), texts, finetune.ExplainOptions{
+	ex, err := x.Explain(context.Background(), texts, explain.Options{
 		Target: *target, Steps: *steps, Baseline: *baseline, MaxLength: *maxLength, BatchSize: *batch})
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ type piece struct {
 	continues bool // glued to the previous piece (a word piece)
 }
 
-func pieces(e *finetune.Explanation, words bool) []piece {
+func pieces(e *explain.Explanation, words bool) []piece {
 	var ps []piece
 	if words {
 		for _, w := range e.Words() {
@@ -166,7 +167,7 @@ func maxAbs(ps []piece, ig bool) float64 {
 	return m
 }
 
-func labelsLine(e *finetune.Explanation) string {
+func labelsLine(e *explain.Explanation) string {
 	var b strings.Builder
 	for _, l := range sortedKeys(e.Probabilities) {
 		fmt.Fprintf(&b, " %s %.3f", l, e.Probabilities[l])
@@ -178,7 +179,7 @@ func sortedKeys(m map[string]float64) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-func printExplanation(w io.Writer, e *finetune.Explanation, color, words bool) {
+func printExplanation(w io.Writer, e *explain.Explanation, color, words bool) {
 	fmt.Fprintf(w, "%q\n  label %s (%.3f)   probabilities:%s\n", e.Text, e.Label, e.Score, labelsLine(e))
 	fmt.Fprintf(w, "  target %s: logit %.4f, at the %s baseline %.4f\n", e.Target, e.Logit, e.Baseline, e.BaselineLogit)
 	ps := pieces(e, words)
@@ -210,7 +211,7 @@ func printExplanation(w io.Writer, e *finetune.Explanation, color, words bool) {
 
 // explanationHTML renders one self-contained page (inline CSS, no scripts,
 // no external assets); every text from the user or the model is escaped.
-func explanationHTML(ex []finetune.Explanation, words bool) string {
+func explanationHTML(ex []explain.Explanation, words bool) string {
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>ft explain</title>

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"ft/finetune"
+	"ft/explain"
 )
 
-const explainModel = "testmodels/bundled/tiny-bert"
+const explainModel = "internal/bundled/tiny-bert"
 
 func TestExplainCommandJSON(t *testing.T) {
 	code, out, stderr := runIn(t, "explain", "--model", explainModel, "--json", "--steps", "8", "a fine film", "dull and unforgettable")
@@ -22,7 +22,7 @@ func TestExplainCommandJSON(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	n := 0
 	for sc.Scan() {
-		var e finetune.Explanation
+		var e explain.Explanation
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("line %d is not an explanation: %v\n%s", n+1, err, sc.Text())
 		}
@@ -62,7 +62,7 @@ func TestExplainCommandText(t *testing.T) {
 }
 
 func TestExplainColourLine(t *testing.T) {
-	e := &finetune.Explanation{Text: "t", Label: "a", Target: "a", Probabilities: map[string]float64{"a": 1}, Tokens: []finetune.TokenScore{
+	e := &explain.Explanation{Text: "t", Label: "a", Target: "a", Probabilities: map[string]float64{"a": 1}, Tokens: []explain.TokenScore{
 		{Token: "good", Text: "good", GradInput: 2, IG: 2}, {Token: "bad", Text: "bad", GradInput: -1, IG: -2}, {Token: "the", Text: "the"}}}
 	var b bytes.Buffer
 	printExplanation(&b, e, true, false)

@@ -7,10 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"ft/finetune"
-	"ft/testmodels/bundled"
+	"ft/internal/bundled"
 )
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -137,19 +136,12 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 		modelPath = ci.ModelPath
 		if _, given := ci.Config["model"]; !given {
 			// the bundled demo model
-			modelPath = demoModel
-			if _, err := os.Stat(demoModel); err != nil {
-				tmp, err := os.MkdirTemp("", "ft-demo-")
-				if err != nil {
-					return nil, nil, err
-				}
-				cleanup = func() { os.RemoveAll(tmp) }
-				if err := bundled.Extract(tmp); err != nil {
-					cleanup()
-					return nil, nil, err
-				}
-				modelPath = filepath.Join(tmp, strings.TrimPrefix(demoModel, "testmodels/bundled/"))
+			dir, clean, err := bundled.Open("ft-demo-")
+			if err != nil {
+				return nil, nil, err
 			}
+			cleanup = clean
+			modelPath = filepath.Join(dir, bundled.Model)
 		} else if _, err := os.Stat(modelPath); err != nil {
 			return nil, nil, fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
 		}

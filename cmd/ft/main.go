@@ -76,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return ee.code
 			}
 			if err != nil {
+				// library errors name Go fields; ft's flags have the run's names
+				err = flagNames(newRunFlags(c.name, io.Discard).fs, err)
 				fmt.Fprintf(stderr, "ft %s: %v\n", c.name, err)
 				return 1
 			}

@@ -56,7 +56,7 @@ func TestRunBadInputOneLineErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"run", "--model", "testmodels/bundled/tiny-bert", "--output-dir", t.TempDir(), "--max-steps", "1"}, c.args...)
+			args := append([]string{"run", "--model", "internal/bundled/tiny-bert", "--output-dir", t.TempDir(), "--max-steps", "1"}, c.args...)
 			code, _, stderr := runIn(t, args...)
 			if code == 0 {
 				t.Fatal("no error")

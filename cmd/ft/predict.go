@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/tokenize"
 )
@@ -34,8 +35,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ro := finetune.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: labels}
-	d, err := finetune.ReadDataset(f.eval, ro)
+	ro := dataset.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: labels}
+	d, err := dataset.Read(f.eval, ro)
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := finetune.NewTextSource(d, tok, m, f.maxLength)
+	src, err := dataset.NewTextSource(d, tok, m.Graph.InputNames(), f.maxLength)
 	if err != nil {
 		return err
 	}

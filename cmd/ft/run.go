@@ -19,17 +19,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/graph"
-	"ft/testmodels/bundled"
+	"ft/internal/bundled"
 	"ft/tokenize"
-)
-
-// The bundled demo: a tiny (random-weight) BERT and a sample of SST-2.
-const (
-	demoModel = "testmodels/bundled/tiny-bert"
-	demoTrain = "testmodels/bundled/sst2-sample/train.tsv"
-	demoEval  = "testmodels/bundled/sst2-sample/test.tsv"
 )
 
 type runFlags struct {
@@ -240,26 +234,14 @@ Flags:
 	}
 	demo := f.model == ""
 	if demo {
-		f.model = demoModel
-		if f.train == "" {
-			f.train, f.eval = demoTrain, demoEval
+		dir, cleanup, err := bundled.Open("ft-demo-")
+		if err != nil {
+			return err
 		}
-		if _, err := os.Stat(demoModel); err != nil {
-			// not in the repository root: use the copy inside the binary
-			tmp, err := os.MkdirTemp("", "ft-demo-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			if err := bundled.Extract(tmp); err != nil {
-				return err
-			}
-			// the demo paths all start with testmodels/bundled/
-			f.model = filepath.Join(tmp, strings.TrimPrefix(demoModel, "testmodels/bundled/"))
-			if f.train == demoTrain {
-				f.train = filepath.Join(tmp, strings.TrimPrefix(demoTrain, "testmodels/bundled/"))
-				f.eval = filepath.Join(tmp, strings.TrimPrefix(demoEval, "testmodels/bundled/"))
-			}
+		defer cleanup()
+		f.model = filepath.Join(dir, bundled.Model)
+		if f.train == "" {
+			f.train, f.eval = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
 		}
 		// settings for a small random-weight model; flags still override
 		setDefault(f.fs, "learning-rate", "1e-3")
@@ -405,8 +387,8 @@ func setDefault(fs *flag.FlagSet, name, value string) {
 type job struct {
 	model     *finetune.Model
 	tok       *tokenize.Tokenizer
-	train     *finetune.Dataset
-	eval      *finetune.Dataset
+	train     *dataset.Dataset
+	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
 }
@@ -431,15 +413,15 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ro := finetune.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: cfg}
+	ro := dataset.ReadOptions{TextColumn: f.textCol, TextPairColumn: f.pairCol, LabelColumn: f.labelCol, ID2Label: cfg}
 	if f.problem != "" {
-		p, err := finetune.ParseProblemType(f.problem)
+		p, err := dataset.ParseProblemType(f.problem)
 		if err != nil {
 			return nil, err
 		}
 		ro.Problem = p
 	}
-	train, err := finetune.ReadDataset(f.train, ro)
+	train, err := dataset.Read(f.train, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -448,12 +430,12 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if train.Labels != nil {
 		labels = train.Labels.Names
 	}
-	var eval *finetune.Dataset
+	var eval *dataset.Dataset
 	if f.eval != "" {
 		eo := ro
 		eo.Labels = train.Labels
 		eo.Problem = train.Problem
-		if eval, err = finetune.ReadDataset(f.eval, eo); err != nil {
+		if eval, err = dataset.Read(f.eval, eo); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
@@ -516,7 +498,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := finetune.NewTextSource(train, tok, m, f.maxLength)
+	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +506,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		RunConfig: f.explicit, ResumeFrom: f.resumePath}
 	tr.Args.OutputDir = f.outputDir
 	if eval != nil {
-		es, err := finetune.NewTextSource(eval, tok, m, f.maxLength)
+		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
 		if err != nil {
 			return nil, err
 		}
@@ -571,7 +553,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	lastCheckpoint := ""
 	j.trainer.Events = func(e finetune.Event) {
 		switch e.Kind {
-		case "step":
+		case finetune.EventStep:
 			if tty {
 				if time.Since(lastPrint) < 100*time.Millisecond && e.Step != e.Total {
 					return
@@ -584,29 +566,29 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 			} else if e.Step%j.trainer.Args.LoggingSteps == 0 || e.Step == e.Total {
 				fmt.Fprintf(stdout, "step %d/%d epoch %.2f loss %.4f lr %.3g %.0f samples/s ETA %s\n", e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
 			}
-		case "eval":
+		case finetune.EventEval:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
-		case "skip", "warning":
+		case finetune.EventSkip, finetune.EventWarning:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stderr, "warning: %s\n", e.Message)
-		case "resumed":
+		case finetune.EventResumed:
 			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
-		case "save":
+		case finetune.EventSave:
 			lastCheckpoint = e.Path
 			if !tty {
 				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
 			}
-		case "interrupted":
+		case finetune.EventInterrupted:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintf(stdout, "interrupted after step %d\n", e.Step)
-		case "done":
+		case finetune.EventDone:
 			if tty {
 				fmt.Fprintln(stderr)
 			}
@@ -645,7 +627,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	} else {
 		dst = "(not exported: --export-model none)"
 	}
-	if err := finetune.PlotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
+	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
 		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)

@@ -18,8 +18,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"ft/dataset"
 	"ft/finetune"
 	"ft/onnx"
+	"ft/sweep"
 )
 
 // sweepParams are the hyper-parameters ft sweep searches: the flag, the
@@ -122,12 +124,8 @@ func (s *sweepFlags) fromConfig(f *runFlags) error {
 	return nil
 }
 
-func runSweep(args []string, stdout, stderr io.Writer) error {
-	f := newRunFlags("sweep", stderr)
-	sw := addSweepFlags(f.fs)
-	f.sections = map[string]any{"sweep": nil}
-	f.fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: ft sweep --model DIR --train FILE --eval FILE --sweep-learning-rate 1e-5,3e-5,1e-4 [flags]
+// sweepUsage is ft sweep's help text (the flags follow it).
+const sweepUsage = `Usage: ft sweep --model DIR --train FILE --eval FILE --sweep-learning-rate 1e-5,3e-5,1e-4 [flags]
 
 Searches hyper-parameters: each trial is a short ft run (every ft run flag sets
 the base configuration) with one combination of the swept values, evaluated on
@@ -151,218 +149,281 @@ In a --config file the sweep settings go under a sweep: key:
     method: grid                         # max_trials, max_minutes, seed too
 
 Flags:
-`)
-		f.fs.PrintDefaults()
-	}
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := sw.fromConfig(f); err != nil {
-		return err
-	}
-	setDefault(f.fs, "output-dir", "runs/ft-sweep")
-	for _, name := range []string{"resume", "resume-from-checkpoint"} {
-		if fl := f.fs.Lookup(name); fl != nil && fl.Value.String() != "" {
-			return fmt.Errorf("--%s is for ft run: ft sweep resumes by itself when run again with the same --output-dir", name)
-		}
-	}
-	if f.model == "" {
-		return fmt.Errorf("give the model with --model DIR (a Hugging Face ONNX export folder)")
-	}
-	if f.train == "" {
-		return fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
-	}
-	if f.eval == "" {
-		return fmt.Errorf("give an evaluation file with --eval FILE: trials are ranked by its metric")
-	}
-	if f.args.MetricForBestModel == "" {
-		f.args.MetricForBestModel = "accuracy"
-	}
-	metric := f.args.MetricForBestModel
-	greater := metric != "loss"
-	if f.args.GreaterIsBetter != nil {
-		greater = *f.args.GreaterIsBetter
-	}
-	s := &finetune.Sweep{Method: sw.method, MaxTrials: sw.maxTrials, Seed: f.args.Seed,
-		MaxDuration: time.Duration(sw.maxMinutes * float64(time.Minute))}
-	f.fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "sweep-seed" {
-			s.Seed = sw.seed
-		}
-	})
-	if sw.maxMinutes < 0 {
-		return fmt.Errorf("--max-minutes must not be negative")
-	}
-	var names []string
-	setters := map[string]func(*finetune.Args, float64){}
-	for _, p := range sweepParams {
-		spec := *sw.specs[p.flag]
-		if spec == "" {
-			continue
-		}
-		sp, err := finetune.ParseSweepParam(p.name, spec)
-		if err != nil {
-			return fmt.Errorf("--%s: %w", p.flag, err)
-		}
-		if p.name == "num_train_epochs" && f.args.MaxSteps > 0 {
-			return fmt.Errorf("--%s has no effect with --max-steps %d (steps override epochs): drop one of them", p.flag, f.args.MaxSteps)
-		}
-		s.Params = append(s.Params, sp)
-		names = append(names, p.name)
-		setters[p.name] = p.set
-	}
-	if len(s.Params) == 0 {
-		return fmt.Errorf("nothing to sweep: give the values to try, e.g. --sweep-learning-rate 1e-5,3e-5,1e-4 (or --sweep-batch-size, --sweep-num-train-epochs, --sweep-warmup-ratio, --sweep-weight-decay, or a sweep: section in --config)")
-	}
-	plan, total, err := s.Plan()
+`
+
+func runSweep(args []string, stdout, stderr io.Writer) error {
+	f, sw, err := parseSweepFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	base, err := sweepBase(f, names)
-	if err != nil {
+	r := &sweepRun{f: f, sw: sw, stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
+	if err := r.makePlan(); err != nil {
 		return err
 	}
 	if f.dryRun {
-		if _, err := prepare(f, stdout); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\n%s search, %s:\n", s.Method, planSize(total))
-		for i, t := range plan {
-			if i == 20 {
-				fmt.Fprintf(stdout, "  ...\n")
-				break
-			}
-			fmt.Fprintf(stdout, "  %s\n", formatParams(names, t.Params))
-		}
-		return nil
+		return r.dryRun()
 	}
-	out := f.outputDir
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	r.out = f.outputDir
+	if err := os.MkdirAll(r.out, 0o755); err != nil {
 		return err
 	}
-	if err := checkSweepBase(filepath.Join(out, "base.json"), base); err != nil {
+	if err := checkSweepBase(filepath.Join(r.out, "base.json"), r.base); err != nil {
 		return err
 	}
-	s.Log = filepath.Join(out, "sweep.jsonl")
+	r.s.Log = filepath.Join(r.out, "sweep.jsonl")
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50) // as ft run
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-
-	// Read and tokenize the data once for all trials.
-	first, err := prepare(f, stdout)
-	if err != nil {
+	if err := r.tokenizeOnce(); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	trainSrc, err := first.trainer.Train.(*finetune.TextSource).Cached()
-	if err != nil {
-		return err
-	}
-	evalSrc, err := first.trainer.Eval.(*finetune.TextSource).Cached()
-	if err != nil {
-		return err
-	}
-	first = nil
-	fmt.Fprintf(stdout, "tokenized %d training and %d evaluation rows once for all trials (max length %d) in %s\n\n",
-		trainSrc.Len(), evalSrc.Len(), f.maxLength, time.Since(t0).Round(time.Millisecond))
-
-	tty := isTerminal(stderr)
-	skipped := 0
-	s.Events = func(e finetune.SweepEvent) {
-		of := strconv.Itoa(e.Total)
-		if e.Total < 0 {
-			of = "?"
-		}
-		switch e.Kind {
-		case "skip":
-			skipped++
-		case "start":
-			if skipped > 0 {
-				fmt.Fprintf(stdout, "resuming: %d trials already in %s\n", skipped, s.Log)
-				skipped = 0
-			}
-			fmt.Fprintf(stdout, "trial %d/%s  %s\n", e.Index+1, of, formatParams(names, e.Trial.Params))
-		case "done":
-			fmt.Fprintf(stdout, "  %s %.4f, loss %.4f (%.1f s)\n", metric, e.Result.Metrics[metric], e.Result.Metrics["loss"], e.Result.Seconds)
-		case "failed":
-			fmt.Fprintf(stdout, "  failed: %s\n", e.Result.Error)
-		case "budget":
-			fmt.Fprintf(stdout, "time budget of %g minutes used: no new trial\n", sw.maxMinutes)
-		}
-	}
-	objective := func(ctx context.Context, number int, t finetune.Trial) (map[string]float64, error) {
-		tf := *f
-		for name, v := range t.Params {
-			setters[name](&tf.args, v)
-		}
-		// a fresh model from disk for every trial: no weights leak between them
-		j, err := prepare(&tf, io.Discard)
-		if err != nil {
-			return nil, err
-		}
-		tr := j.trainer
-		tr.Train, tr.Eval = trainSrc, evalSrc
-		// trials are short: no checkpoints (and nothing to resume from)
-		tr.Args.OutputDir, tr.ResumeFrom = "", ""
-		dir := filepath.Join(out, fmt.Sprintf("trial-%03d", number))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		logPath := filepath.Join(dir, "metrics.jsonl")
-		os.Remove(logPath)
-		ml, err := finetune.OpenMetricsLog(logPath)
-		if err != nil {
-			return nil, err
-		}
-		defer ml.Close()
-		tr.MetricsLog = ml
-		if tty {
-			last := time.Time{}
-			tr.Events = func(e finetune.Event) {
-				if e.Kind == "step" && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
-					last = time.Now()
-					fmt.Fprintf(stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
-				}
-				if e.Kind == "done" || e.Kind == "interrupted" {
-					fmt.Fprint(stderr, "\r\033[K")
-				}
-			}
-		}
-		res, err := tr.Fit(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if res.Interrupted {
-			return nil, context.Canceled
-		}
-		// the score ft run prints: the last evaluation
-		m := res.Final
-		if m == nil {
-			if m, err = tr.Evaluate(ctx, tr.Eval); err != nil {
-				return nil, err
-			}
-		}
-		if sw.saveModels {
-			if err := j.model.Save(filepath.Join(dir, "model")); err != nil {
-				return nil, err
-			}
-		}
-		return m, nil
-	}
-	results, runErr := s.Run(ctx, objective)
-	if skipped > 0 {
-		fmt.Fprintf(stdout, "all %d trials are already in %s: nothing to train\n", skipped, s.Log)
+	r.s.Events = r.events()
+	results, runErr := r.s.Run(ctx, r.objective)
+	if r.skipped > 0 {
+		fmt.Fprintf(stdout, "all %d trials are already in %s: nothing to train\n", r.skipped, r.s.Log)
 	}
 	interrupted := errors.Is(runErr, context.Canceled)
 	if runErr != nil && !interrupted {
 		return runErr
 	}
 	if interrupted {
-		fmt.Fprintf(stdout, "\ninterrupted: %d trials are in %s; run the same command again to resume\n", len(results), s.Log)
+		fmt.Fprintf(stdout, "\ninterrupted: %d trials are in %s; run the same command again to resume\n", len(results), r.s.Log)
 	}
-	return sweepReport(results, names, metric, greater, base, f, stdout, stderr)
+	return sweepReport(results, r.names, r.metric, r.greater, r.base, f, stdout, stderr)
+}
+
+// parseSweepFlags reads ft sweep's command line (and --config) and checks
+// what a sweep needs.
+func parseSweepFlags(args []string, stderr io.Writer) (*runFlags, *sweepFlags, error) {
+	f := newRunFlags("sweep", stderr)
+	sw := addSweepFlags(f.fs)
+	f.sections = map[string]any{"sweep": nil}
+	f.fs.Usage = func() {
+		fmt.Fprint(stderr, sweepUsage)
+		f.fs.PrintDefaults()
+	}
+	if err := f.parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := sw.fromConfig(f); err != nil {
+		return nil, nil, err
+	}
+	setDefault(f.fs, "output-dir", "runs/ft-sweep")
+	for _, name := range []string{"resume", "resume-from-checkpoint"} {
+		if fl := f.fs.Lookup(name); fl != nil && fl.Value.String() != "" {
+			return nil, nil, fmt.Errorf("--%s is for ft run: ft sweep resumes by itself when run again with the same --output-dir", name)
+		}
+	}
+	switch {
+	case f.model == "":
+		return nil, nil, fmt.Errorf("give the model with --model DIR (a Hugging Face ONNX export folder)")
+	case f.train == "":
+		return nil, nil, fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
+	case f.eval == "":
+		return nil, nil, fmt.Errorf("give an evaluation file with --eval FILE: trials are ranked by its metric")
+	case sw.maxMinutes < 0:
+		return nil, nil, fmt.Errorf("--max-minutes must not be negative")
+	}
+	if f.args.MetricForBestModel == "" {
+		f.args.MetricForBestModel = "accuracy"
+	}
+	return f, sw, nil
+}
+
+// sweepRun is one ft sweep: its settings, the search and the data that all
+// trials share.
+type sweepRun struct {
+	f              *runFlags
+	sw             *sweepFlags
+	stdout, stderr io.Writer
+	tty            bool
+
+	s       *sweep.Sweep
+	names   []string // the swept parameters, in flag order
+	setters map[string]func(*finetune.Args, float64)
+	metric  string
+	greater bool
+	base    []setting // the base configuration (best.yaml without the swept values)
+	trials  []sweep.Trial
+	total   int
+
+	out               string
+	trainSrc, evalSrc dataset.Source // tokenized once
+	skipped           int            // trials found in the log, not yet reported
+}
+
+// makePlan builds the search from the flags.
+func (r *sweepRun) makePlan() error {
+	f, sw := r.f, r.sw
+	r.metric = f.args.MetricForBestModel
+	r.greater = r.metric != "loss"
+	if f.args.GreaterIsBetter != nil {
+		r.greater = *f.args.GreaterIsBetter
+	}
+	r.s = &sweep.Sweep{Method: sw.method, MaxTrials: sw.maxTrials, Seed: f.args.Seed,
+		MaxDuration: time.Duration(sw.maxMinutes * float64(time.Minute))}
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "sweep-seed" {
+			r.s.Seed = sw.seed
+		}
+	})
+	r.setters = map[string]func(*finetune.Args, float64){}
+	for _, p := range sweepParams {
+		spec := *sw.specs[p.flag]
+		if spec == "" {
+			continue
+		}
+		sp, err := sweep.ParseParam(p.name, spec)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", p.flag, err)
+		}
+		if p.name == "num_train_epochs" && f.args.MaxSteps > 0 {
+			return fmt.Errorf("--%s has no effect with --max-steps %d (steps override epochs): drop one of them", p.flag, f.args.MaxSteps)
+		}
+		r.s.Params = append(r.s.Params, sp)
+		r.names = append(r.names, p.name)
+		r.setters[p.name] = p.set
+	}
+	if len(r.s.Params) == 0 {
+		return fmt.Errorf("nothing to sweep: give the values to try, e.g. --sweep-learning-rate 1e-5,3e-5,1e-4 (or --sweep-batch-size, --sweep-num-train-epochs, --sweep-warmup-ratio, --sweep-weight-decay, or a sweep: section in --config)")
+	}
+	var err error
+	if r.trials, r.total, err = r.s.Plan(); err != nil {
+		return err
+	}
+	r.base, err = sweepBase(f, r.names)
+	return err
+}
+
+// dryRun checks the data and the model and shows the plan.
+func (r *sweepRun) dryRun() error {
+	if _, err := prepare(r.f, r.stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "\n%s search, %s:\n", r.s.Method, planSize(r.total))
+	for i, t := range r.trials {
+		if i == 20 {
+			fmt.Fprintf(r.stdout, "  ...\n")
+			break
+		}
+		fmt.Fprintf(r.stdout, "  %s\n", formatParams(r.names, t.Params))
+	}
+	return nil
+}
+
+// tokenizeOnce reads and tokenizes the data once for all trials.
+func (r *sweepRun) tokenizeOnce() error {
+	first, err := prepare(r.f, r.stdout)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	train, err := first.trainer.Train.(*dataset.TextSource).Cached()
+	if err != nil {
+		return err
+	}
+	eval, err := first.trainer.Eval.(*dataset.TextSource).Cached()
+	if err != nil {
+		return err
+	}
+	r.trainSrc, r.evalSrc = train, eval
+	fmt.Fprintf(r.stdout, "tokenized %d training and %d evaluation rows once for all trials (max length %d) in %s\n\n",
+		train.Len(), eval.Len(), r.f.maxLength, time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// events prints the sweep's progress.
+func (r *sweepRun) events() func(sweep.Event) {
+	return func(e sweep.Event) {
+		of := strconv.Itoa(e.Total)
+		if e.Total < 0 {
+			of = "?"
+		}
+		switch e.Kind {
+		case sweep.EventSkip:
+			r.skipped++
+		case sweep.EventStart:
+			if r.skipped > 0 {
+				fmt.Fprintf(r.stdout, "resuming: %d trials already in %s\n", r.skipped, r.s.Log)
+				r.skipped = 0
+			}
+			fmt.Fprintf(r.stdout, "trial %d/%s  %s\n", e.Index+1, of, formatParams(r.names, e.Trial.Params))
+		case sweep.EventDone:
+			fmt.Fprintf(r.stdout, "  %s %.4f, loss %.4f (%.1f s)\n", r.metric, e.Result.Metrics[r.metric], e.Result.Metrics["loss"], e.Result.Seconds)
+		case sweep.EventFailed:
+			fmt.Fprintf(r.stdout, "  failed: %s\n", e.Result.Error)
+		case sweep.EventBudget:
+			fmt.Fprintf(r.stdout, "time budget of %g minutes used: no new trial\n", r.sw.maxMinutes)
+		}
+	}
+}
+
+// objective trains and evaluates one trial: a fresh model from disk (no
+// weights leak between trials) on the shared tokenized data.
+func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (map[string]float64, error) {
+	tf := *r.f
+	for name, v := range t.Params {
+		r.setters[name](&tf.args, v)
+	}
+	j, err := prepare(&tf, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	tr := j.trainer
+	tr.Train, tr.Eval = r.trainSrc, r.evalSrc
+	// trials are short: no checkpoints (and nothing to resume from)
+	tr.Args.OutputDir, tr.ResumeFrom = "", ""
+	dir := filepath.Join(r.out, fmt.Sprintf("trial-%03d", number))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "metrics.jsonl")
+	os.Remove(logPath)
+	ml, err := finetune.OpenMetricsLog(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer ml.Close()
+	tr.MetricsLog = ml
+	if r.tty {
+		tr.Events = r.trialProgress()
+	}
+	res, err := tr.Fit(ctx)
+	if err != nil {
+		return nil, flagNames(tf.fs, err) // the trial's error is shown as is
+	}
+	if res.Interrupted {
+		return nil, context.Canceled
+	}
+	// the score ft run prints: the last evaluation
+	m := res.Final
+	if m == nil {
+		if m, err = tr.Evaluate(ctx, tr.Eval); err != nil {
+			return nil, err
+		}
+	}
+	if r.sw.saveModels {
+		if err := j.model.Save(filepath.Join(dir, "model")); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// trialProgress draws a trial's progress on the terminal.
+func (r *sweepRun) trialProgress() func(finetune.Event) {
+	last := time.Time{}
+	return func(e finetune.Event) {
+		if e.Kind == finetune.EventStep && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
+			last = time.Now()
+			fmt.Fprintf(r.stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
+		}
+		if e.Kind == finetune.EventDone || e.Kind == finetune.EventInterrupted {
+			fmt.Fprint(r.stderr, "\r\033[K")
+		}
+	}
 }
 
 func planSize(total int) string {
@@ -381,26 +442,26 @@ func formatParams(names []string, p map[string]float64) string {
 }
 
 // sweepReport writes results.md, lr.png and best.yaml and prints the table.
-func sweepReport(results []finetune.TrialResult, names []string, metric string, greater bool, base []setting, f *runFlags, stdout, stderr io.Writer) error {
+func sweepReport(results []sweep.TrialResult, names []string, metric string, greater bool, base []setting, f *runFlags, stdout, stderr io.Writer) error {
 	out := f.outputDir
 	if len(results) == 0 {
 		fmt.Fprintln(stdout, "no trial finished")
 		return nil
 	}
-	sorted := append([]finetune.TrialResult(nil), results...)
-	finetune.SortTrialResults(sorted, metric, greater)
+	sorted := append([]sweep.TrialResult(nil), results...)
+	sweep.SortResults(sorted, metric, greater)
 	dir := "higher is better"
 	if !greater {
 		dir = "lower is better"
 	}
-	table := finetune.SweepTable(sorted, names, metric)
+	table := sweep.Table(sorted, names, metric)
 	fmt.Fprintf(stdout, "\n%d trials, best first by eval %s (%s):\n\n%s", len(results), metric, dir, table)
 	md := fmt.Sprintf("# ft sweep\n\n%d trials, best first by eval %s (%s). The best configuration is best.yaml\n(`ft run --config best.yaml`); every trial's metrics.jsonl is in trial-N/.\n\n%s", len(results), metric, dir, table)
 	if err := onnx.WriteFileAtomic(filepath.Join(out, "results.md"), []byte(md)); err != nil {
 		return err
 	}
 	// lr.png: a trial without a swept learning rate ran at the base one
-	withLR := make([]finetune.TrialResult, len(results))
+	withLR := make([]sweep.TrialResult, len(results))
 	for i, r := range results {
 		r.Params = copyParams(r.Params)
 		if _, ok := r.Params["learning_rate"]; !ok {
@@ -409,10 +470,10 @@ func sweepReport(results []finetune.TrialResult, names []string, metric string, 
 		withLR[i] = r
 	}
 	pngPath := filepath.Join(out, "lr.png")
-	if err := finetune.PlotSweep(withLR, "learning_rate", metric, greater, pngPath); err != nil {
+	if err := plotSweep(withLR, "learning_rate", metric, greater, pngPath); err != nil {
 		fmt.Fprintf(stderr, "warning: no lr.png: %v\n", err)
 	}
-	best, ok := finetune.BestTrial(results, metric, greater)
+	best, ok := sweep.BestTrial(results, metric, greater)
 	if !ok {
 		fmt.Fprintf(stdout, "\nno trial has a finite %s: no best.yaml\n", metric)
 		return nil
@@ -532,7 +593,7 @@ func checkSweepBase(path string, base []setting) error {
 
 // writeBestConfig writes an ft run config: the base settings and the best
 // trial's values, training into OUT/best.
-func writeBestConfig(path string, base []setting, names []string, best finetune.TrialResult, metric, out string) error {
+func writeBestConfig(path string, base []setting, names []string, best sweep.TrialResult, metric, out string) error {
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return err

@@ -12,13 +12,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"ft/finetune"
+
+	"ft/sweep"
 )
 
 // sweepData writes small SST-2 samples (the first rows of the bundled ones).
 func sweepData(t *testing.T, dir string, nTrain, nEval int) (train, eval string) {
 	t.Helper()
 	head := func(src, dst string, n int) {
-		b, err := os.ReadFile(filepath.Join("..", "..", "testmodels", "bundled", "sst2-sample", src))
+		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "bundled", "sst2-sample", src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +67,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	dir := t.TempDir()
 	train, eval := sweepData(t, dir, 320, 160)
 	out := filepath.Join(dir, "sweep")
-	base := []string{"sweep", "--model", "testmodels/bundled/tiny-bert", "--train", train, "--eval", eval,
+	base := []string{"sweep", "--model", "internal/bundled/tiny-bert", "--train", train, "--eval", eval,
 		"--num-train-epochs", "1", "--batch-size", "16", "--max-length", "32", "--warmup-ratio", "0.1",
 		"--eval-strategy", "steps", "--eval-steps", "10", // ft run logs the last evaluation in full precision
 		"--freeze", "embeddings", "--seed", "7", "--metric-for-best-model", "loss",
@@ -96,7 +98,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if !strings.HasPrefix(string(all), string(firstRun)) {
 		t.Error("resuming rewrote the finished trials")
 	}
-	results, err := finetune.ReadSweepLog(logPath)
+	results, err := sweep.ReadLog(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	}
 
 	// best.yaml is an ft run config that reproduces the best trial
-	best, ok := finetune.BestTrial(results, "loss", false)
+	best, ok := sweep.BestTrial(results, "loss", false)
 	if !ok {
 		t.Fatal("no best trial")
 	}
@@ -192,7 +194,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	}
 
 	// trial 3 ran after three others; alone it scores the same
-	var last finetune.TrialResult
+	var last sweep.TrialResult
 	for _, r := range results {
 		if r.Number == 3 {
 			last = r
@@ -211,7 +213,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if code, stdout, stderr = runIn(t, args...); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
-	solo, err := finetune.ReadSweepLog(filepath.Join(alone, "sweep.jsonl"))
+	solo, err := sweep.ReadLog(filepath.Join(alone, "sweep.jsonl"))
 	if err != nil || len(solo) != 1 {
 		t.Fatalf("%v, %d trials", err, len(solo))
 	}
@@ -238,7 +240,7 @@ func TestSweepConfigSection(t *testing.T) {
 	dir := t.TempDir()
 	train, eval := sweepData(t, dir, 40, 20)
 	cfg := filepath.Join(dir, "sweep.yaml")
-	os.WriteFile(cfg, []byte("model: testmodels/bundled/tiny-bert\ntrain: "+train+"\neval: "+eval+"\nmax_steps: 2\n"+
+	os.WriteFile(cfg, []byte("model: internal/bundled/tiny-bert\ntrain: "+train+"\neval: "+eval+"\nmax_steps: 2\n"+
 		"sweep:\n  learning_rate: [1e-4, 1e-3]\n  per_device_train_batch_size: [8, 16]\n  method: grid\n  max_trials: 3\n"), 0o644)
 	code, stdout, stderr := runIn(t, "sweep", "--config", cfg, "--dry-run", "--output-dir", filepath.Join(dir, "out"))
 	if code != 0 {
@@ -266,13 +268,13 @@ func TestSweepRandomSavesModels(t *testing.T) {
 	dir := t.TempDir()
 	train, eval := sweepData(t, dir, 40, 20)
 	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runIn(t, "sweep", "--model", "testmodels/bundled/tiny-bert", "--train", train, "--eval", eval,
+	code, stdout, stderr := runIn(t, "sweep", "--model", "internal/bundled/tiny-bert", "--train", train, "--eval", eval,
 		"--max-steps", "2", "--batch-size", "8", "--method", "random", "--max-trials", "2",
 		"--sweep-learning-rate", "log:1e-4:1e-2", "--save-trial-models", "--output-dir", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
-	results, err := finetune.ReadSweepLog(filepath.Join(out, "sweep.jsonl"))
+	results, err := sweep.ReadLog(filepath.Join(out, "sweep.jsonl"))
 	if err != nil || len(results) != 2 {
 		t.Fatalf("%v, %d trials", err, len(results))
 	}
@@ -295,14 +297,14 @@ func TestSweepBadInput(t *testing.T) {
 		os.WriteFile(p, []byte(body), 0o644)
 		return p
 	}
-	m := []string{"--model", "testmodels/bundled/tiny-bert", "--train", train, "--eval", eval, "--output-dir", filepath.Join(dir, "out")}
+	m := []string{"--model", "internal/bundled/tiny-bert", "--train", train, "--eval", eval, "--output-dir", filepath.Join(dir, "out")}
 	cases := []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"nothing swept", m, []string{"nothing to sweep", "--sweep-learning-rate"}},
-		{"no eval", []string{"--model", "testmodels/bundled/tiny-bert", "--train", train, "--sweep-learning-rate", "1e-3"}, []string{"--eval"}},
+		{"no eval", []string{"--model", "internal/bundled/tiny-bert", "--train", train, "--sweep-learning-rate", "1e-3"}, []string{"--eval"}},
 		{"range in a grid", append(m, "--sweep-learning-rate", "log:1e-5:1e-3"), []string{"learning_rate is a range", "random"}},
 		{"bad list", append(m, "--sweep-learning-rate", "1e-5,fast"), []string{"--sweep-learning-rate", `"fast"`}},
 		{"fractional batch", append(m, "--sweep-batch-size", "8,12.5"), []string{"--sweep-batch-size", "integers"}},
