@@ -19,7 +19,7 @@ func TestDataCheckSST2(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "data", "sst2", "train.tsv")); err != nil {
 		t.Skip("../shared/data/sst2 not found (the shared data folder beside the repository)")
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", "finetune", "testdata", "datacheck", "sst2_train_dev.json"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "dataset", "testdata", "datacheck", "sst2_train_dev.json"))
 	if err != nil {
 		t.Fatalf("%v (make it with /root/ftvenv/bin/python testmodels/data_check_oracle.py)", err)
 	}
