@@ -114,24 +114,33 @@ type latticeNode struct {
 	reachd bool
 }
 
-func (m *unigramModel) tokenize(s string, ids []int64) ([]int64, error) {
+func (m *unigramModel) tokenize(s string, toks []token) ([]token, error) {
 	if s == "" {
-		return ids, nil
+		return toks, nil
 	}
 	if hit, ok := m.cache.get(s); ok {
-		return append(ids, hit...), nil
+		return append(toks, hit...), nil
 	}
 	out, err := m.viterbi(s, nil)
 	if err != nil {
-		return ids, err
+		return toks, err
 	}
 	m.cache.put(s, out)
-	return append(ids, out...), nil
+	return append(toks, out...), nil
+}
+
+// value is the piece, or for the unk token the text it stands for (HF's
+// Unigram keeps the text there).
+func (m *unigramModel) value(id int64, text string) string {
+	if id == m.unkID || id < 0 || id >= int64(len(m.pieces)) {
+		return text
+	}
+	return m.pieces[id]
 }
 
 // viterbi is tokenizers' Unigram::encode_optimized followed by the id
 // lookup (with byte fallback) of Unigram::tokenize.
-func (m *unigramModel) viterbi(s string, ids []int64) ([]int64, error) {
+func (m *unigramModel) viterbi(s string, toks []token) ([]token, error) {
 	size := len(s)
 	best := make([]latticeNode, size+1)
 	unkScore := m.minScore - unkPenalty
@@ -163,7 +172,7 @@ func (m *unigramModel) viterbi(s string, ids []int64) ([]int64, error) {
 		}
 		if !hasSingle {
 			if m.unkID < 0 {
-				return ids, errors.New("Unigram: a character is not in the vocab and the model has no unk_id")
+				return toks, errors.New("Unigram: a character is not in the vocab and the model has no unk_id")
 			}
 			cand := unkScore + base
 			if t := &best[start+mblen]; !t.reachd || cand > t.score {
@@ -197,9 +206,10 @@ func (m *unigramModel) viterbi(s string, ids []int64) ([]int64, error) {
 		spans = append(spans, span{0, unkEnd})
 	}
 	for k := len(spans) - 1; k >= 0; k-- {
-		piece := s[spans[k].from:spans[k].to]
+		from, to := int32(spans[k].from), int32(spans[k].to)
+		piece := s[from:to]
 		if id, ok := m.ids[piece]; ok {
-			ids = append(ids, id)
+			toks = append(toks, token{id: id, start: from, end: to})
 			continue
 		}
 		if m.byteFallback {
@@ -212,15 +222,15 @@ func (m *unigramModel) viterbi(s string, ids []int64) ([]int64, error) {
 			}
 			if all {
 				for i := 0; i < len(piece); i++ {
-					ids = append(ids, m.byteIDs[piece[i]])
+					toks = append(toks, token{id: m.byteIDs[piece[i]], start: from, end: to})
 				}
 				continue
 			}
 		}
 		if m.unkID < 0 {
-			return ids, errors.New("Unigram: missing unk_id")
+			return toks, errors.New("Unigram: missing unk_id")
 		}
-		ids = append(ids, m.unkID)
+		toks = append(toks, token{id: m.unkID, start: from, end: to})
 	}
-	return ids, nil
+	return toks, nil
 }
