@@ -84,7 +84,6 @@ type Encoding struct {
 	SequenceIDs [][]int
 }
 
-
 // Model input names an Encoding can provide.
 const (
 	InputIDs      = "input_ids"
