@@ -387,3 +387,24 @@ func sequenceOf[T any](c *component, key string, build func(*component) (T, erro
 	}
 	return seq, nil
 }
+
+// WithAddPrefixSpace returns a copy of the tokenizer whose byte-level
+// pre-tokenizer and RobertaProcessing post-processor add — or do not add —
+// a space before each text, as transformers' RobertaTokenizerFast does when
+// given add_prefix_space (run_ner.py asks for it with split words; like
+// transformers, only a top-level ByteLevel pre-tokenizer is changed).
+// Other tokenizers come back unchanged.
+func (t *Tokenizer) WithAddPrefixSpace(add bool) *Tokenizer {
+	c := *t
+	if p, ok := t.pre.(*byteLevel); ok {
+		q := *p
+		q.addPrefixSpace = add
+		c.pre = &q
+	}
+	if p, ok := t.post.(*clsSepProcessor); ok && p.roberta {
+		q := *p
+		q.addPrefixSpace = add
+		c.post = &q
+	}
+	return &c
+}
