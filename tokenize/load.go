@@ -114,7 +114,10 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 	t.vocab = make(map[string]int64, t.model.size()+len(tj.AddedTokens))
 	t.model.eachToken(func(tok string, id int64) { t.vocab[tok] = id })
 	t.vocabSize = t.model.size()
-	for _, a := range tj.AddedTokens {
+	for i, a := range tj.AddedTokens {
+		if err := checkID(fmt.Sprintf("added_tokens[%d] (%q)", i, a.Content), a.ID); err != nil {
+			return nil, fmt.Errorf("tokenize: tokenizer.json %w", err)
+		}
 		if _, ok := t.vocab[a.Content]; !ok && int(a.ID) >= t.vocabSize {
 			t.vocabSize = int(a.ID) + 1
 		}
@@ -140,6 +143,9 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 			t.padID, t.padToken = id, cfg.PadToken.content
 		}
 	case tj.Padding != nil:
+		if err := checkID("padding.pad_id", tj.Padding.PadID); err != nil {
+			return nil, fmt.Errorf("tokenize: tokenizer.json %w", err)
+		}
 		t.padID, t.padToken = tj.Padding.PadID, tj.Padding.PadToken
 	}
 	if s := cfg.PaddingSide; s != "" {
