@@ -145,6 +145,11 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 
 func (m *bpeModel) size() int { return len(m.vocab) }
 
+func (m *bpeModel) tokenToID(tok string) (int64, bool) {
+	id, ok := m.vocab[tok]
+	return id, ok
+}
+
 func (m *bpeModel) eachToken(f func(string, int64)) {
 	for k, v := range m.vocab {
 		f(k, v)
@@ -169,7 +174,7 @@ func (m *bpeModel) tokenize(word string, toks []token) ([]token, error) {
 	}
 	if m.ignoreMerges {
 		if id, ok := m.vocab[word]; ok {
-			return append(toks, token{id: id, end: int32(len(word))}), nil
+			return append(toks, token{id: uint32(id), end: int32(len(word))}), nil
 		}
 	}
 	if hit, ok := m.cache.get(word); ok {
@@ -294,7 +299,7 @@ func (m *bpeModel) mergeWord(w string) ([]token, error) {
 	pos := int32(0)
 	for _, s := range syms {
 		if !s.gone {
-			out = append(out, token{id: s.id, start: pos, end: pos + s.len})
+			out = append(out, token{id: uint32(s.id), start: pos, end: pos + s.len})
 			pos += s.len
 		}
 	}

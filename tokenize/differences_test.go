@@ -29,8 +29,9 @@ func loadFixture(t testing.TB, name string) *Tokenizer {
 }
 
 func tokensOf(tok *Tokenizer, ids []int64) []string {
-	rev := make(map[int64]string, len(tok.vocab))
-	for s, id := range tok.vocab {
+	rev := map[int64]string{}
+	tok.model.eachToken(func(s string, id int64) { rev[id] = s })
+	for s, id := range tok.added2id {
 		rev[id] = s
 	}
 	out := make([]string, len(ids))

@@ -52,10 +52,13 @@ type Options struct {
 	// NoSpecialTokens leaves out [CLS], [SEP], <s>, ... (HF's
 	// add_special_tokens=False).
 	NoSpecialTokens bool
-	// ReturnOffsets fills Encoding.Offsets (HF's return_offsets_mapping).
-	// It costs time: the normalizers then track where each character came
-	// from.
+	// ReturnOffsets fills Encoding.Offsets (HF's return_offsets_mapping),
+	// and WordIDs and SequenceIDs. It costs time: the normalizers then track
+	// where each character came from.
 	ReturnOffsets bool
+	// ReturnWordIDs fills Encoding.WordIDs and SequenceIDs (EncodeWords
+	// always does).
+	ReturnWordIDs bool
 }
 
 // Encoding is a tokenized batch. Row i holds the ids of texts[i] (and
@@ -75,7 +78,9 @@ type Encoding struct {
 	// WordIDs[i][k] is the word token k belongs to, -1 for special and pad
 	// tokens (HF's word_ids): for EncodeBatch the index of the piece the
 	// pre-tokenizer cut (added tokens count as pieces), for EncodeWords the
-	// index of the input word in its sequence.
+	// index of the input word in its sequence. Filled by EncodeWords, and
+	// by EncodeBatch with Options.ReturnWordIDs or ReturnOffsets (as
+	// SequenceIDs).
 	WordIDs [][]int
 	// SequenceIDs[i][k] is 0 for a token of the text, 1 for one of the pair
 	// and -1 for special and pad tokens (HF's sequence_ids; a tokenizer
@@ -166,6 +171,7 @@ func (t *Tokenizer) EncodeWords(words, pairWords [][]string, opts Options) (*Enc
 	if pairWords != nil && len(pairWords) != len(words) {
 		return nil, fmt.Errorf("tokenize: %d rows of words but %d pairs", len(words), len(pairWords))
 	}
+	opts.ReturnWordIDs = true
 	return t.encodeAll(len(words), pairWords != nil, opts, func(i int) (input, input) {
 		a := input{words: words[i], isWords: true}
 		var b input
@@ -189,6 +195,7 @@ func (t *Tokenizer) encodeAll(n int, pair bool, opts Options, get func(int) (inp
 		return nil, err
 	}
 	o.pair = pair
+	o.ReturnWordIDs = o.ReturnWordIDs || o.ReturnOffsets
 	rows := make([]row, n)
 	errs := make([]error, n)
 	one := func(i int) {
@@ -316,7 +323,10 @@ func (t *Tokenizer) encodeRow(a, b input, pair bool, o *resolved) (row, error) {
 		}
 	}
 	n := len(ta) + len(tb) + 4
-	r := row{ids: make([]int64, 0, n), types: make([]int64, 0, n), words: make([]int, 0, n), seqs: make([]int, 0, n)}
+	r := row{ids: make([]int64, 0, n), types: make([]int64, 0, n)}
+	if o.ReturnWordIDs {
+		r.words, r.seqs = make([]int, 0, n), make([]int, 0, n)
+	}
 	if o.ReturnOffsets {
 		r.offs = make([][2]int, 0, n)
 	}
@@ -458,8 +468,10 @@ func truncatePair(a, b []token, pair bool, limit int, strategy string, left bool
 // makes the Encoding.
 func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
 	n := len(rows)
-	e := &Encoding{InputIDs: make([][]int64, n), AttentionMask: make([][]int64, n), TokenTypeIDs: make([][]int64, n),
-		WordIDs: make([][]int, n), SequenceIDs: make([][]int, n)}
+	e := &Encoding{InputIDs: make([][]int64, n), AttentionMask: make([][]int64, n), TokenTypeIDs: make([][]int64, n)}
+	if o.ReturnWordIDs {
+		e.WordIDs, e.SequenceIDs = make([][]int, n), make([][]int, n)
+	}
 	if o.ReturnOffsets {
 		e.Offsets = make([][][2]int, n)
 	}
@@ -488,7 +500,10 @@ func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
 			for k := range mask {
 				mask[k] = 1
 			}
-			e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i], e.WordIDs[i], e.SequenceIDs[i] = r.ids, r.types, mask, r.words, r.seqs
+			e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i] = r.ids, r.types, mask
+			if o.ReturnWordIDs {
+				e.WordIDs[i], e.SequenceIDs[i] = r.words, r.seqs
+			}
 			if o.ReturnOffsets {
 				e.Offsets[i] = r.offs
 			}
@@ -498,8 +513,10 @@ func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
 		nid := make([]int64, 0, target)
 		ntype := make([]int64, 0, target)
 		mask := make([]int64, 0, target)
-		words := make([]int, 0, target)
-		seqs := make([]int, 0, target)
+		var words, seqs []int
+		if o.ReturnWordIDs {
+			words, seqs = make([]int, 0, target), make([]int, 0, target)
+		}
 		var offs [][2]int
 		if o.ReturnOffsets {
 			offs = make([][2]int, 0, target)
@@ -508,7 +525,7 @@ func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
 			nid = appendN(nid, t.padID, p)
 			ntype = appendN(ntype, 0, p)
 			mask = appendN(mask, 0, p)
-			for k := 0; k < p; k++ {
+			for k := 0; words != nil && k < p; k++ {
 				words = append(words, -1)
 				seqs = append(seqs, padSeq)
 			}
@@ -530,7 +547,10 @@ func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
 		if o.PaddingSide != "left" {
 			padRest()
 		}
-		e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i], e.WordIDs[i], e.SequenceIDs[i] = nid, ntype, mask, words, seqs
+		e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i] = nid, ntype, mask
+		if o.ReturnWordIDs {
+			e.WordIDs[i], e.SequenceIDs[i] = words, seqs
+		}
 		if o.ReturnOffsets {
 			e.Offsets[i] = offs
 		}
@@ -585,12 +605,15 @@ func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []toke
 		next++
 		return next - 1
 	}
-	var pieces []ntext
-	var segs, subs []segment
-	segs = t.added.raw.split(s, 0, segs[:0])
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	segs := t.added.raw.split(s, 0, sc.segs[:0])
+	sc.segs = segs
+	var subs []segment
+	pieces := sc.pieces[:0]
 	for _, seg := range segs {
 		if seg.id >= 0 {
-			tk := token{id: seg.id, word: nextWord()}
+			tk := token{id: uint32(seg.id), word: nextWord()}
 			if track {
 				tk.start, tk.end = int32(seg.start), int32(seg.start+len(seg.text))
 			}
@@ -604,11 +627,12 @@ func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []toke
 		if t.norm != nil {
 			n = t.norm.normalize(n)
 		}
-		subs = t.added.normalized.split(n.s, 0, subs[:0])
+		subs = t.added.normalized.split(n.s, 0, sc.subs[:0])
+		sc.subs = subs
 		for _, sub := range subs {
 			end := sub.start + len(sub.text)
 			if sub.id >= 0 {
-				tk := token{id: sub.id, word: nextWord()}
+				tk := token{id: uint32(sub.id), word: nextWord()}
 				tk.start, tk.end = n.orig(int32(sub.start), int32(end))
 				if trimming {
 					tk.lead, tk.trail = spaceCounts(sub.text)
@@ -623,6 +647,7 @@ func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []toke
 			} else {
 				pieces = append(pieces, piece)
 			}
+			sc.pieces = pieces
 			for pi := range pieces {
 				p := &pieces[pi]
 				if p.s == "" {
@@ -642,7 +667,7 @@ func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []toke
 						if tk.start >= 0 && tk.start <= tk.end && int(tk.end) <= len(p.s) {
 							text = p.s[tk.start:tk.end]
 						}
-						tk.lead, tk.trail = spaceCounts(t.model.value(tk.id, text))
+						tk.lead, tk.trail = spaceCounts(t.model.value(int64(tk.id), text))
 					}
 					tk.start, tk.end = p.orig(tk.start, tk.end)
 				}
@@ -650,4 +675,22 @@ func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []toke
 		}
 	}
 	return toks, nil
+}
+
+// scratch holds the buffers of one encodeSequence call, reused.
+type scratch struct {
+	segs, subs []segment
+	pieces     []ntext
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (sc *scratch) release() {
+	if cap(sc.segs)+cap(sc.subs)+cap(sc.pieces) > 4096 {
+		return // a huge text's buffers are not kept
+	}
+	clear(sc.segs)
+	clear(sc.subs)
+	clear(sc.pieces)
+	scratchPool.Put(sc)
 }

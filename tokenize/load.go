@@ -20,7 +20,7 @@ type Tokenizer struct {
 	pre       preTokenizer
 	model     model
 	post      postProcessor
-	vocab     map[string]int64 // model vocabulary plus added tokens
+	added2id  map[string]int64 // added tokens (the model has its own vocabulary)
 	vocabSize int
 
 	maxLength      int    // model_max_length from tokenizer_config.json (0: unknown)
@@ -111,17 +111,16 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 	if t.post, err = buildPostProcessor(ppc); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json post_processor: %w", err)
 	}
-	t.vocab = make(map[string]int64, t.model.size()+len(tj.AddedTokens))
-	t.model.eachToken(func(tok string, id int64) { t.vocab[tok] = id })
+	t.added2id = make(map[string]int64, len(tj.AddedTokens))
 	t.vocabSize = t.model.size()
 	for i, a := range tj.AddedTokens {
 		if err := checkID(fmt.Sprintf("added_tokens[%d] (%q)", i, a.Content), a.ID); err != nil {
 			return nil, fmt.Errorf("tokenize: tokenizer.json %w", err)
 		}
-		if _, ok := t.vocab[a.Content]; !ok && int(a.ID) >= t.vocabSize {
+		if _, ok := t.TokenToID(a.Content); !ok && int(a.ID) >= t.vocabSize {
 			t.vocabSize = int(a.ID) + 1
 		}
-		t.vocab[a.Content] = a.ID
+		t.added2id[a.Content] = a.ID
 	}
 	if t.added, err = newAddedVocab(tj.AddedTokens, t.norm); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json added_tokens: %w", err)
@@ -136,7 +135,7 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 	switch {
 	case cfg.PadToken.set:
 		if cfg.PadToken.content != "" {
-			id, ok := t.vocab[cfg.PadToken.content]
+			id, ok := t.TokenToID(cfg.PadToken.content)
 			if !ok {
 				return nil, fmt.Errorf("tokenize: tokenizer_config.json: pad_token %q is not in the vocabulary", cfg.PadToken.content)
 			}
@@ -190,8 +189,10 @@ func (t *Tokenizer) VocabSize() int { return t.vocabSize }
 
 // TokenToID looks a token up in the model vocabulary and the added tokens.
 func (t *Tokenizer) TokenToID(token string) (int64, bool) {
-	id, ok := t.vocab[token]
-	return id, ok
+	if id, ok := t.added2id[token]; ok {
+		return id, true
+	}
+	return t.model.tokenToID(token)
 }
 
 // ModelInputNames are the inputs tokenizer_config.json says the model takes

@@ -16,6 +16,7 @@ type model interface {
 	tokenize(word string, toks []token) ([]token, error)
 	size() int
 	eachToken(func(token string, id int64))
+	tokenToID(token string) (int64, bool)
 	// value is the token's string as HF's Token.value holds it (text is
 	// the part of the word the token covers).
 	value(id int64, text string) string
@@ -26,7 +27,7 @@ type model interface {
 // belongs to, and the counts of leading and trailing spaces of its value
 // (only for the byte-level offset trimming).
 type token struct {
-	id          int64
+	id          uint32 // HF ids are u32; Load refuses others
 	start, end  int32
 	word        int32
 	lead, trail int32
@@ -138,7 +139,7 @@ func (m *wordPieceModel) unkToken(word string) ([]token, error) {
 	if !ok {
 		return nil, fmt.Errorf("WordPiece: unk_token %s is not in the vocab", m.unk)
 	}
-	return []token{{id: id, end: int32(len(word))}}, nil
+	return []token{{id: uint32(id), end: int32(len(word))}}, nil
 }
 
 func (m *wordPieceModel) pieces(word string) ([]token, error) {
@@ -160,7 +161,7 @@ func (m *wordPieceModel) pieces(word string) ([]token, error) {
 				id, ok = m.vocab[word[start:end]]
 			}
 			if ok {
-				out = append(out, token{id: id, start: int32(start), end: int32(end)})
+				out = append(out, token{id: uint32(id), start: int32(start), end: int32(end)})
 				found = true
 				break
 			}
@@ -176,6 +177,11 @@ func (m *wordPieceModel) pieces(word string) ([]token, error) {
 }
 
 func (m *wordPieceModel) size() int { return len(m.vocab) }
+
+func (m *wordPieceModel) tokenToID(tok string) (int64, bool) {
+	id, ok := m.vocab[tok]
+	return id, ok
+}
 
 func (m *wordPieceModel) eachToken(f func(string, int64)) {
 	for k, v := range m.vocab {

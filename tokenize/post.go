@@ -24,18 +24,24 @@ type trimPass struct{ addPrefixSpace bool }
 // row is one encoded row under construction.
 type row struct {
 	ids, types  []int64
-	words, seqs []int
+	words, seqs []int    // nil unless word ids are returned
 	offs        [][2]int // nil unless offsets are returned
 }
 
 // seq appends the tokens of sequence seqID with type typeID.
 func (r *row) seq(toks []token, typeID int64, seqID int) {
 	for _, t := range toks {
-		r.ids = append(r.ids, t.id)
+		r.ids = append(r.ids, int64(t.id))
 		r.types = append(r.types, typeID)
-		r.words = append(r.words, int(t.word))
-		r.seqs = append(r.seqs, seqID)
-		if r.offs != nil {
+	}
+	if r.words != nil {
+		for _, t := range toks {
+			r.words = append(r.words, int(t.word))
+			r.seqs = append(r.seqs, seqID)
+		}
+	}
+	if r.offs != nil {
+		for _, t := range toks {
 			r.offs = append(r.offs, [2]int{int(t.start), int(t.end)})
 		}
 	}
@@ -46,8 +52,10 @@ func (r *row) special(ids []int64, typeID int64) {
 	for _, id := range ids {
 		r.ids = append(r.ids, id)
 		r.types = append(r.types, typeID)
-		r.words = append(r.words, -1)
-		r.seqs = append(r.seqs, -1)
+		if r.words != nil {
+			r.words = append(r.words, -1)
+			r.seqs = append(r.seqs, -1)
+		}
 		if r.offs != nil {
 			r.offs = append(r.offs, [2]int{})
 		}

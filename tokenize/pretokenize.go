@@ -179,17 +179,34 @@ type metaspace struct {
 }
 
 func (m *metaspace) split(n ntext, out []ntext) []ntext {
-	if strings.IndexByte(n.s, ' ') >= 0 {
-		var matches [][]int
-		for i := 0; i < len(n.s); i++ {
-			if n.s[i] == ' ' {
-				matches = append(matches, []int{i, i + 1})
-			}
+	// After the spaces are replaced the text starts with ▁ if it started
+	// with a space or a ▁; then no ▁ is prepended.
+	prefix := n.s != "" && n.s[0] != ' ' && !strings.HasPrefix(n.s, m.replacement) &&
+		(m.scheme == "always" || (m.scheme == "first" && n.shift == 0))
+	spaces := strings.IndexByte(n.s, ' ') >= 0
+	switch {
+	case n.al == nil && (spaces || prefix):
+		s := n.s
+		if spaces {
+			s = strings.ReplaceAll(s, " ", m.replacement)
 		}
-		n = replaceMatches(n, matches, m.replacement)
-	}
-	if !strings.HasPrefix(n.s, m.replacement) && (m.scheme == "always" || (m.scheme == "first" && n.shift == 0)) {
-		n = prepend(n, m.replacement)
+		if prefix {
+			s = m.replacement + s
+		}
+		n = ntext{s: s, shift: n.shift}
+	case n.al != nil:
+		if spaces {
+			var matches [][]int
+			for i := 0; i < len(n.s); i++ {
+				if n.s[i] == ' ' {
+					matches = append(matches, []int{i, i + 1})
+				}
+			}
+			n = replaceMatches(n, matches, m.replacement)
+		}
+		if prefix {
+			n = prepend(n, m.replacement)
+		}
 	}
 	if !m.splitWords {
 		return appendSlice(out, &n, 0, len(n.s))
