@@ -31,7 +31,7 @@ func newAddedVocab(tokens []addedToken, n normalizer) (*addedVocab, error) {
 		if t.Normalized {
 			p := t.Content
 			if n != nil {
-				p = n.normalize(p)
+				p = n.normalize(ntext{s: p}).s
 			}
 			if p != "" {
 				av.normalized.add(p, t)

@@ -23,6 +23,7 @@ type bpeModel struct {
 	ignoreMerges bool
 	byteIDs      [256]int64 // ids of <0xXX>, -1 when missing
 
+	rev   revVocab
 	cache wordCache
 }
 
@@ -56,9 +57,9 @@ func buildBPE(raw json.RawMessage) (model, error) {
 	if m.vocab == nil {
 		m.vocab = map[string]int64{}
 	}
-	for _, id := range m.vocab {
+	for tok, id := range m.vocab {
 		if id < 0 || id > 1<<31-1 {
-			return nil, fmt.Errorf("BPE: id %d out of range", id)
+			return nil, fmt.Errorf("BPE: vocab[%q]: id %d is outside 0..%d", tok, id, 1<<31-1)
 		}
 	}
 	if j.UnkToken != nil {
@@ -144,6 +145,11 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 
 func (m *bpeModel) size() int { return len(m.vocab) }
 
+func (m *bpeModel) tokenToID(tok string) (int64, bool) {
+	id, ok := m.vocab[tok]
+	return id, ok
+}
+
 func (m *bpeModel) eachToken(f func(string, int64)) {
 	for k, v := range m.vocab {
 		f(k, v)
@@ -153,6 +159,7 @@ func (m *bpeModel) eachToken(f func(string, int64)) {
 type bpeSymbol struct {
 	id         int64
 	prev, next int32
+	len        int32 // bytes of the word
 	gone       bool
 }
 
@@ -161,34 +168,36 @@ type bpeHeapItem struct {
 	newID     int32
 }
 
-func (m *bpeModel) tokenize(word string, ids []int64) ([]int64, error) {
+func (m *bpeModel) tokenize(word string, toks []token) ([]token, error) {
 	if word == "" {
-		return ids, nil
+		return toks, nil
 	}
 	if m.ignoreMerges {
 		if id, ok := m.vocab[word]; ok {
-			return append(ids, id), nil
+			return append(toks, token{id: uint32(id), end: int32(len(word))}), nil
 		}
 	}
 	if hit, ok := m.cache.get(word); ok {
-		return append(ids, hit...), nil
+		return append(toks, hit...), nil
 	}
 	out, err := m.mergeWord(word)
 	if err != nil {
-		return ids, err
+		return toks, err
 	}
 	m.cache.put(word, out)
-	return append(ids, out...), nil
+	return append(toks, out...), nil
 }
+
+func (m *bpeModel) value(id int64, _ string) string { return m.rev.get(m, id) }
 
 // mergeWord follows tokenizers' Word::merge_all: a min-heap on (rank,
 // position) over the pairs of adjacent symbols.
-func (m *bpeModel) mergeWord(w string) ([]int64, error) {
+func (m *bpeModel) mergeWord(w string) ([]token, error) {
 	syms := make([]bpeSymbol, 0, len(w))
-	add := func(id int64) {
-		syms = append(syms, bpeSymbol{id: id, prev: int32(len(syms) - 1), next: int32(len(syms) + 1)})
+	add := func(id int64, n int) {
+		syms = append(syms, bpeSymbol{id: id, prev: int32(len(syms) - 1), next: int32(len(syms) + 1), len: int32(n)})
 	}
-	unk, haveUnk := int64(0), false
+	unk, unkLen, haveUnk := int64(0), 0, false
 	var sb strings.Builder
 	for i := 0; i < len(w); {
 		_, n := utf8.DecodeRuneInString(w[i:])
@@ -207,10 +216,10 @@ func (m *bpeModel) mergeWord(w string) ([]int64, error) {
 		i += n
 		if id, ok := m.vocab[s]; ok {
 			if haveUnk {
-				add(unk)
+				add(unk, unkLen)
 				haveUnk = false
 			}
-			add(id)
+			add(id, n)
 			continue
 		}
 		if m.byteFallback {
@@ -224,20 +233,26 @@ func (m *bpeModel) mergeWord(w string) ([]int64, error) {
 			if all {
 				// HF adds the byte pieces here without flushing a pending unk.
 				for k := 0; k < len(s); k++ {
-					add(m.byteIDs[s[k]])
+					add(m.byteIDs[s[k]], 1)
 				}
 				continue
 			}
 		}
 		if m.unkID >= 0 {
-			if haveUnk && !m.fuseUnk {
-				add(unk)
+			switch {
+			case haveUnk && m.fuseUnk:
+				unkLen += n
+			case haveUnk:
+				add(unk, unkLen)
+				unkLen = n
+			default:
+				unkLen = n
 			}
 			unk, haveUnk = m.unkID, true
 		}
 	}
 	if haveUnk {
-		add(unk)
+		add(unk, unkLen)
 	}
 	if len(syms) == 0 {
 		return nil, nil
@@ -263,6 +278,7 @@ func (m *bpeModel) mergeWord(w string) ([]int64, error) {
 			continue
 		}
 		cur.id = int64(top.newID)
+		cur.len += right.len
 		cur.next = right.next
 		syms[nextPos].gone = true
 		if right.next >= 0 {
@@ -279,10 +295,12 @@ func (m *bpeModel) mergeWord(w string) ([]int64, error) {
 			}
 		}
 	}
-	out := make([]int64, 0, len(syms))
+	out := make([]token, 0, len(syms))
+	pos := int32(0)
 	for _, s := range syms {
 		if !s.gone {
-			out = append(out, s.id)
+			out = append(out, token{id: uint32(s.id), start: pos, end: pos + s.len})
+			pos += s.len
 		}
 	}
 	return out, nil
@@ -341,7 +359,7 @@ type wordCache struct {
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[string][]int64
+	m  map[string][]token
 }
 
 const (
@@ -352,7 +370,7 @@ const (
 func (c *wordCache) shard(w string) *cacheShard {
 	c.once.Do(func() {
 		for i := range c.shards {
-			c.shards[i].m = make(map[string][]int64)
+			c.shards[i].m = make(map[string][]token)
 		}
 	})
 	h := uint32(2166136261)
@@ -362,7 +380,7 @@ func (c *wordCache) shard(w string) *cacheShard {
 	return &c.shards[h%uint32(len(c.shards))]
 }
 
-func (c *wordCache) get(w string) ([]int64, bool) {
+func (c *wordCache) get(w string) ([]token, bool) {
 	if len(w) > cacheMaxWord {
 		return nil, false
 	}
@@ -373,7 +391,7 @@ func (c *wordCache) get(w string) ([]int64, bool) {
 	return v, ok
 }
 
-func (c *wordCache) put(w string, ids []int64) {
+func (c *wordCache) put(w string, ids []token) {
 	if len(w) > cacheMaxWord {
 		return
 	}

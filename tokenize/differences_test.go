@@ -29,8 +29,9 @@ func loadFixture(t testing.TB, name string) *Tokenizer {
 }
 
 func tokensOf(tok *Tokenizer, ids []int64) []string {
-	rev := make(map[int64]string, len(tok.vocab))
-	for s, id := range tok.vocab {
+	rev := map[int64]string{}
+	tok.model.eachToken(func(s string, id int64) { rev[id] = s })
+	for s, id := range tok.added2id {
 		rev[id] = s
 	}
 	out := make([]string, len(ids))
@@ -106,7 +107,7 @@ func TestSugarmeDifferences(t *testing.T) {
 // normalizer in front to map spaces): HF's BertPreTokenizer splits on every
 // White_Space character; sugarme's splits on `\s+`, ASCII only.
 func TestBertPreTokenizerWhitespace(t *testing.T) {
-	got := bertPreTokenizer{}.split("a\u00a0b\u3000c\u2009d\u2028e f", true, nil)
+	got := texts(bertPreTokenizer{}.split(ntext{s: "a\u00a0b\u3000c\u2009d\u2028e f"}, nil))
 	want := []string{"a", "b", "c", "d", "e", "f"} // BertPreTokenizer().pre_tokenize_str
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
@@ -129,7 +130,7 @@ func TestByteLevelSplit(t *testing.T) {
 	}
 	bl := &byteLevel{useRegex: true}
 	for _, tt := range tests {
-		if got := bl.split(tt.in, true, nil); !slices.Equal(got, tt.want) {
+		if got := texts(bl.split(ntext{s: tt.in}, nil)); !slices.Equal(got, tt.want) {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -138,11 +139,15 @@ func TestByteLevelSplit(t *testing.T) {
 // TestReplaceRegex: sugarme ignores a Replace normalizer whose pattern is a
 // Regex; XLM-R and ALBERT squeeze spaces with one.
 func TestReplaceRegex(t *testing.T) {
-	n, err := buildNormalizer(json.RawMessage(`{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}`))
+	c, err := parseComponent(json.RawMessage(`{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := n.normalize("a    b  c d"), "a b c d"; got != want { // Replace(Regex(" {2,}"), " ").normalize_str
+	n, err := buildNormalizer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := n.normalize(ntext{s: "a    b  c d"}).s, "a b c d"; got != want { // Replace(Regex(" {2,}"), " ").normalize_str
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -163,12 +168,20 @@ func TestLongestFirst(t *testing.T) {
 		{6, 5, 9, 5, 4},
 	}
 	for _, tt := range tests {
-		a, b := make([]int64, tt.la), make([]int64, tt.lb)
+		a, b := make([]token, tt.la), make([]token, tt.lb)
 		ga, gb, err := truncatePair(a, b, true, tt.limit, LongestFirst, false)
 		if err != nil || len(ga) != tt.wantA || len(gb) != tt.wantB {
 			t.Errorf("(%d, %d) to %d: got (%d, %d, %v), want (%d, %d)", tt.la, tt.lb, tt.limit, len(ga), len(gb), err, tt.wantA, tt.wantB)
 		}
 	}
+}
+
+func texts(ns []ntext) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.s
+	}
+	return out
 }
 
 // TestSerdeFloat: HF reads Unigram scores with serde_json's default

@@ -3,9 +3,11 @@ package tokenize
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"ft/tensor"
@@ -50,6 +52,13 @@ type Options struct {
 	// NoSpecialTokens leaves out [CLS], [SEP], <s>, ... (HF's
 	// add_special_tokens=False).
 	NoSpecialTokens bool
+	// ReturnOffsets fills Encoding.Offsets (HF's return_offsets_mapping),
+	// and WordIDs and SequenceIDs. It costs time: the normalizers then track
+	// where each character came from.
+	ReturnOffsets bool
+	// ReturnWordIDs fills Encoding.WordIDs and SequenceIDs (EncodeWords
+	// always does).
+	ReturnWordIDs bool
 }
 
 // Encoding is a tokenized batch. Row i holds the ids of texts[i] (and
@@ -58,6 +67,26 @@ type Encoding struct {
 	InputIDs      [][]int64
 	AttentionMask [][]int64
 	TokenTypeIDs  [][]int64
+	// Offsets[i][k] is the byte range [start, end) of the text that token k
+	// of row i stands for — in texts[i] or pairs[i] as SequenceIDs[i][k]
+	// says; for EncodeWords, in the word WordIDs[i][k] of that sequence.
+	// Special and pad tokens have [0, 0]. HF's Python API counts characters
+	// (code points) where this counts bytes of the UTF-8 string: convert
+	// with utf8.RuneCountInString(text[:offset]). Filled only when
+	// Options.ReturnOffsets is set.
+	Offsets [][][2]int
+	// WordIDs[i][k] is the word token k belongs to, -1 for special and pad
+	// tokens (HF's word_ids): for EncodeBatch the index of the piece the
+	// pre-tokenizer cut (added tokens count as pieces), for EncodeWords the
+	// index of the input word in its sequence. Filled by EncodeWords, and
+	// by EncodeBatch with Options.ReturnWordIDs or ReturnOffsets (as
+	// SequenceIDs).
+	WordIDs [][]int
+	// SequenceIDs[i][k] is 0 for a token of the text, 1 for one of the pair
+	// and -1 for special and pad tokens (HF's sequence_ids; a tokenizer
+	// without a post-processor counts the padding of a single text as
+	// sequence 0, as HF does).
+	SequenceIDs [][]int
 }
 
 // Model input names an Encoding can provide.
@@ -117,19 +146,61 @@ func (t *Tokenizer) EncodeBatch(texts, pairs []string, opts Options) (*Encoding,
 	if pairs != nil && len(pairs) != len(texts) {
 		return nil, fmt.Errorf("tokenize: %d texts but %d pairs", len(texts), len(pairs))
 	}
+	return t.encodeAll(len(texts), pairs != nil, opts, func(i int) (input, input) {
+		var b input
+		if pairs != nil {
+			b.text = pairs[i]
+		}
+		return input{text: texts[i]}, b
+	})
+}
+
+// EncodeWords tokenizes text already split into words, as HF does with
+// is_split_into_words=True (tokenizers' is_pretokenized): each word is
+// encoded on its own (added tokens, normalizer, pre-tokenizer and model), so
+// a word never merges with its neighbours and a Metaspace or byte-level
+// tokenizer treats each as the start of a text. WordIDs give each token's
+// word, which token classification aligns its labels with. pairWords, when
+// not nil, holds the second sequence of each row (then len(pairWords) ==
+// len(words)). An empty word gives no token.
+//
+// For a byte-level tokenizer (RoBERTa, GPT-2) transformers requires
+// add_prefix_space=True with split words; WithAddPrefixSpace(true) gives
+// the same tokens.
+func (t *Tokenizer) EncodeWords(words, pairWords [][]string, opts Options) (*Encoding, error) {
+	if pairWords != nil && len(pairWords) != len(words) {
+		return nil, fmt.Errorf("tokenize: %d rows of words but %d pairs", len(words), len(pairWords))
+	}
+	opts.ReturnWordIDs = true
+	return t.encodeAll(len(words), pairWords != nil, opts, func(i int) (input, input) {
+		a := input{words: words[i], isWords: true}
+		var b input
+		if pairWords != nil {
+			b = input{words: pairWords[i], isWords: true}
+		}
+		return a, b
+	})
+}
+
+// input is one sequence: a text, or words.
+type input struct {
+	text    string
+	words   []string
+	isWords bool
+}
+
+func (t *Tokenizer) encodeAll(n int, pair bool, opts Options, get func(int) (input, input)) (*Encoding, error) {
 	o, err := t.resolve(opts)
 	if err != nil {
 		return nil, err
 	}
-	n := len(texts)
-	enc := &Encoding{InputIDs: make([][]int64, n), AttentionMask: make([][]int64, n), TokenTypeIDs: make([][]int64, n)}
+	o.pair = pair
+	o.ReturnWordIDs = o.ReturnWordIDs || o.ReturnOffsets
+	rows := make([]row, n)
 	errs := make([]error, n)
 	one := func(i int) {
-		var b *string
-		if pairs != nil {
-			b = &pairs[i]
-		}
-		enc.InputIDs[i], enc.TokenTypeIDs[i], errs[i] = t.encodeRow(texts[i], b, &o)
+		a, b := get(i)
+		rows[i], errs[i] = t.encodeRow(a, b, pair, &o)
 	}
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -159,13 +230,13 @@ func (t *Tokenizer) EncodeBatch(texts, pairs []string, opts Options) (*Encoding,
 			return nil, fmt.Errorf("tokenize: text %d: %w", i, err)
 		}
 	}
-	t.pad(enc, &o)
-	return enc, nil
+	return t.pad(rows, &o), nil
 }
 
 type resolved struct {
 	Options
 	truncate bool
+	pair     bool
 }
 
 func (t *Tokenizer) resolve(o Options) (resolved, error) {
@@ -215,17 +286,18 @@ func (t *Tokenizer) resolve(o Options) (resolved, error) {
 	return r, nil
 }
 
-// encodeRow encodes one text (and pair), truncates and adds special tokens.
-func (t *Tokenizer) encodeRow(a string, b *string, o *resolved) (ids, types []int64, err error) {
-	ia, err := t.encodeSequence(a)
+// encodeRow encodes one text (and pair), truncates, trims the offsets and
+// adds the special tokens.
+func (t *Tokenizer) encodeRow(a, b input, pair bool, o *resolved) (row, error) {
+	track := o.ReturnOffsets || t.alwaysTrack
+	ta, err := t.encodeInput(a, track)
 	if err != nil {
-		return nil, nil, err
+		return row{}, err
 	}
-	var ib []int64
-	pair := b != nil
+	var tb []token
 	if pair {
-		if ib, err = t.encodeSequence(*b); err != nil {
-			return nil, nil, fmt.Errorf("pair: %w", err)
+		if tb, err = t.encodeInput(b, track); err != nil {
+			return row{}, fmt.Errorf("pair: %w", err)
 		}
 	}
 	special := !o.NoSpecialTokens && t.post != nil
@@ -234,27 +306,108 @@ func (t *Tokenizer) encodeRow(a string, b *string, o *resolved) (ids, types []in
 		if special {
 			n := t.post.added(pair)
 			if limit < n {
-				return nil, nil, fmt.Errorf("MaxLength %d leaves no room for the %d special tokens", limit, n)
+				return row{}, fmt.Errorf("MaxLength %d leaves no room for the %d special tokens", limit, n)
 			}
 			limit -= n
 		}
-		if ia, ib, err = truncatePair(ia, ib, pair, limit, o.Truncation, o.TruncationSide == "left"); err != nil {
-			return nil, nil, err
+		if ta, tb, err = truncatePair(ta, tb, pair, limit, o.Truncation, o.TruncationSide == "left"); err != nil {
+			return row{}, err
 		}
 	}
-	n := len(ia) + len(ib) + 4
-	ids, types = make([]int64, 0, n), make([]int64, 0, n)
-	if special {
-		ids, types = t.post.process(ia, ib, pair, ids, types)
-	} else {
-		ids, types = defaultProcess(ia, ib, pair, ids, types)
+	if o.ReturnOffsets && t.post != nil {
+		for _, p := range t.post.trims() {
+			trimOffsets(ta, &a, p)
+			if pair {
+				trimOffsets(tb, &b, p)
+			}
+		}
 	}
-	return ids, types, nil
+	n := len(ta) + len(tb) + 4
+	r := row{ids: make([]int64, 0, n), types: make([]int64, 0, n)}
+	if o.ReturnWordIDs {
+		r.words, r.seqs = make([]int, 0, n), make([]int, 0, n)
+	}
+	if o.ReturnOffsets {
+		r.offs = make([][2]int, 0, n)
+	}
+	if t.post != nil {
+		t.post.process(ta, tb, pair, special, &r)
+	} else {
+		defaultProcess(ta, tb, pair, &r)
+	}
+	return r, nil
+}
+
+// trimOffsets is HF's byte-level process_offsets on byte offsets: the
+// leading and trailing spaces of a token's value come off its offsets (one
+// leading space stays on the first token, or on any token starting at 0,
+// when the prefix space was added). HF counts characters; walking the
+// original text character by character gives the same bytes.
+func trimOffsets(toks []token, in *input, p trimPass) {
+	for i := range toks {
+		tk := &toks[i]
+		if tk.lead == 0 && tk.trail == 0 {
+			continue
+		}
+		src := in.text
+		if in.isWords {
+			if tk.word < 0 || int(tk.word) >= len(in.words) {
+				continue
+			}
+			src = in.words[tk.word]
+		}
+		start, end := int(tk.start), int(tk.end)
+		if start < 0 || start > end || end > len(src) {
+			continue
+		}
+		if lead := tk.lead; lead > 0 {
+			if (i == 0 || start == 0) && p.addPrefixSpace && lead == 1 {
+				lead = 0
+			}
+			for ; lead > 0 && start < end; lead-- {
+				_, w := utf8.DecodeRuneInString(src[start:])
+				start += w
+			}
+			start = min(start, end)
+		}
+		if trail := tk.trail; trail > 0 {
+			e, k := end, int32(0)
+			for ; k < trail && e > 0; k++ {
+				_, w := utf8.DecodeLastRuneInString(src[:e])
+				e -= w
+			}
+			if k == trail {
+				end = max(e, start)
+			}
+		}
+		tk.start, tk.end = int32(start), int32(end)
+	}
+}
+
+// spaceCounts counts the leading and trailing characters of a token's value
+// that process_offsets trims: the byte-level space (Ġ) and whitespace.
+func spaceCounts(v string) (lead, trail int32) {
+	isSpace := func(r rune) bool { return r == 'Ġ' || unicode.IsSpace(r) }
+	for _, r := range v {
+		if !isSpace(r) {
+			break
+		}
+		lead++
+	}
+	for s := v; s != ""; {
+		r, w := utf8.DecodeLastRuneInString(s)
+		if !isSpace(r) {
+			break
+		}
+		trail++
+		s = s[:len(s)-w]
+	}
+	return lead, trail
 }
 
 // truncatePair is tokenizers' truncate_encodings.
-func truncatePair(a, b []int64, pair bool, limit int, strategy string, left bool) ([]int64, []int64, error) {
-	cut := func(s []int64, n int) []int64 {
+func truncatePair(a, b []token, pair bool, limit int, strategy string, left bool) ([]token, []token, error) {
+	cut := func(s []token, n int) []token {
 		if len(s) <= n {
 			return s
 		}
@@ -311,13 +464,22 @@ func truncatePair(a, b []int64, pair bool, limit int, strategy string, left bool
 	return a, b, nil
 }
 
-// pad is tokenizers' pad_encodings; it also fills the attention mask.
-func (t *Tokenizer) pad(e *Encoding, o *resolved) {
+// pad is tokenizers' pad_encodings; it also fills the attention mask and
+// makes the Encoding.
+func (t *Tokenizer) pad(rows []row, o *resolved) *Encoding {
+	n := len(rows)
+	e := &Encoding{InputIDs: make([][]int64, n), AttentionMask: make([][]int64, n), TokenTypeIDs: make([][]int64, n)}
+	if o.ReturnWordIDs {
+		e.WordIDs, e.SequenceIDs = make([][]int, n), make([][]int, n)
+	}
+	if o.ReturnOffsets {
+		e.Offsets = make([][][2]int, n)
+	}
 	target := 0
 	switch o.Padding {
 	case PadLongest:
-		for _, r := range e.InputIDs {
-			target = max(target, len(r))
+		for _, r := range rows {
+			target = max(target, len(r.ids))
 		}
 	case PadMaxLength:
 		target = o.MaxLength
@@ -325,40 +487,99 @@ func (t *Tokenizer) pad(e *Encoding, o *resolved) {
 	if m := o.PadToMultipleOf; m > 0 && target%m != 0 {
 		target += m - target%m
 	}
-	for i, ids := range e.InputIDs {
-		n := len(ids)
+	// Without a post-processor HF records no sequence ranges for a single
+	// text, and then counts every position, padding included, as sequence 0.
+	padSeq := -1
+	if t.post == nil && !o.pair {
+		padSeq = 0
+	}
+	for i, r := range rows {
+		n := len(r.ids)
 		if o.Padding == DoNotPad || n >= target {
 			mask := make([]int64, n)
 			for k := range mask {
 				mask[k] = 1
 			}
-			e.AttentionMask[i] = mask
+			e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i] = r.ids, r.types, mask
+			if o.ReturnWordIDs {
+				e.WordIDs[i], e.SequenceIDs[i] = r.words, r.seqs
+			}
+			if o.ReturnOffsets {
+				e.Offsets[i] = r.offs
+			}
 			continue
 		}
 		p := target - n
 		nid := make([]int64, 0, target)
 		ntype := make([]int64, 0, target)
 		mask := make([]int64, 0, target)
-		if o.PaddingSide == "left" {
-			nid = appendN(nid, t.padID, p)
-			ntype = appendN(ntype, 0, p)
-			mask = appendN(mask, 0, p)
+		var words, seqs []int
+		if o.ReturnWordIDs {
+			words, seqs = make([]int, 0, target), make([]int, 0, target)
 		}
-		nid = append(nid, ids...)
-		ntype = append(ntype, e.TokenTypeIDs[i]...)
-		mask = appendN(mask, 1, n)
-		if o.PaddingSide != "left" {
+		var offs [][2]int
+		if o.ReturnOffsets {
+			offs = make([][2]int, 0, target)
+		}
+		padRest := func() {
 			nid = appendN(nid, t.padID, p)
 			ntype = appendN(ntype, 0, p)
 			mask = appendN(mask, 0, p)
+			for k := 0; words != nil && k < p; k++ {
+				words = append(words, -1)
+				seqs = append(seqs, padSeq)
+			}
+			if offs != nil {
+				offs = append(offs, make([][2]int, p)...)
+			}
+		}
+		if o.PaddingSide == "left" {
+			padRest()
+		}
+		nid = append(nid, r.ids...)
+		ntype = append(ntype, r.types...)
+		mask = appendN(mask, 1, n)
+		words = append(words, r.words...)
+		seqs = append(seqs, r.seqs...)
+		if offs != nil {
+			offs = append(offs, r.offs...)
+		}
+		if o.PaddingSide != "left" {
+			padRest()
 		}
 		e.InputIDs[i], e.TokenTypeIDs[i], e.AttentionMask[i] = nid, ntype, mask
+		if o.ReturnWordIDs {
+			e.WordIDs[i], e.SequenceIDs[i] = words, seqs
+		}
+		if o.ReturnOffsets {
+			e.Offsets[i] = offs
+		}
 	}
+	return e
+}
+
+// encodeInput encodes a text, or each word of a pre-split input with its
+// own word id.
+func (t *Tokenizer) encodeInput(in input, track bool) ([]token, error) {
+	if !in.isWords {
+		return t.encodeSequence(in.text, -1, track, nil)
+	}
+	var toks []token
+	for i, w := range in.words {
+		var err error
+		if toks, err = t.encodeSequence(w, int32(i), track, toks); err != nil {
+			return nil, fmt.Errorf("word %d: %w", i, err)
+		}
+	}
+	return toks, nil
 }
 
 // encodeSequence runs one text through added tokens, normalizer,
-// pre-tokenizer and model, without special tokens.
-func (t *Tokenizer) encodeSequence(s string) ([]int64, error) {
+// pre-tokenizer and model, without special tokens, appending its tokens to
+// toks. word >= 0 gives every token that word id; otherwise each piece of
+// the pre-tokenizer (and each added token) is a word, as in HF. With track,
+// the tokens carry their byte offsets in s.
+func (t *Tokenizer) encodeSequence(s string, word int32, track bool, toks []token) ([]token, error) {
 	if !utf8.ValidString(s) {
 		for i := 0; i < len(s); {
 			r, n := utf8.DecodeRuneInString(s[i:])
@@ -369,41 +590,107 @@ func (t *Tokenizer) encodeSequence(s string) ([]int64, error) {
 		}
 		return nil, errors.New("invalid UTF-8")
 	}
-	ids := make([]int64, 0, len(s)/3+2)
-	var pieces []string
-	var segs, subs []segment
-	segs = t.added.raw.split(s, 0, segs[:0])
+	if len(s) > math.MaxInt32 {
+		return nil, fmt.Errorf("text of %d bytes is longer than %d", len(s), math.MaxInt32)
+	}
+	if toks == nil {
+		toks = make([]token, 0, len(s)/3+2)
+	}
+	trimming := track && t.post != nil && len(t.post.trims()) > 0
+	next := int32(0)
+	nextWord := func() int32 {
+		if word >= 0 {
+			return word
+		}
+		next++
+		return next - 1
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	segs := t.added.raw.split(s, 0, sc.segs[:0])
+	sc.segs = segs
+	var subs []segment
+	pieces := sc.pieces[:0]
 	for _, seg := range segs {
 		if seg.id >= 0 {
-			ids = append(ids, seg.id)
+			tk := token{id: uint32(seg.id), word: nextWord()}
+			if track {
+				tk.start, tk.end = int32(seg.start), int32(seg.start+len(seg.text))
+			}
+			if trimming {
+				tk.lead, tk.trail = spaceCounts(seg.text)
+			}
+			toks = append(toks, tk)
 			continue
 		}
-		n := seg.text
+		n := newText(seg.text, seg.start, track)
 		if t.norm != nil {
 			n = t.norm.normalize(n)
 		}
-		subs = t.added.normalized.split(n, 0, subs[:0])
+		subs = t.added.normalized.split(n.s, 0, sc.subs[:0])
+		sc.subs = subs
 		for _, sub := range subs {
+			end := sub.start + len(sub.text)
 			if sub.id >= 0 {
-				ids = append(ids, sub.id)
+				tk := token{id: uint32(sub.id), word: nextWord()}
+				tk.start, tk.end = n.orig(int32(sub.start), int32(end))
+				if trimming {
+					tk.lead, tk.trail = spaceCounts(sub.text)
+				}
+				toks = append(toks, tk)
 				continue
 			}
+			piece := n.slice(sub.start, end)
 			pieces = pieces[:0]
 			if t.pre != nil {
-				pieces = t.pre.split(sub.text, seg.start == 0 && sub.start == 0, pieces)
+				pieces = t.pre.split(piece, pieces)
 			} else {
-				pieces = append(pieces, sub.text)
+				pieces = append(pieces, piece)
 			}
-			for _, p := range pieces {
-				if p == "" {
+			sc.pieces = pieces
+			for pi := range pieces {
+				p := &pieces[pi]
+				if p.s == "" {
 					continue
 				}
+				w := nextWord()
+				k := len(toks)
 				var err error
-				if ids, err = t.model.tokenize(p, ids); err != nil {
+				if toks, err = t.model.tokenize(p.s, toks); err != nil {
 					return nil, err
+				}
+				for i := k; i < len(toks); i++ {
+					tk := &toks[i]
+					tk.word = w
+					if trimming {
+						text := ""
+						if tk.start >= 0 && tk.start <= tk.end && int(tk.end) <= len(p.s) {
+							text = p.s[tk.start:tk.end]
+						}
+						tk.lead, tk.trail = spaceCounts(t.model.value(int64(tk.id), text))
+					}
+					tk.start, tk.end = p.orig(tk.start, tk.end)
 				}
 			}
 		}
 	}
-	return ids, nil
+	return toks, nil
+}
+
+// scratch holds the buffers of one encodeSequence call, reused.
+type scratch struct {
+	segs, subs []segment
+	pieces     []ntext
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (sc *scratch) release() {
+	if cap(sc.segs)+cap(sc.subs)+cap(sc.pieces) > 4096 {
+		return // a huge text's buffers are not kept
+	}
+	clear(sc.segs)
+	clear(sc.subs)
+	clear(sc.pieces)
+	scratchPool.Put(sc)
 }

@@ -224,7 +224,7 @@ func checkGoldens(t *testing.T, tok *Tokenizer, cases []goldenCase, path string)
 			json.Unmarshal(r.IDs, &a)
 			json.Unmarshal(r.TypeIDs, &b)
 			json.Unmarshal(r.Mask, &c)
-			want = Encoding{[][]int64{a}, [][]int64{c}, [][]int64{b}}
+			want = Encoding{InputIDs: [][]int64{a}, AttentionMask: [][]int64{c}, TokenTypeIDs: [][]int64{b}}
 		}
 		for i := range want.InputIDs {
 			c := cases[idx[i]]

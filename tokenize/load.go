@@ -20,7 +20,7 @@ type Tokenizer struct {
 	pre       preTokenizer
 	model     model
 	post      postProcessor
-	vocab     map[string]int64 // model vocabulary plus added tokens
+	added2id  map[string]int64 // added tokens (the model has its own vocabulary)
 	vocabSize int
 
 	maxLength      int    // model_max_length from tokenizer_config.json (0: unknown)
@@ -29,6 +29,10 @@ type Tokenizer struct {
 	paddingSide    string // "right" or "left"
 	truncationSide string // "right" or "left"
 	inputNames     []string
+	// alwaysTrack: the pipeline needs the alignments even for ids (a
+	// Metaspace with prepend_scheme "first" asks where in the input a
+	// piece begins).
+	alwaysTrack bool
 }
 
 // Load reads tokenizer.json and, when present, tokenizer_config.json from an
@@ -84,24 +88,39 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 	if t.model, err = buildModel(tj.Model); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json model: %w", err)
 	}
-	if t.norm, err = buildNormalizer(tj.Normalizer); err != nil {
+	nc, err := parseComponent(tj.Normalizer)
+	if err != nil {
+		return nil, fmt.Errorf("tokenize: tokenizer.json normalizer: %w", err)
+	}
+	if t.norm, err = buildNormalizer(nc); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json normalizer: %w", err)
 	}
 	applyConfigNormalizer(t.norm, &cfg)
-	if t.pre, err = buildPreTokenizer(tj.PreTokenizer); err != nil {
+	pc, err := parseComponent(tj.PreTokenizer)
+	if err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json pre_tokenizer: %w", err)
 	}
-	if t.post, err = buildPostProcessor(tj.PostProcessor); err != nil {
+	if t.pre, err = buildPreTokenizer(pc); err != nil {
+		return nil, fmt.Errorf("tokenize: tokenizer.json pre_tokenizer: %w", err)
+	}
+	t.alwaysTrack = needsAlignments(t.pre)
+	ppc, err := parseComponent(tj.PostProcessor)
+	if err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json post_processor: %w", err)
 	}
-	t.vocab = make(map[string]int64, t.model.size()+len(tj.AddedTokens))
-	t.model.eachToken(func(tok string, id int64) { t.vocab[tok] = id })
+	if t.post, err = buildPostProcessor(ppc); err != nil {
+		return nil, fmt.Errorf("tokenize: tokenizer.json post_processor: %w", err)
+	}
+	t.added2id = make(map[string]int64, len(tj.AddedTokens))
 	t.vocabSize = t.model.size()
-	for _, a := range tj.AddedTokens {
-		if _, ok := t.vocab[a.Content]; !ok && int(a.ID) >= t.vocabSize {
+	for i, a := range tj.AddedTokens {
+		if err := checkID(fmt.Sprintf("added_tokens[%d] (%q)", i, a.Content), a.ID); err != nil {
+			return nil, fmt.Errorf("tokenize: tokenizer.json %w", err)
+		}
+		if _, ok := t.TokenToID(a.Content); !ok && int(a.ID) >= t.vocabSize {
 			t.vocabSize = int(a.ID) + 1
 		}
-		t.vocab[a.Content] = a.ID
+		t.added2id[a.Content] = a.ID
 	}
 	if t.added, err = newAddedVocab(tj.AddedTokens, t.norm); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json added_tokens: %w", err)
@@ -116,13 +135,16 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 	switch {
 	case cfg.PadToken.set:
 		if cfg.PadToken.content != "" {
-			id, ok := t.vocab[cfg.PadToken.content]
+			id, ok := t.TokenToID(cfg.PadToken.content)
 			if !ok {
 				return nil, fmt.Errorf("tokenize: tokenizer_config.json: pad_token %q is not in the vocabulary", cfg.PadToken.content)
 			}
 			t.padID, t.padToken = id, cfg.PadToken.content
 		}
 	case tj.Padding != nil:
+		if err := checkID("padding.pad_id", tj.Padding.PadID); err != nil {
+			return nil, fmt.Errorf("tokenize: tokenizer.json %w", err)
+		}
 		t.padID, t.padToken = tj.Padding.PadID, tj.Padding.PadToken
 	}
 	if s := cfg.PaddingSide; s != "" {
@@ -167,8 +189,10 @@ func (t *Tokenizer) VocabSize() int { return t.vocabSize }
 
 // TokenToID looks a token up in the model vocabulary and the added tokens.
 func (t *Tokenizer) TokenToID(token string) (int64, bool) {
-	id, ok := t.vocab[token]
-	return id, ok
+	if id, ok := t.added2id[token]; ok {
+		return id, true
+	}
+	return t.model.tokenToID(token)
 }
 
 // ModelInputNames are the inputs tokenizer_config.json says the model takes
@@ -282,37 +306,84 @@ func applyConfigNormalizer(n normalizer, cfg *tokenizerConfig) {
 	bn.chinese = cfg.TokenizeChineseChars == nil || *cfg.TokenizeChineseChars
 }
 
-// typeOf reads the "type" field of a component.
-func typeOf(raw json.RawMessage) (string, error) {
-	var h struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return "", err
-	}
-	return h.Type, nil
-}
-
 func isNull(raw json.RawMessage) bool {
 	s := bytes.TrimSpace(raw)
 	return len(s) == 0 || string(s) == "null"
 }
 
+// component is one normalizer, pre-tokenizer or post-processor of
+// tokenizer.json. The JSON is parsed once into a tree, and a Sequence hands
+// its parts down without parsing them again: nested Sequences cost time
+// linear in the size of the file (re-parsing each level's raw JSON was
+// quadratic in the nesting depth).
+type component struct {
+	typ string
+	obj map[string]any
+}
+
+// parseComponent parses raw JSON into a component; nil for null.
+func parseComponent(raw json.RawMessage) (*component, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return componentOf(v)
+}
+
+func componentOf(v any) (*component, error) {
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	c := &component{obj: obj}
+	if t, ok := obj["type"]; ok && t != nil {
+		s, ok := t.(string)
+		if !ok {
+			return nil, errors.New(`"type" is not a string`)
+		}
+		c.typ = s
+	}
+	return c, nil
+}
+
+// decode fills v (a struct with json tags) from the component's fields.
+// Only leaf components are decoded, so each part of the file is encoded
+// again at most once.
+func (c *component) decode(v any) error {
+	b, err := json.Marshal(c.obj)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
 // sequenceOf builds the parts of a "Sequence" normalizer, pre-tokenizer or
 // post-processor: the JSON list under key, each part built by build and kept
 // when keep says so (nil parts are dropped). Errors name the part's index.
-func sequenceOf[T any](raw json.RawMessage, key string, build func(json.RawMessage) (T, error), keep func(T) bool) ([]T, error) {
-	var j map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &j); err != nil {
-		return nil, err
+func sequenceOf[T any](c *component, key string, build func(*component) (T, error), keep func(T) bool) ([]T, error) {
+	raw, ok := c.obj[key]
+	if !ok || raw == nil {
+		return nil, nil
 	}
-	var parts []json.RawMessage
-	if err := json.Unmarshal(j[key], &parts); err != nil && j[key] != nil {
-		return nil, fmt.Errorf("Sequence %s: %w", key, err)
+	parts, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("Sequence %s: not a list", key)
 	}
 	var seq []T
 	for i, r := range parts {
-		p, err := build(r)
+		pc, err := componentOf(r)
+		if err != nil {
+			return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+		}
+		p, err := build(pc)
 		if err != nil {
 			return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
 		}
@@ -322,4 +393,25 @@ func sequenceOf[T any](raw json.RawMessage, key string, build func(json.RawMessa
 		seq = append(seq, p)
 	}
 	return seq, nil
+}
+
+// WithAddPrefixSpace returns a copy of the tokenizer whose byte-level
+// pre-tokenizer and RobertaProcessing post-processor add — or do not add —
+// a space before each text, as transformers' RobertaTokenizerFast does when
+// given add_prefix_space (run_ner.py asks for it with split words; like
+// transformers, only a top-level ByteLevel pre-tokenizer is changed).
+// Other tokenizers come back unchanged.
+func (t *Tokenizer) WithAddPrefixSpace(add bool) *Tokenizer {
+	c := *t
+	if p, ok := t.pre.(*byteLevel); ok {
+		q := *p
+		q.addPrefixSpace = add
+		c.pre = &q
+	}
+	if p, ok := t.post.(*clsSepProcessor); ok && p.roberta {
+		q := *p
+		q.addPrefixSpace = add
+		c.post = &q
+	}
+	return &c
 }

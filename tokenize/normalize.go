@@ -1,35 +1,28 @@
 package tokenize
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // A normalizer rewrites a whole segment of text (the part of the input
-// between two added tokens), like a Hugging Face `Normalizer`. Offsets are
-// not tracked: ft needs ids, not alignments.
+// between two added tokens), like a Hugging Face `Normalizer`, keeping the
+// alignments to the original text when they are tracked (see ntext).
 type normalizer interface {
-	normalize(s string) string
+	normalize(n ntext) ntext
 }
 
-func buildNormalizer(raw json.RawMessage) (normalizer, error) {
-	if isNull(raw) {
+func buildNormalizer(c *component) (normalizer, error) {
+	if c == nil {
 		return nil, nil
 	}
-	typ, err := typeOf(raw)
-	if err != nil {
-		return nil, err
-	}
-	switch typ {
+	switch c.typ {
 	case "Sequence":
-		seq, err := sequenceOf(raw, "normalizers", buildNormalizer, nil)
+		seq, err := sequenceOf(c, "normalizers", buildNormalizer, nil)
 		return sequenceNormalizer(seq), err
 	case "BertNormalizer":
 		j := struct {
@@ -38,7 +31,7 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 			StripAccents       *bool `json:"strip_accents"`
 			Lowercase          *bool `json:"lowercase"`
 		}{}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		orTrue := func(b *bool) bool { return b == nil || *b }
@@ -49,20 +42,20 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 	case "StripAccents":
 		return stripAccentsNormalizer{}, nil
 	case "NFD":
-		return formNormalizer{norm.NFD}, nil
+		return formNormalizer{}, nil
 	case "NFKD":
-		return formNormalizer{norm.NFKD}, nil
+		return formNormalizer{compat: true}, nil
 	case "NFC":
-		return formNormalizer{norm.NFC}, nil
+		return formNormalizer{composed: true}, nil
 	case "NFKC":
-		return formNormalizer{norm.NFKC}, nil
+		return formNormalizer{compat: true, composed: true}, nil
 	case "Nmt":
 		return nmtNormalizer{}, nil
 	case "Precompiled":
 		var j struct {
 			Charsmap *string `json:"precompiled_charsmap"`
 		}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		if j.Charsmap == nil {
@@ -74,7 +67,7 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 			Left  bool `json:"strip_left"`
 			Right bool `json:"strip_right"`
 		}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		return stripNormalizer{left: j.Left, right: j.Right}, nil
@@ -82,7 +75,7 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 		var j struct {
 			Prepend string `json:"prepend"`
 		}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		return prependNormalizer{j.Prepend}, nil
@@ -94,7 +87,7 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 			} `json:"pattern"`
 			Content string `json:"content"`
 		}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		switch {
@@ -111,12 +104,12 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 	case "":
 		return nil, fmt.Errorf("normalizer without a type")
 	}
-	return nil, fmt.Errorf("unsupported normalizer type %q", typ)
+	return nil, fmt.Errorf("unsupported normalizer type %q", c.typ)
 }
 
 type sequenceNormalizer []normalizer
 
-func (s sequenceNormalizer) normalize(x string) string {
+func (s sequenceNormalizer) normalize(x ntext) ntext {
 	for _, n := range s {
 		x = n.normalize(x)
 	}
@@ -132,10 +125,10 @@ type bertNormalizer struct {
 	lowercase      bool
 }
 
-func (b *bertNormalizer) normalize(s string) string {
-	if b.clean || b.chinese {
-		buf := make([]byte, 0, len(s)+8)
-		for _, r := range s {
+func (b *bertNormalizer) normalize(n ntext) ntext {
+	if (b.clean || b.chinese) && b.needsCleaning(n.s) {
+		x := newXform(&n, len(n.s)+8)
+		for i, r := range n.s {
 			if b.clean {
 				if r == 0 || r == 0xFFFD || isBertControl(r) {
 					continue
@@ -145,26 +138,46 @@ func (b *bertNormalizer) normalize(s string) string {
 				}
 			}
 			if b.chinese && isChineseChar(r) {
-				buf = append(buf, ' ')
-				buf = utf8.AppendRune(buf, r)
-				buf = append(buf, ' ')
+				x.put(' ', i)
+				x.put(r, i)
+				x.put(' ', i)
 				continue
 			}
-			buf = utf8.AppendRune(buf, r)
+			x.put(r, i)
 		}
-		s = string(buf)
+		n = x.done()
 	}
 	strip := b.lowercase
 	if b.stripAccents != nil {
 		strip = *b.stripAccents
 	}
 	if strip {
-		s = stripNonspacingMarks(nfd(s))
+		n = dropMarks(unicodeForm(n, false, false), unicode.Mn)
 	}
 	if b.lowercase {
-		s = lowercase(s)
+		n = lowercase(n)
 	}
-	return s
+	return n
+}
+
+// needsCleaning reports whether clean_text or handle_chinese_chars would
+// change s.
+func (b *bertNormalizer) needsCleaning(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if b.clean && (r < ' ' || r == 0x7F) {
+				return true
+			}
+			continue
+		}
+		if b.clean && (r == 0xFFFD || isBertControl(r) || isBertWhitespace(r)) {
+			return true
+		}
+		if b.chinese && isChineseChar(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // isBertWhitespace is BERT's whitespace: \t, \n, \r and every character
@@ -202,135 +215,196 @@ func isASCII(s string) bool {
 	return true
 }
 
-func nfd(s string) string {
-	if isASCII(s) {
-		return s
+// dropMarks removes the characters of the table (HF's filter: the others
+// keep their spans).
+func dropMarks(n ntext, table *unicode.RangeTable) ntext {
+	if isASCII(n.s) {
+		return n
 	}
-	return norm.NFD.String(s)
-}
-
-// stripNonspacingMarks drops category Mn (what BertNormalizer strips).
-func stripNonspacingMarks(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
+	found := false
+	for _, r := range n.s {
+		if r >= utf8.RuneSelf && unicode.Is(table, r) {
+			found = true
+			break
 		}
-		return r
-	}, s)
+	}
+	if !found {
+		return n
+	}
+	x := newXform(&n, len(n.s))
+	for i, r := range n.s {
+		if r >= utf8.RuneSelf && unicode.Is(table, r) {
+			continue
+		}
+		x.keep(i, utf8.RuneLen(r))
+	}
+	return x.done()
 }
 
 // lowercase maps each character to its full lower case, as Rust's
 // char::to_lowercase does per character: U+0130 (İ) becomes "i̇", two
-// characters, where Go's unicode.ToLower gives "i".
-func lowercase(s string) string {
-	if isASCII(s) {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c >= 'A' && c <= 'Z' {
-				return strings.ToLower(s)
+// characters, where Go's unicode.ToLower gives "i". Every character of the
+// lower case takes the span of the character it came from.
+func lowercase(n ntext) ntext {
+	if isASCII(n.s) {
+		for i := 0; i < len(n.s); i++ {
+			if c := n.s[i]; c >= 'A' && c <= 'Z' {
+				// same bytes, same spans
+				return ntext{s: strings.ToLower(n.s), al: n.al, shift: n.shift}
 			}
 		}
-		return s
+		return n
 	}
-	buf := make([]byte, 0, len(s)+4)
-	for _, r := range s {
+	x := newXform(&n, len(n.s)+4)
+	for i, r := range n.s {
 		if r == 0x130 {
-			buf = append(buf, "i\u0307"...)
+			x.put('i', i)
+			x.put(0x307, i)
 			continue
 		}
-		buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		x.put(unicode.ToLower(r), i)
 	}
-	return string(buf)
+	return x.done()
 }
 
 type lowercaseNormalizer struct{}
 
-func (lowercaseNormalizer) normalize(s string) string { return lowercase(s) }
+func (lowercaseNormalizer) normalize(n ntext) ntext { return lowercase(n) }
 
 // stripAccentsNormalizer is HF's StripAccents: it drops every combining
 // mark (category M), not only Mn.
 type stripAccentsNormalizer struct{}
 
-func (stripAccentsNormalizer) normalize(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.M, r) {
-			return -1
-		}
-		return r
-	}, s)
-}
+func (stripAccentsNormalizer) normalize(n ntext) ntext { return dropMarks(n, unicode.M) }
 
-type formNormalizer struct{ f norm.Form }
+type formNormalizer struct{ compat, composed bool }
 
-func (n formNormalizer) normalize(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	return n.f.String(s)
-}
+func (f formNormalizer) normalize(n ntext) ntext { return unicodeForm(n, f.compat, f.composed) }
 
 // nmtNormalizer is HF's Nmt: drop ASCII control characters and map other
 // code points considered whitespace to a space.
 type nmtNormalizer struct{}
 
-func (nmtNormalizer) normalize(s string) string {
-	buf := make([]byte, 0, len(s))
-	for _, r := range s {
-		switch {
-		case r >= 0x1 && r <= 0x8, r == 0xB, r >= 0xE && r <= 0x1F, r == 0x7F, r == 0x8F, r == 0x9F:
-			continue
-		case r == 0x9, r == 0xA, r == 0xC, r == 0xD, r == 0x1680, r >= 0x200B && r <= 0x200F,
-			r == 0x2028, r == 0x2029, r == 0x2581, r == 0xFEFF, r == 0xFFFD:
-			r = ' '
-		}
-		buf = utf8.AppendRune(buf, r)
+func nmtRune(r rune) rune {
+	switch {
+	case r >= 0x1 && r <= 0x8, r == 0xB, r >= 0xE && r <= 0x1F, r == 0x7F, r == 0x8F, r == 0x9F:
+		return -1
+	case r == 0x9, r == 0xA, r == 0xC, r == 0xD, r == 0x1680, r >= 0x200B && r <= 0x200F,
+		r == 0x2028, r == 0x2029, r == 0x2581, r == 0xFEFF, r == 0xFFFD:
+		return ' '
 	}
-	return string(buf)
+	return r
+}
+
+func (nmtNormalizer) normalize(n ntext) ntext {
+	same := true
+	for _, r := range n.s {
+		if nmtRune(r) != r {
+			same = false
+			break
+		}
+	}
+	if same {
+		return n
+	}
+	x := newXform(&n, len(n.s))
+	for i, r := range n.s {
+		if m := nmtRune(r); m >= 0 {
+			x.put(m, i)
+		}
+	}
+	return x.done()
 }
 
 type stripNormalizer struct{ left, right bool }
 
-func (n stripNormalizer) normalize(s string) string {
-	if n.left {
-		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+func (st stripNormalizer) normalize(n ntext) ntext {
+	a, b := 0, len(n.s)
+	if st.left {
+		a = len(n.s) - len(strings.TrimLeftFunc(n.s, unicode.IsSpace))
 	}
-	if n.right {
-		s = strings.TrimRightFunc(s, unicode.IsSpace)
+	if st.right {
+		b = len(strings.TrimRightFunc(n.s, unicode.IsSpace))
 	}
-	return s
+	if a >= b {
+		a, b = 0, 0
+	}
+	out := ntext{s: n.s[a:b], shift: n.shift}
+	if n.al != nil {
+		out.al = n.al[a:b:b]
+	}
+	return out
 }
 
 type prependNormalizer struct{ prefix string }
 
-func (n prependNormalizer) normalize(s string) string {
-	if s == "" {
-		return s
+// normalize gives every character of the prefix the span of the first
+// character (HF's NormalizedString::prepend).
+func (p prependNormalizer) normalize(n ntext) ntext { return prepend(n, p.prefix) }
+
+func prepend(n ntext, prefix string) ntext {
+	if n.s == "" || prefix == "" {
+		return n
 	}
-	return n.prefix + s
+	x := newXform(&n, len(prefix)+len(n.s))
+	if n.al != nil {
+		x.putString(prefix, n.al[0])
+	} else {
+		x.putString(prefix, span{})
+	}
+	x.keep(0, len(n.s))
+	return x.done()
 }
 
 // replaceNormalizer is HF's Replace, with a literal or a regular
 // expression pattern (sugarme ignores the regex form; XLM-R and ALBERT use
-// it to squeeze runs of spaces).
+// it to squeeze runs of spaces). Every character of the content takes the
+// span of the last character of the match.
 type replaceNormalizer struct {
 	literal string
 	re      *regexp.Regexp
 	content string
 }
 
-func (n *replaceNormalizer) normalize(s string) string {
-	if n.re != nil {
-		return n.re.ReplaceAllLiteralString(s, n.content)
+func (r *replaceNormalizer) normalize(n ntext) ntext {
+	var matches [][]int
+	if r.re != nil {
+		matches = r.re.FindAllStringIndex(n.s, -1)
+	} else if r.literal != "" {
+		for i := 0; ; {
+			k := strings.Index(n.s[i:], r.literal)
+			if k < 0 {
+				break
+			}
+			matches = append(matches, []int{i + k, i + k + len(r.literal)})
+			i += k + len(r.literal)
+		}
 	}
-	if n.literal == "" {
-		return s
+	return replaceMatches(n, matches, r.content)
+}
+
+// replaceMatches is HF's NormalizedString::replace.
+func replaceMatches(n ntext, matches [][]int, content string) ntext {
+	if len(matches) == 0 {
+		return n
 	}
-	return strings.ReplaceAll(s, n.literal, n.content)
+	x := newXform(&n, len(n.s)+len(content)*len(matches))
+	last := 0
+	for _, m := range matches {
+		x.keep(last, m[0]-last)
+		var a span
+		if n.al != nil {
+			if m[1] >= 1 {
+				a = n.al[m[1]-1]
+			} else {
+				a = span{n.shift, n.shift}
+			}
+		}
+		x.putString(content, a)
+		last = m[1]
+	}
+	x.keep(last, len(n.s)-last)
+	return x.done()
 }
 
 // Oniguruma (which `tokenizers` uses) and Go's RE2 agree on the patterns

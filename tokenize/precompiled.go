@@ -87,27 +87,80 @@ func (p *precompiledNormalizer) transform(chunk string) (string, bool) {
 	return "", false
 }
 
-func (p *precompiledNormalizer) normalize(s string) string {
+// normalize follows tokenizers' Precompiled::normalize, including how it
+// records the changes (a shorter replacement credits its removals to the
+// character before it).
+func (p *precompiledNormalizer) normalize(n ntext) ntext {
+	type change struct {
+		r rune
+		c int
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	var changes []change
+	track := n.tracked()
+	if !track {
+		b.Grow(len(n.s))
+	}
+	modified := false
+	replace := func(old, repl string) {
+		modified = true
+		if !track {
+			b.WriteString(repl)
+			return
+		}
+		k := len(changes)
+		for _, r := range repl {
+			changes = append(changes, change{r, 0})
+		}
+		diff := utf8.RuneCountInString(repl) - utf8.RuneCountInString(old)
+		switch {
+		case diff > 0:
+			for i := len(changes) - diff; i < len(changes); i++ {
+				if i >= k {
+					changes[i].c = 1
+				}
+			}
+		case diff < 0 && len(changes) > 0:
+			changes[len(changes)-1].c += diff
+		}
+	}
+	same := func(part string) {
+		if !track {
+			b.WriteString(part)
+			return
+		}
+		r, _ := utf8.DecodeRuneInString(part)
+		changes = append(changes, change{r, 0})
+	}
+	s := n.s
 	state := -1
 	for s != "" {
 		var g string
 		g, s, _, state = uniseg.FirstGraphemeClusterInString(s, state)
 		if len(g) < 6 {
-			if n, ok := p.transform(g); ok {
-				b.WriteString(n)
+			if repl, ok := p.transform(g); ok {
+				replace(g, repl)
 				continue
 			}
 		}
 		for i, r := range g {
 			part := g[i : i+utf8.RuneLen(r)]
-			if n, ok := p.transform(part); ok {
-				b.WriteString(n)
+			if repl, ok := p.transform(part); ok {
+				replace(part, repl)
 			} else {
-				b.WriteString(part)
+				same(part)
 			}
 		}
 	}
-	return b.String()
+	if !modified {
+		return n
+	}
+	if !track {
+		return ntext{s: b.String(), shift: n.shift}
+	}
+	x := newXform(&n, len(n.s))
+	for _, c := range changes {
+		x.emit(c.r, c.c)
+	}
+	return x.done()
 }

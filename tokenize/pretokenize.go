@@ -1,7 +1,6 @@
 package tokenize
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -10,24 +9,20 @@ import (
 	sugarpre "github.com/sugarme/tokenizer/pretokenizer"
 )
 
-// A preTokenizer splits a normalized segment into the words the model sees.
-// atStart reports whether the segment begins the input (for Metaspace's
-// prepend_scheme "first"). Pieces are appended to out.
+// A preTokenizer splits a normalized segment into the words the model sees
+// (HF's PreTokenizer), appending them to out; the pieces keep their
+// alignments when they are tracked.
 type preTokenizer interface {
-	split(s string, atStart bool, out []string) []string
+	split(n ntext, out []ntext) []ntext
 }
 
-func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
-	if isNull(raw) {
+func buildPreTokenizer(c *component) (preTokenizer, error) {
+	if c == nil {
 		return nil, nil
 	}
-	typ, err := typeOf(raw)
-	if err != nil {
-		return nil, err
-	}
-	switch typ {
+	switch c.typ {
 	case "Sequence":
-		seq, err := sequenceOf(raw, "pretokenizers", buildPreTokenizer, nil)
+		seq, err := sequenceOf(c, "pretokenizers", buildPreTokenizer, nil)
 		return sequencePreTokenizer(seq), err
 	case "BertPreTokenizer":
 		return bertPreTokenizer{}, nil
@@ -38,7 +33,7 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 			AddPrefixSpace *bool `json:"add_prefix_space"`
 			UseRegex       *bool `json:"use_regex"`
 		}{}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		return &byteLevel{addPrefixSpace: j.AddPrefixSpace == nil || *j.AddPrefixSpace,
@@ -50,7 +45,7 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 			AddPrefixSpace *bool   `json:"add_prefix_space"` // before tokenizers 0.19
 			Split          *bool   `json:"split"`
 		}{}
-		if err := json.Unmarshal(raw, &j); err != nil {
+		if err := c.decode(&j); err != nil {
 			return nil, err
 		}
 		m := &metaspace{replacement: "▁", scheme: "always", splitWords: j.Split == nil || *j.Split}
@@ -73,27 +68,45 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	case "":
 		return nil, fmt.Errorf("pre_tokenizer without a type")
 	}
-	return nil, fmt.Errorf("unsupported pre_tokenizer type %q", typ)
+	return nil, fmt.Errorf("unsupported pre_tokenizer type %q", c.typ)
+}
+
+// needsAlignments reports whether p reads where a piece begins in the
+// input (Metaspace's prepend_scheme "first").
+func needsAlignments(p preTokenizer) bool {
+	switch p := p.(type) {
+	case *metaspace:
+		return p.scheme == "first"
+	case sequencePreTokenizer:
+		for _, q := range p {
+			if needsAlignments(q) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type sequencePreTokenizer []preTokenizer
 
-func (seq sequencePreTokenizer) split(s string, atStart bool, out []string) []string {
-	pieces := []string{s}
-	starts := []bool{atStart}
+func (seq sequencePreTokenizer) split(n ntext, out []ntext) []ntext {
+	pieces := []ntext{n}
 	for _, p := range seq {
-		var next []string
-		var nextStarts []bool
-		for i, piece := range pieces {
-			n := len(next)
-			next = p.split(piece, starts[i], next)
-			for k := n; k < len(next); k++ {
-				nextStarts = append(nextStarts, starts[i] && k == n)
-			}
+		var next []ntext
+		for _, piece := range pieces {
+			next = p.split(piece, next)
 		}
-		pieces, starts = next, nextStarts
+		pieces = next
 	}
 	return append(out, pieces...)
+}
+
+// appendSlice appends n[a:b] unless it is empty (HF drops empty splits).
+func appendSlice(out []ntext, n *ntext, a, b int) []ntext {
+	if a < b {
+		out = append(out, n.slice(a, b))
+	}
+	return out
 }
 
 // bertPreTokenizer splits on whitespace — every Unicode White_Space
@@ -102,21 +115,22 @@ func (seq sequencePreTokenizer) split(s string, atStart bool, out []string) []st
 // punctuation or Unicode category P).
 type bertPreTokenizer struct{}
 
-func (bertPreTokenizer) split(s string, _ bool, out []string) []string {
+func (bertPreTokenizer) split(n ntext, out []ntext) []ntext {
+	s := n.s
 	start := -1
 	for i, r := range s {
 		switch {
 		case unicode.IsSpace(r):
 			if start >= 0 {
-				out = append(out, s[start:i])
+				out = appendSlice(out, &n, start, i)
 				start = -1
 			}
 		case isBertPunct(r):
 			if start >= 0 {
-				out = append(out, s[start:i])
+				out = appendSlice(out, &n, start, i)
 				start = -1
 			}
-			out = append(out, s[i:i+utf8.RuneLen(r)])
+			out = appendSlice(out, &n, i, i+utf8.RuneLen(r))
 		default:
 			if start < 0 {
 				start = i
@@ -124,7 +138,7 @@ func (bertPreTokenizer) split(s string, _ bool, out []string) []string {
 		}
 	}
 	if start >= 0 {
-		out = append(out, s[start:])
+		out = appendSlice(out, &n, start, len(s))
 	}
 	return out
 }
@@ -138,8 +152,22 @@ func isBertPunct(r rune) bool {
 
 type whitespaceSplit struct{}
 
-func (whitespaceSplit) split(s string, _ bool, out []string) []string {
-	return append(out, strings.FieldsFunc(s, unicode.IsSpace)...)
+func (whitespaceSplit) split(n ntext, out []ntext) []ntext {
+	start := -1
+	for i, r := range n.s {
+		if unicode.IsSpace(r) {
+			if start >= 0 {
+				out = appendSlice(out, &n, start, i)
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = appendSlice(out, &n, start, len(n.s))
+	}
+	return out
 }
 
 // metaspace is HF's Metaspace: spaces become the replacement character
@@ -150,21 +178,47 @@ type metaspace struct {
 	splitWords  bool
 }
 
-func (m *metaspace) split(s string, atStart bool, out []string) []string {
-	s = strings.ReplaceAll(s, " ", m.replacement)
-	if !strings.HasPrefix(s, m.replacement) && (m.scheme == "always" || (m.scheme == "first" && atStart)) {
-		s = m.replacement + s
+func (m *metaspace) split(n ntext, out []ntext) []ntext {
+	// After the spaces are replaced the text starts with ▁ if it started
+	// with a space or a ▁; then no ▁ is prepended.
+	prefix := n.s != "" && n.s[0] != ' ' && !strings.HasPrefix(n.s, m.replacement) &&
+		(m.scheme == "always" || (m.scheme == "first" && n.shift == 0))
+	spaces := strings.IndexByte(n.s, ' ') >= 0
+	switch {
+	case n.al == nil && (spaces || prefix):
+		s := n.s
+		if spaces {
+			s = strings.ReplaceAll(s, " ", m.replacement)
+		}
+		if prefix {
+			s = m.replacement + s
+		}
+		n = ntext{s: s, shift: n.shift}
+	case n.al != nil:
+		if spaces {
+			var matches [][]int
+			for i := 0; i < len(n.s); i++ {
+				if n.s[i] == ' ' {
+					matches = append(matches, []int{i, i + 1})
+				}
+			}
+			n = replaceMatches(n, matches, m.replacement)
+		}
+		if prefix {
+			n = prepend(n, m.replacement)
+		}
 	}
 	if !m.splitWords {
-		return append(out, s)
+		return appendSlice(out, &n, 0, len(n.s))
 	}
+	s := n.s
 	for start := 0; start < len(s); {
 		k := strings.Index(s[start+1:], m.replacement)
 		if k < 0 {
-			return append(out, s[start:])
+			return appendSlice(out, &n, start, len(s))
 		}
 		end := start + 1 + k
-		out = append(out, s[start:end])
+		out = appendSlice(out, &n, start, end)
 		start = end
 	}
 	return out
@@ -192,17 +246,36 @@ var byteChars = func() (t [256]string) {
 	return t
 }()
 
-func (b *byteLevel) split(s string, _ bool, out []string) []string {
-	if b.addPrefixSpace && !strings.HasPrefix(s, " ") {
-		s = " " + s
+func (b *byteLevel) split(n ntext, out []ntext) []ntext {
+	if b.addPrefixSpace && !strings.HasPrefix(n.s, " ") {
+		n = prepend(n, " ")
 	}
 	if !b.useRegex {
-		return append(out, byteLevelChars(s))
+		if n.s != "" {
+			out = append(out, byteLevelText(n))
+		}
+		return out
 	}
-	for i := 0; i < len(s); {
-		j := gpt2Next(s, i)
-		out = append(out, byteLevelChars(s[i:j]))
+	for i := 0; i < len(n.s); {
+		j := gpt2Next(n.s, i)
+		out = append(out, byteLevelText(n.slice(i, j)))
 		i = j
+	}
+	return out
+}
+
+// byteLevelText maps each byte to its character of the byte-level alphabet;
+// every character takes the span of the character its byte belongs to.
+func byteLevelText(n ntext) ntext {
+	s := byteLevelChars(n.s)
+	out := ntext{s: s, shift: n.shift}
+	if n.al != nil {
+		out.al = make([]span, 0, len(s))
+		for i := 0; i < len(n.s); i++ {
+			for range len(byteChars[n.s[i]]) {
+				out.al = append(out.al, n.al[i])
+			}
+		}
 	}
 	return out
 }

@@ -24,6 +24,21 @@ It writes, under testmodels/tokenizers/:
      opts: {"max_length", "strategy", "direction", "padding" ("longest" |
             "max_length" | "do_not_pad"), "pad_to_multiple_of", "padding_side"}
 
+  <name>/align.jsonl.zst     the same kinds of record ("raw" for every case, "trunc" and
+                            "batch" for the hard cases, "nospecial": add_special_tokens=False)
+                            with, besides ids/type_ids/mask, "offsets" (flat [start, end, ...]),
+                            "word_ids" (-1 for none) and "seq_ids" (-1 for none). Offsets are
+                            converted from HF's Python offsets (characters) to UTF-8 bytes of
+                            the text (of the word, for split words), the unit of the Go API.
+  words_cases.jsonl.zst     pre-split inputs: {"name", "a": [words], "b": [words] or null}
+                            (WNUT-17 and UD-EWT dev sentences, hard words, empty words)
+  <name>/words.jsonl.zst    encode(words, is_pretokenized=True): "words" (one case), "words_trunc"
+                            and "words_batch" records with the fields of align.jsonl.zst
+  roberta-bpe/prefix.jsonl.zst  the same for RoBERTa with add_prefix_space=True (as transformers
+                            sets it for split words): "raw" text records then word records
+
+Existing tokenizer.json files are kept (goldens only); --retrain trains them again.
+
 The trained tokenizers use the real families' pipelines (see train_* below),
 trained on the SST-2 training sentences (plus a title-cased and an upper-cased
 copy of some of them, so that the cased vocabularies hold capitals).
@@ -547,6 +562,266 @@ def goldens(d, cases, small=False):
     return len(recs)
 
 
+# ---------------------------------------------------------------- alignments
+
+def byte_offset(text, c):
+    if c > len(text):
+        raise SystemExit(f"offset {c} past the end of {text!r}")
+    return len(text[:c].encode("utf-8"))
+
+
+def align_record(e, seqs, words):
+    """ids, type ids, mask, offsets (bytes), word ids and sequence ids of an
+    encoding. seqs are the texts (or word lists) of sequence 0 and 1."""
+    offs = []
+    wids = [-1 if w is None else w for w in e.word_ids]
+    sids = [-1 if q is None else q for q in e.sequence_ids]
+    for (s, t), w, q in zip(e.offsets, e.word_ids, e.sequence_ids):
+        if q is None or (words and w is None):
+            offs += [s, t]
+            continue
+        src = seqs[q][w] if words else seqs[q]
+        offs += [byte_offset(src, s), byte_offset(src, t)]
+    return {"ids": e.ids, "type_ids": e.type_ids, "mask": e.attention_mask,
+            "offsets": offs, "word_ids": wids, "seq_ids": sids}
+
+
+def align_batch_record(es, inputs, words):
+    recs = [align_record(e, seq, words) for e, seq in zip(es, inputs)]
+    return {k: [r[k] for r in recs] for k in recs[0]} if recs else {}
+
+
+ALIGN_TRUNC = [
+    {"max_length": 8, "strategy": "longest_first"},
+    {"max_length": 12, "strategy": "longest_first", "direction": "left"},
+    {"max_length": 10, "strategy": "only_second"},
+]
+ALIGN_BATCH = [
+    {"max_length": 24, "strategy": "longest_first", "padding": "longest"},
+    {"max_length": 20, "strategy": "longest_first", "padding": "max_length", "padding_side": "left"},
+]
+
+
+def align_goldens(d, cases, tok=None, pad=None, out="align.jsonl.zst", extra=()):
+    if tok is None:
+        tok, pad = load_for_oracle(d)
+    valid = [i for i, c in enumerate(cases) if not c.get("error")]
+    hard = [i for i in valid if "hard" in cases[i]["name"]]
+    huge = {i for i in valid if cases[i]["b"] is not None and len(cases[i]["a"]) > 2000 and len(cases[i]["b"]) > 2000}
+
+    def seqs(c):
+        return [c["a"], c["b"]]
+
+    recs = []
+    tok.no_truncation()
+    tok.no_padding()
+    for i in valid:
+        r = {"kind": "raw", "case": i}
+        r.update(align_record(encode_one(tok, cases[i]), seqs(cases[i]), False))
+        recs.append(r)
+    for i in hard:
+        c = cases[i]
+        e = tok.encode(c["a"], c["b"], add_special_tokens=False) if c["b"] is not None else \
+            tok.encode(c["a"], add_special_tokens=False)
+        r = {"kind": "nospecial", "case": i}
+        r.update(align_record(e, seqs(c), False))
+        recs.append(r)
+    for o in ALIGN_TRUNC:
+        configure(tok, pad, o)
+        for i in hard:
+            if i in huge or (o["strategy"] == "only_second" and cases[i]["b"] is None):
+                continue
+            r = {"kind": "trunc", "opts": o, "case": i}
+            try:
+                r.update(align_record(encode_one(tok, cases[i]), seqs(cases[i]), False))
+            except Exception as ex:  # noqa: BLE001 - the oracle records HF's errors
+                r["error"] = str(ex)
+            recs.append(r)
+    groups = [[i for i in hard if cases[i]["b"] is None], [i for i in hard if cases[i]["b"] is not None and i not in huge]]
+    for o in ALIGN_BATCH:
+        configure(tok, pad, o)
+        for g in groups:
+            for k in range(0, len(g), BATCH_SIZE):
+                idx = g[k:k + BATCH_SIZE]
+                batch = [(cases[i]["a"], cases[i]["b"]) if cases[i]["b"] is not None else cases[i]["a"] for i in idx]
+                r = {"kind": "batch", "opts": o, "cases": idx}
+                try:
+                    r.update(align_batch_record(tok.encode_batch(batch), [seqs(cases[i]) for i in idx], False))
+                except Exception as ex:  # noqa: BLE001
+                    r["error"] = str(ex)
+                recs.append(r)
+    tok.no_truncation()
+    tok.no_padding()
+    recs += list(extra)
+    write_zst(os.path.join(d, out), recs)
+    return len(recs)
+
+
+def read_conll(path, n):
+    """Token lists of the first n sentences of a CoNLL file (token first)."""
+    sents, cur = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if cur:
+                    sents.append(cur)
+                    cur = []
+                    if len(sents) == n:
+                        break
+                continue
+            tok = line.split("\t")[0]
+            if tok == "-DOCSTART-":
+                continue
+            cur.append(tok)
+    if cur and len(sents) < n:
+        sents.append(cur)
+    return sents
+
+
+def read_conllu(path, n):
+    """Word forms of the first n sentences (multi-word tokens and empty nodes skipped)."""
+    sents, cur = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                if cur:
+                    sents.append(cur)
+                    cur = []
+                    if len(sents) == n:
+                        break
+                continue
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if "-" in cols[0] or "." in cols[0]:
+                continue
+            cur.append(cols[1])
+    return sents
+
+
+HARD_WORDS = [
+    ("empty_list", []),
+    ("one_empty", [""]),
+    ("empty_words", ["", "a", "", "b", ""]),
+    ("space_word", [" "]),
+    ("spaces_inside", ["New York", "  x  ", "a\tb"]),
+    ("specials", ["[CLS]", "<mask>", "hello<mask>", "[MASK]x", "<s>"]),
+    ("emoji", ["I", "love", "it", "😍😍", "👍🏽", "👨\u200d👩\u200d👧", "🇫🇷"]),
+    ("urls", ["see", "http://x.y/z?a=b&c=d#frag", "e-mail@example.com", "@user_1", "#hashtag"]),
+    ("cjk", ["中文", "English", "混合", "日本語のテキストです", "한국어"]),
+    ("combining", ["e\u0301", "\u0301x", "Z\u0335\u0321a\u0337", "Cụ", "thể"]),
+    ("accents", ["Café", "naïve", "İstanbul", "ß", "ﬁ", "Ｆｕｌｌ"]),
+    ("punct", ["Hello", ",", "world", "!!!", "...", "``", "''", "it's"]),
+    ("numbers", ["1,234.56", "3.14159", "2024-01-01", "007", "½", "③"]),
+    ("controls", ["a\x00b", "\x01", "bell\x07", "\ufeffbom", "zero\u200bwidth"]),
+    ("nbsp", ["non\u00a0breaking", "\u3000", "thin\u2009space"]),
+    ("long_word", ["x" * 120, "y" * 20]),
+    ("metaspace", ["▁", "▁▁a", "Ġb"]),
+]
+
+
+def build_word_cases():
+    wnut = read_conll(os.path.join(DATA, "wnut17", "dev.conll"), 250)
+    ud = read_conllu(os.path.join(DATA, "ud-ewt", "dev.conllu"), 250)
+    cases = []
+    for i, ws in enumerate(wnut):
+        cases.append({"name": f"wnut17/{i}", "a": ws, "b": None})
+    for i, ws in enumerate(ud):
+        cases.append({"name": f"ud-ewt/{i}", "a": ws, "b": None})
+    for name, ws in HARD_WORDS:
+        cases.append({"name": f"hard/{name}", "a": ws, "b": None})
+    for name, text in HARD:
+        cases.append({"name": f"hard/text/{name}", "a": text.split(), "b": None})
+    for i in range(50):
+        cases.append({"name": f"pair/wnut17/{i}", "a": wnut[i], "b": wnut[i + 1]})
+    for k, (name, ws) in enumerate(HARD_WORDS):
+        cases.append({"name": f"pair/hard/{name}", "a": ws, "b": HARD_WORDS[(k + 1) % len(HARD_WORDS)][1]})
+    return cases
+
+
+WORDS_TRUNC = [
+    {"max_length": 16, "strategy": "longest_first"},
+    {"max_length": 16, "strategy": "longest_first", "direction": "left"},
+]
+WORDS_BATCH = [
+    {"max_length": 32, "strategy": "longest_first", "padding": "longest"},
+    {"max_length": 24, "strategy": "longest_first", "padding": "max_length", "padding_side": "left"},
+]
+
+
+def word_records(tok, pad, cases):
+    def enc(c):
+        if c["b"] is None:
+            return tok.encode(c["a"], is_pretokenized=True)
+        return tok.encode(c["a"], c["b"], is_pretokenized=True)
+
+    def seqs(c):
+        return [c["a"], c["b"]]
+
+    recs = []
+    tok.no_truncation()
+    tok.no_padding()
+    for i, c in enumerate(cases):
+        r = {"kind": "words", "case": i}
+        try:
+            r.update(align_record(enc(c), seqs(c), True))
+        except Exception as ex:  # noqa: BLE001
+            r["error"] = str(ex)
+        recs.append(r)
+    sub = [i for i, c in enumerate(cases) if c["name"].startswith(("hard/", "pair/")) or
+           c["name"].endswith(tuple(f"/{k}" for k in range(40)))]
+    for o in WORDS_TRUNC:
+        configure(tok, pad, o)
+        for i in sub:
+            r = {"kind": "words_trunc", "opts": o, "case": i}
+            try:
+                r.update(align_record(enc(cases[i]), seqs(cases[i]), True))
+            except Exception as ex:  # noqa: BLE001
+                r["error"] = str(ex)
+            recs.append(r)
+    singles = [i for i in sub if cases[i]["b"] is None]
+    pairs = [i for i in sub if cases[i]["b"] is not None]
+    for o in WORDS_BATCH:
+        configure(tok, pad, o)
+        for g in (singles, pairs):
+            for k in range(0, len(g), BATCH_SIZE):
+                idx = g[k:k + BATCH_SIZE]
+                batch = [(cases[i]["a"], cases[i]["b"]) if cases[i]["b"] is not None else cases[i]["a"] for i in idx]
+                r = {"kind": "words_batch", "opts": o, "cases": idx}
+                try:
+                    r.update(align_batch_record(tok.encode_batch(batch, is_pretokenized=True),
+                                                [seqs(cases[i]) for i in idx], True))
+                except Exception as ex:  # noqa: BLE001
+                    r["error"] = str(ex)
+                recs.append(r)
+    tok.no_truncation()
+    tok.no_padding()
+    return recs
+
+
+def word_goldens(d, word_cases):
+    tok, pad = load_for_oracle(d)
+    recs = word_records(tok, pad, word_cases)
+    write_zst(os.path.join(d, "words.jsonl.zst"), recs)
+    return len(recs)
+
+
+def prefix_goldens(d, cases, word_cases):
+    """RoBERTa as transformers loads it with add_prefix_space=True (what
+    run_ner.py asks for): the ByteLevel pre-tokenizer and the
+    RobertaProcessing post-processor get add_prefix_space=True."""
+    with open(os.path.join(d, "tokenizer.json"), encoding="utf-8") as f:
+        j = json.load(f)
+    j["pre_tokenizer"]["add_prefix_space"] = True
+    j["post_processor"]["add_prefix_space"] = True
+    tok = Tokenizer.from_str(json.dumps(j))
+    _, pad = load_for_oracle(d)
+    words = word_records(tok, pad, word_cases)
+    return align_goldens(d, cases, tok, pad, out="prefix.jsonl.zst", extra=words)
+
+
 def lowercase_override(cases, d):
     """transformers' BertTokenizerFast re-builds the BertNormalizer from
     tokenizer_config.json: with do_lower_case=false the MiniLM tokenizer keeps
@@ -579,10 +854,17 @@ def write_zst(path, records):
 
 
 def main():
+    retrain = "--retrain" in sys.argv[1:]
     cases = build_cases()
     write_zst(os.path.join(HERE, "cases.jsonl.zst"), cases)
+    word_cases = build_word_cases()
+    write_zst(os.path.join(HERE, "words_cases.jsonl.zst"), word_cases)
     corpus = training_corpus()
     names = {}
+
+    def made(d):
+        return not retrain and os.path.exists(os.path.join(d, "tokenizer.json"))
+
     for name, fn in (("minilm-l6-v2", lambda d: copy_minilm(d)),
                      ("roberta-bpe", lambda d: train_roberta(corpus, d)),
                      ("xlmr-unigram", lambda d: train_xlmr(corpus, d)),
@@ -590,22 +872,35 @@ def main():
                      ("bert-cased-wordpiece", lambda d: train_bert_cased(corpus, d))):
         d = os.path.join(HERE, name)
         os.makedirs(d, exist_ok=True)
-        fn(d)
+        if not made(d):
+            fn(d)
         names[name] = goldens(d, cases)
+        names[name + "/align"] = align_goldens(d, cases)
+        names[name + "/words"] = word_goldens(d, word_cases)
         print(f"{name}: {names[name]} records", file=sys.stderr)
+    names["roberta-bpe/prefix"] = prefix_goldens(os.path.join(HERE, "roberta-bpe"), cases, word_cases)
     d = os.path.join(HERE, "unigram-edge")
     os.makedirs(d, exist_ok=True)
-    longs = unigram_edge(os.path.join(HERE, "xlmr-unigram"), d)
-    print(f"unigram-edge: pieces over 20 bytes {longs}", file=sys.stderr)
+    if not made(d):
+        longs = unigram_edge(os.path.join(HERE, "xlmr-unigram"), d)
+        print(f"unigram-edge: pieces over 20 bytes {longs}", file=sys.stderr)
     names["unigram-edge"] = goldens(d, cases, small=True)
-    try:
-        import sentencepiece  # noqa: F401  (optional: pip install sentencepiece==0.2.3)
-        d = os.path.join(HERE, "xlmr-spm")
-        os.makedirs(d, exist_ok=True)
-        spm_xlmr(corpus, d)
+    names["unigram-edge/align"] = align_goldens(d, cases)
+    names["unigram-edge/words"] = word_goldens(d, word_cases)
+    d = os.path.join(HERE, "xlmr-spm")
+    if made(d):
         names["xlmr-spm"] = goldens(d, cases, small=True)
-    except ImportError:
-        print("sentencepiece is not installed: xlmr-spm left as it is", file=sys.stderr)
+    else:
+        try:
+            import sentencepiece  # noqa: F401  (optional: pip install sentencepiece==0.2.3)
+            os.makedirs(d, exist_ok=True)
+            spm_xlmr(corpus, d)
+            names["xlmr-spm"] = goldens(d, cases, small=True)
+        except ImportError:
+            print("sentencepiece is not installed: xlmr-spm left as it is", file=sys.stderr)
+    if os.path.exists(os.path.join(d, "tokenizer.json")):
+        names["xlmr-spm/align"] = align_goldens(d, cases)
+        names["xlmr-spm/words"] = word_goldens(d, word_cases)
     d = os.path.join(HERE, "minilm-l6-v2-lowercase-false")
     os.makedirs(d, exist_ok=True)
     names["minilm-l6-v2-lowercase-false"] = lowercase_override(cases, d)
