@@ -276,7 +276,7 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 		)
 	}
 	gp.Node = nodes
-	ng, err := graph.Import(om, graph.Options{})
+	ng, err := graph.Import(om, g.Options())
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the graph with LoRA adapters: %w", err)
 	}
@@ -600,7 +600,7 @@ func MergeLoRA(m *Model) (*Model, error) {
 		}
 		cp.Graph.Initializer = append(cp.Graph.Initializer, in)
 	}
-	ng, err := graph.Import(nm, graph.Options{})
+	ng, err := graph.Import(nm, m.Graph.Options())
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the merged graph: %w", err)
 	}

@@ -6,9 +6,11 @@ package graph
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
+	"ft/kernels"
 	"ft/onnx"
 	"ft/ops"
 	"ft/tensor"
@@ -73,6 +75,8 @@ type Graph struct {
 	// Unsupported is set when Options.AllowUnsupported let a model with
 	// unsupported ops in.
 	Unsupported *Unsupported
+	// opt: the options it was imported with
+	opt Options
 }
 
 // Unsupported lists ops the model needs that ft does not implement.
@@ -97,22 +101,56 @@ func (u *Unsupported) Error() string {
 	return b.String()
 }
 
-// Options control import.
+// Options control import and how the imported graph runs. The zero
+// Options are the defaults; OptionsFromEnv reads the ones ft's command line
+// takes from the environment.
 type Options struct {
 	// NoFold keeps every node (constant folding off), for debugging.
 	NoFold bool
 	// AllowUnsupported imports a model with unsupported ops for inspection:
 	// they are listed in Graph.Unsupported and Run refuses to run.
 	AllowUnsupported bool
+	// DisableFusion keeps every node as exported (fuse.go: no fused GELU,
+	// masked softmax or attention products), for comparisons.
+	DisableFusion bool
+	// Pool decides which float32 buffers of dead values runs hand back
+	// for reuse (recycle.go, trainpool.go); nil is the zero kernels.Pool.
+	// With Pool.Off nothing is handed back.
+	Pool *kernels.Pool
+	// PoolBackward hands buffers back during Backward too (trainpool.go).
+	PoolBackward bool
 }
 
-// Load reads a model file or export folder and imports it.
-func Load(path string) (*Graph, error) {
+// OptionsFromEnv returns the zero Options changed by the environment:
+// FT_NOFUSE=1 sets DisableFusion, FT_NOPOOL=1 turns the pool off,
+// FT_POOL_BACKWARD=1 sets PoolBackward (any non-empty value counts). It is
+// the only place the package reads the environment; ft's command line
+// calls it, library users choose.
+func OptionsFromEnv() Options {
+	var o Options
+	o.DisableFusion = os.Getenv("FT_NOFUSE") != ""
+	if os.Getenv("FT_NOPOOL") != "" {
+		o.Pool = &kernels.Pool{Off: true}
+	}
+	o.PoolBackward = os.Getenv("FT_POOL_BACKWARD") != ""
+	return o
+}
+
+// Options returns the options g was imported with (to import a rewritten
+// model the same way).
+func (g *Graph) Options() Options { return g.opt }
+
+// Load reads a model file or export folder and imports it with the
+// default Options.
+func Load(path string) (*Graph, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads a model file or export folder and imports it.
+func LoadWith(path string, opt Options) (*Graph, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return Import(m, Options{})
+	return Import(m, opt)
 }
 
 // Import builds the executable graph of a model. Before anything runs, every
@@ -125,7 +163,7 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 // control-flow node, whose undefined names are read from the enclosing scope
 // (outer reports which names it defines); those become the subgraph's inputs.
 func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(string) bool) (*Graph, error) {
-	g := &Graph{Model: m, byName: map[string]int{}}
+	g := &Graph{Model: m, byName: map[string]int{}, opt: opt}
 	value := func(name string) int {
 		if id, ok := g.byName[name]; ok {
 			return id
@@ -326,8 +364,8 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 		if err := g.fold(); err != nil {
 			return nil, err
 		}
-		if outer == nil {
-			g.fuse() // fuse.go; FT_NOFUSE=1 keeps the exported nodes
+		if outer == nil && !opt.DisableFusion {
+			g.fuse() // fuse.go
 		}
 	}
 	return g, nil

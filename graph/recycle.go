@@ -3,7 +3,6 @@ package graph
 import (
 	"unsafe"
 
-	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -24,8 +23,8 @@ func (g *Graph) recycle(vals []*tensor.Tensor, id int, feeds map[string]*tensor.
 	case "If", "Loop", "Scan":
 		return
 	}
-	d, ok := t.Data.([]float32)
-	if !ok || cap(d) == 0 {
+	d, ok := g.poolable(t)
+	if !ok {
 		return
 	}
 	lo, hi := span(d)
@@ -55,7 +54,7 @@ func (g *Graph) recycle(vals []*tensor.Tensor, id int, feeds map[string]*tensor.
 			return
 		}
 	}
-	kernels.PutF32(d)
+	g.opt.Pool.Put(d)
 }
 
 // span is the address range of d's backing array.

@@ -1,9 +1,6 @@
 package graph
 
 import (
-	"os"
-
-	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -17,8 +14,8 @@ import (
 // still to run backward keeps, no gradient still held (those returned to
 // the caller included), no constant or parameter, no feed, no requested
 // output and no seed. Views (Reshape, Identity, ...) share backing arrays,
-// so the test is on address ranges, not on tensors. FT_NOPOOL=1 turns it
-// off with the pool.
+// so the test is on address ranges, not on tensors. Options.Pool decides
+// which buffers go back (none with Pool.Off).
 
 // addrRange is the address range [lo, hi) of a float32 backing array.
 type addrRange struct{ lo, hi uintptr }
@@ -76,14 +73,14 @@ func (g *Graph) fixedSpans(feeds map[string]*tensor.Tensor) []addrRange {
 	return ss
 }
 
-// poolable says whether t's buffer is long enough for the pool to keep it
-// (the liveness test is only worth running then).
-func poolable(t *tensor.Tensor) ([]float32, bool) {
+// poolable says whether the pool keeps t's buffer (the liveness test is
+// only worth running then).
+func (g *Graph) poolable(t *tensor.Tensor) ([]float32, bool) {
 	if t == nil {
 		return nil, false
 	}
 	d, ok := t.Data.([]float32)
-	return d, ok && cap(d) > 0 && cap(d) >= kernels.PoolMinLen
+	return d, ok && g.opt.Pool.Keeps(cap(d))
 }
 
 // recycleDead is recycle for a training forward: value id has had its last
@@ -100,7 +97,7 @@ func (t *Trace) recycleDead(vals []*tensor.Tensor, id, upto int) {
 	case "If", "Loop", "Scan":
 		return
 	}
-	d, ok := poolable(x)
+	d, ok := g.poolable(x)
 	if !ok {
 		return
 	}
@@ -121,7 +118,7 @@ func (t *Trace) recycleDead(vals []*tensor.Tensor, id, upto int) {
 		}
 	}
 	t.quota[cap(d)]--
-	kernels.PutF32(d)
+	g.opt.Pool.Put(d)
 }
 
 // countFresh counts, for the quota of buffers Backward hands back, the
@@ -129,7 +126,7 @@ func (t *Trace) recycleDead(vals []*tensor.Tensor, id, upto int) {
 // input) by length.
 func (t *Trace) countFresh(in, out []*tensor.Tensor) {
 	for _, o := range out {
-		d, ok := poolable(o)
+		d, ok := t.g.poolable(o)
 		if !ok {
 			continue
 		}
@@ -140,15 +137,14 @@ func (t *Trace) countFresh(in, out []*tensor.Tensor) {
 	}
 }
 
-// BackwardRelease turns on handing buffers back during Backward
-// (FT_POOL_BACKWARD=1; tests set it). Off by default: backward ops take
+// Options.PoolBackward turns on handing buffers back during Backward
+// (FT_POOL_BACKWARD=1 for ft; tests set it). Off by default: backward ops take
 // their outputs from make, not from the pool, so buffers handed back
 // during Backward sit idle until the next step's forward while backward
 // allocates afresh, and the garbage collector's headroom on that larger
 // live heap raised the peak RSS of a MiniLM b32 s128 step from 1.8 to
 // 2.4 GB. Once backward ops take gradient buffers from kernels.GetF32,
 // the buffers cycle within Backward and this can default to on.
-var BackwardRelease = os.Getenv("FT_POOL_BACKWARD") != ""
 
 // releaser hands back, during Backward, the buffers of a finished node.
 type releaser struct {
@@ -162,12 +158,13 @@ type releaser struct {
 // nothing still reachable overlaps; node is the one just done: nodes
 // before it have yet to run backward.
 func (r *releaser) release(cands []*tensor.Tensor, node int) {
-	if !BackwardRelease {
+	g := r.t.g
+	if !g.opt.PoolBackward {
 		return
 	}
 	var put []addrRange
 	for _, c := range cands {
-		d, ok := poolable(c)
+		d, ok := g.poolable(c)
 		if !ok {
 			continue
 		}
@@ -191,7 +188,7 @@ func (r *releaser) release(cands []*tensor.Tensor, node int) {
 		}
 		r.t.quota[cap(d)]--
 		put = append(put, s)
-		kernels.PutF32(d)
+		g.opt.Pool.Put(d)
 	}
 }
 
@@ -203,7 +200,7 @@ func (r *releaser) release(cands []*tensor.Tensor, node int) {
 func (g *Graph) ReleaseGradients(grads map[*Param]*tensor.Tensor) {
 	fixed := g.fixedSpans(nil)
 	for _, x := range grads {
-		d, ok := poolable(x)
+		d, ok := g.poolable(x)
 		if !ok {
 			continue
 		}
@@ -212,6 +209,6 @@ func (g *Graph) ReleaseGradients(grads map[*Param]*tensor.Tensor) {
 			continue
 		}
 		fixed = append(fixed, s)
-		kernels.PutF32(d)
+		g.opt.Pool.Put(d)
 	}
 }

@@ -45,23 +45,60 @@ func TestParallelForCoversRange(t *testing.T) {
 	}
 }
 
-// TestPoolF32: a buffer handed back comes out again for the same length,
-// others are fresh and zeroed.
+// TestPoolF32: a buffer a Pool keeps comes out again for the same length,
+// others are fresh and zeroed; a buffer shorter than MinLen, or any with
+// the Pool off, is not kept.
 func TestPoolF32(t *testing.T) {
-	a := GetF32(PoolMinLen)
+	p := &Pool{}
+	a := GetF32(DefaultPoolMinLen)
 	a[0] = 7
-	PutF32(a)
-	b := GetF32(PoolMinLen) // most likely a again (sync.Pool may drop it)
-	if len(b) != PoolMinLen {
+	p.Put(a)
+	if p.Puts() != 1 {
+		t.Fatalf("%d buffers kept, want 1", p.Puts())
+	}
+	b := GetF32(DefaultPoolMinLen) // most likely a again (sync.Pool may drop it)
+	if len(b) != DefaultPoolMinLen {
 		t.Fatalf("len %d", len(b))
 	}
-	c := GetF32(PoolMinLen + 1)
-	if len(c) != PoolMinLen+1 || c[0] != 0 {
+	c := GetF32(DefaultPoolMinLen + 1)
+	if len(c) != DefaultPoolMinLen+1 || c[0] != 0 {
 		t.Fatalf("fresh buffer: len %d, c[0] = %v", len(c), c[0])
 	}
 	s := GetF32(10)
 	if len(s) != 10 {
 		t.Fatalf("small buffer len %d", len(s))
 	}
-	PutF32(s) // ignored
+	p.Put(s)                                // below MinLen: not kept
+	(&Pool{Off: true}).Put(GetF32(1 << 20)) // off: not kept
+	if p.Puts() != 1 {
+		t.Fatalf("%d buffers kept, want 1", p.Puts())
+	}
+}
+
+// TestPoolPoison: a poisoning Pool fills what it gets with NaN, hands the
+// same buffer out again for the same length, and panics on a buffer handed
+// back twice.
+func TestPoolPoison(t *testing.T) {
+	p := &Pool{MinLen: 1, Poison: true}
+	const n = 12345 // a length no other test uses
+	a := GetF32(n)
+	for i := range a {
+		a[i] = 1
+	}
+	p.Put(a)
+	if a[0] == a[0] || a[n-1] == a[n-1] {
+		t.Fatalf("a buffer handed back is not NaN: %v %v", a[0], a[n-1])
+	}
+	b := GetF32(n)
+	if &b[0] != &a[0] {
+		t.Fatal("a kept buffer did not come out again")
+	}
+	p.Put(b)
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("a buffer handed back twice did not panic")
+		}
+		GetF32(n) // leave the free list as found
+	}()
+	p.Put(b[:10])
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"ft/finetune"
+	"ft/graph"
 	"ft/testmodels/bundled"
 )
 
@@ -154,7 +155,9 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 			return nil, nil, fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
 		}
 	}
-	m, err := finetune.LoadModel(modelPath, ci.ModelOptions)
+	mo := ci.ModelOptions
+	mo.Graph = graph.OptionsFromEnv()
+	m, err := finetune.LoadModel(modelPath, mo)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
