@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 
 	"ft/onnx"
@@ -266,18 +267,30 @@ func countPresent(ids []int) int {
 	return n
 }
 
-// safeForward runs one op, turning a panic on unexpected input into an error
-// that names the node, so bad models and inputs never crash the program.
+// safeForward runs one op, turning a tensor above the memory limit
+// (tensor.AllocError, panicked by the op or by one of its parallel loops)
+// into an error naming its inputs (the caller names the node). Any other
+// panic is a bug in ft and goes on with its stack (see allocOnly).
 func safeForward(n *Node, in []*tensor.Tensor) (out []*tensor.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
-			if ae, ok := r.(*tensor.AllocError); ok { // above the memory limit
-				err = fmt.Errorf("inputs %s: %w", describe(in), ae)
-			}
-		}
-	}()
+	defer allocOnly(&err, in)
 	return n.Op.Forward(in)
+}
+
+// allocOnly, deferred, recovers a panic whose value is or wraps a
+// *tensor.AllocError and sets *err to it, naming the inputs in; it panics
+// again with any other value (a *kernels.Panic from a worker goroutine
+// carries the worker's stack in its text).
+func allocOnly(err *error, in []*tensor.Tensor) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	var ae *tensor.AllocError
+	if e, ok := r.(error); ok && errors.As(e, &ae) {
+		*err = fmt.Errorf("inputs %s: %w", describe(in), ae)
+		return
+	}
+	panic(r)
 }
 
 func describe(in []*tensor.Tensor) string {

@@ -261,12 +261,10 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 	return res, nil
 }
 
+// safeBackward runs one op's backward; a tensor above the memory limit
+// becomes an error, any other panic goes on (allocOnly, run.go).
 func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			g, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
-		}
-	}()
+	defer allocOnly(&err, in)
 	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
 }
 

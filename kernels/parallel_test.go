@@ -1,10 +1,94 @@
 package kernels
 
 import (
+	"bytes"
+	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// goid returns the current goroutine's id (from its stack header).
+func goid() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	return string(bytes.Fields(b)[1])
+}
+
+type testErr struct{}
+
+func (testErr) Error() string { return "test error" }
+
+// TestParallelForPanicOnWorker: a body that panics on a worker goroutine
+// of the pool does not end the program: ParallelFor panics on the caller,
+// once started chunks are done, with a *Panic holding the value and the
+// worker's stack (naming the body's line); errors.As finds an error value
+// through it; the pool keeps working after.
+func TestParallelForPanicOnWorker(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: every chunk runs on the caller")
+	}
+	caller := goid()
+	var onWorker atomic.Int64
+	var line atomic.Int64
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		ParallelFor(1000, 1, func(lo, hi int) {
+			if goid() == caller {
+				time.Sleep(time.Millisecond) // leave chunks to the workers
+				return
+			}
+			onWorker.Add(1)
+			_, _, l, _ := runtime.Caller(0)
+			line.Store(int64(l + 2)) // the panic below
+			panic(testErr{})
+		})
+		return nil
+	}()
+	p, ok := got.(*Panic)
+	if !ok {
+		t.Fatalf("recovered %T %v, want *kernels.Panic", got, got)
+	}
+	if onWorker.Load() == 0 {
+		t.Fatal("no chunk ran on a worker")
+	}
+	var te testErr
+	if p.Value != (testErr{}) || !errors.As(p, &te) {
+		t.Fatalf("value %v, want testErr reachable by errors.As", p.Value)
+	}
+	want := "parallel_test.go:" + strconv.Itoa(int(line.Load()))
+	if !strings.Contains(string(p.Stack), want) || !strings.Contains(p.Error(), want) {
+		t.Fatalf("stack does not name %s:\n%s", want, p.Stack)
+	}
+	var n atomic.Int64
+	ParallelFor(1000, 1, func(lo, hi int) { n.Add(int64(hi - lo)) })
+	if n.Load() != 1000 {
+		t.Fatalf("after a panic the pool ran %d of 1000 items", n.Load())
+	}
+}
+
+// TestParallelForPanicNested: a panic in a nested loop reaches the outer
+// caller as the inner *Panic, with the innermost stack.
+func TestParallelForPanicNested(t *testing.T) {
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		ParallelFor(8, 1, func(lo, hi int) {
+			ParallelFor(8, 1, func(lo2, hi2 int) {
+				if lo == 3 && lo2 == 5 {
+					panic("inner")
+				}
+			})
+		})
+		return nil
+	}()
+	p, ok := got.(*Panic)
+	if !ok || p.Value != "inner" || !strings.Contains(string(p.Stack), "TestParallelForPanicNested.func") {
+		t.Fatalf("recovered %T %v", got, got)
+	}
+}
 
 // TestParallelForNested: a body that calls ParallelFor again finishes (the
 // waiting caller runs chunks itself) and every item runs exactly once.
