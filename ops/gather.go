@@ -149,6 +149,9 @@ func (o *opGather) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	return g, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opGather) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 func mvGatherAdd[T tensor.Float](g, dy []T, p mvGatherPlan) {
 	o := 0
 	for b := 0; b < p.outer; b++ {

@@ -492,6 +492,9 @@ func (o *opReduceGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]
 	return res, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opReduceGrad) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 // reduceGrad broadcasts g (shape keep) to shape and scales it.
 func reduceGrad[T laFloat](g []T, keep, shape []int, scale T) []T {
 	dx := laBroadcastTo(g, keep, shape)

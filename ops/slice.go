@@ -152,3 +152,6 @@ func (o *opSlice) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tens
 	m.strided(g[0], off, st, dout[0], 0, tensor.Strides(shape), shape)
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opSlice) Saves([]bool) (ins, outs []int) { return nil, nil }

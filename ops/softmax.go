@@ -248,6 +248,9 @@ func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*te
 	return res, nil
 }
 
+// Saves: the output alone (Softmax and LogSoftmax).
+func (o *opSoftmax) Saves(need []bool) (ins, outs []int) { return nil, []int{0} }
+
 func softmaxBackward[T laFloat](log bool, y, dy, dx []T, outer, n, inner int) {
 	if n == 0 || outer == 0 || inner == 0 {
 		return

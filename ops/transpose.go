@@ -103,3 +103,6 @@ func (o *opTranspose) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*
 	}
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opTranspose) Saves([]bool) (ins, outs []int) { return nil, nil }

@@ -264,6 +264,20 @@ func (o unaryGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	return []*tensor.Tensor{dx}, nil
 }
 
+// Saves: Sqrt, Tanh, Sigmoid and Exp read their output; Erf, Relu, Abs,
+// Log, Sin and Cos their input; Neg nothing; the others both.
+func (o unaryGrad) Saves(need []bool) (ins, outs []int) {
+	switch o.k {
+	case uSqrt, uTanh, uSigmoid, uExp:
+		return nil, []int{0}
+	case uErf, uRelu, uAbs, uLog, uSin, uCos:
+		return []int{0}, nil
+	case uNeg:
+		return nil, nil
+	}
+	return []int{0}, []int{0}
+}
+
 func unaryBackward[T tensor.Float](k unaryKind, x, y, g *tensor.Tensor) *tensor.Tensor {
 	xd, yd, gd := tensor.Data[T](x), tensor.Data[T](y), tensor.Data[T](g)
 	n := x.Len()
