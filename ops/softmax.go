@@ -14,7 +14,7 @@ package ops
 //	            dx = dy - exp(y) · Σ dy
 //
 // Backward needs only the output; sums run in the element type, max-shifted;
-// float32 uses laExp32 (within 2 ulp of exp).
+// float32 uses kernels.Exp32 (within 2 ulp of exp).
 
 import (
 	"math"
@@ -184,7 +184,7 @@ func softmaxRow[T laFloat](log bool, x, y []T) {
 	}
 }
 
-// softmaxRow32 is softmaxRow for float32 with laExp32.
+// softmaxRow32 is softmaxRow for float32 with kernels.Exp32.
 func softmaxRow32(log bool, x, y []float32) {
 	y = y[:len(x)]
 	if !log {
@@ -197,24 +197,20 @@ func softmaxRow32(log bool, x, y []float32) {
 			mx = v
 		}
 	}
-	sum := laExpRow32(y, x, mx)
-	if log {
-		ls := float32(math.Log(float64(sum)))
-		for i, v := range x {
-			y[i] = (v - mx) - ls
-		}
-		return
+	var sum float32
+	for _, v := range x {
+		sum += kernels.Exp32(v - mx)
 	}
-	inv := 1 / sum
-	for i := range y {
-		y[i] *= inv
+	ls := float32(math.Log(float64(sum)))
+	for i, v := range x {
+		y[i] = (v - mx) - ls
 	}
 }
 
-// softmaxExp is exp in the element type (laExp32 for float32).
+// softmaxExp is exp in the element type (kernels.Exp32 for float32).
 func softmaxExp[T laFloat](v T) T {
 	if f, ok := any(v).(float32); ok {
-		return T(laExp32(f))
+		return T(kernels.Exp32(f))
 	}
 	return T(math.Exp(float64(v)))
 }

@@ -310,7 +310,7 @@ func unaryGradKernel[T tensor.Float](k unaryKind, x, y, g, dx []T) {
 			// float32: the fast exp of the softmax kernels (≤ 1 ulp)
 			gf, df := any(g).([]float32), any(dx).([]float32)
 			for i, v := range xf {
-				df[i] = gf[i] * (c * laExp32(-v*v))
+				df[i] = gf[i] * (c * kernels.Exp32(-v*v))
 			}
 			break
 		}
