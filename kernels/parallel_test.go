@@ -154,6 +154,9 @@ func TestPoolF32(t *testing.T) {
 	}
 	p.Put(s)                                // below MinLen: not kept
 	(&Pool{Off: true}).Put(GetF32(1 << 20)) // off: not kept
+	if (&Pool{Off: true}).Enabled() || !(*Pool)(nil).Enabled() || !p.Enabled() {
+		t.Fatal("Enabled: want false only with Off")
+	}
 	if p.Puts() != 1 {
 		t.Fatalf("%d buffers kept, want 1", p.Puts())
 	}

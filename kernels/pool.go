@@ -45,13 +45,17 @@ type Pool struct {
 	puts atomic.Int64
 }
 
+// Enabled says whether p keeps any buffer at all (false with Off), so a
+// caller may skip its liveness bookkeeping. A nil Pool is the zero Pool.
+func (p *Pool) Enabled() bool { return p == nil || !p.Off }
+
 // Keeps says whether Put keeps a buffer of capacity n. A nil Pool is the
 // zero Pool.
 func (p *Pool) Keeps(n int) bool {
 	if p == nil {
 		return n >= DefaultPoolMinLen
 	}
-	if p.Off || n == 0 {
+	if !p.Enabled() || n == 0 {
 		return false
 	}
 	if p.MinLen > 0 {
