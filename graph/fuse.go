@@ -88,13 +88,7 @@ func (g *Graph) fuse() int {
 		}
 	}
 	g.Nodes = kept
-	for i, n := range g.Nodes {
-		for _, o := range n.Out {
-			if o >= 0 {
-				g.Values[o].Producer = i
-			}
-		}
-	}
+	g.setProducers()
 	return fused
 }
 

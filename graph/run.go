@@ -61,13 +61,7 @@ func (g *Graph) fold() error {
 		g.Folded++
 	}
 	g.Nodes = kept
-	for i, n := range g.Nodes {
-		for _, o := range n.Out {
-			if o >= 0 {
-				g.Values[o].Producer = i
-			}
-		}
-	}
+	g.setProducers()
 	return nil
 }
 
