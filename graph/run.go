@@ -122,35 +122,14 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	if g.Unsupported != nil {
 		return nil, g.Unsupported
 	}
-	vals := make([]*tensor.Tensor, len(g.Values))
-	for _, id := range g.Inputs {
-		v := g.Values[id]
-		t, ok := feeds[v.Name]
-		if !ok {
-			return nil, fmt.Errorf("missing input %q (the model takes %v)", v.Name, g.InputNames())
-		}
-		if err := g.checkFeed(v, t); err != nil {
-			return nil, err
-		}
-		vals[id] = t
-	}
-	for name := range feeds {
-		id, ok := g.byName[name]
-		if ok && g.Values[id].Param != nil && vals[id] == nil {
-			return nil, fmt.Errorf("%q is a parameter of the model (an initializer), not an input: a run does not take it from the inputs (the model takes %v)", name, g.InputNames())
-		}
-		if !ok || vals[id] == nil {
-			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
-		}
+	vals, err := g.bindFeeds(feeds)
+	if err != nil {
+		return nil, err
 	}
 	want := g.wanted(outputs)
-	wantIDs := make([]int, len(want))
-	for i, name := range want {
-		id, ok := g.byName[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
-		}
-		wantIDs[i] = id
+	wantIDs, err := g.outputIDs(want)
+	if err != nil {
+		return nil, err
 	}
 	// Which nodes are needed, and how often each value is still used.
 	needed := make([]bool, len(g.Nodes))
@@ -249,6 +228,46 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		}
 	}
 	return vals, nil
+}
+
+// bindFeeds checks the feeds against the model's inputs and returns the
+// value table of a run with them in place.
+func (g *Graph) bindFeeds(feeds map[string]*tensor.Tensor) ([]*tensor.Tensor, error) {
+	vals := make([]*tensor.Tensor, len(g.Values))
+	for _, id := range g.Inputs {
+		v := g.Values[id]
+		t, ok := feeds[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("missing input %q (the model takes %v)", v.Name, g.InputNames())
+		}
+		if err := g.checkFeed(v, t); err != nil {
+			return nil, err
+		}
+		vals[id] = t
+	}
+	for name := range feeds {
+		id, ok := g.byName[name]
+		if ok && g.Values[id].Param != nil && vals[id] == nil {
+			return nil, fmt.Errorf("%q is a parameter of the model (an initializer), not an input: a run does not take it from the inputs (the model takes %v)", name, g.InputNames())
+		}
+		if !ok || vals[id] == nil {
+			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
+		}
+	}
+	return vals, nil
+}
+
+// outputIDs returns the value IDs of the named outputs.
+func (g *Graph) outputIDs(names []string) ([]int, error) {
+	ids := make([]int, len(names))
+	for i, name := range names {
+		id, ok := g.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
+		}
+		ids[i] = id
+	}
+	return ids, nil
 }
 
 func countPresent(ids []int) int {

@@ -121,13 +121,9 @@ func (g *Graph) planGrad(params []*Param, outputs []int) (*gradPlan, error) {
 // the given outputs with respect to the trainable parameters.
 func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, trainable []*Param) (*Trace, error) {
 	want := g.wanted(outputs)
-	ids := make([]int, len(want))
-	for i, name := range want {
-		id, ok := g.byName[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
-		}
-		ids[i] = id
+	ids, err := g.outputIDs(want)
+	if err != nil {
+		return nil, err
 	}
 	plan, err := g.planGrad(trainable, ids)
 	if err != nil {
