@@ -83,12 +83,7 @@ func (o arith) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.
 func (o arith) Saves(need []bool) (ins, outs []int) {
 	switch o.kind {
 	case '*':
-		if need[0] {
-			ins = append(ins, 1)
-		}
-		if need[1] {
-			ins = append(ins, 0)
-		}
+		return crossed(need), nil
 	case '/':
 		if need[1] {
 			return []int{0, 1}, nil

@@ -318,15 +318,7 @@ func attnContextBackward[T laFloat](p *attnContextPlan, in []*tensor.Tensor, do 
 }
 
 // Saves: dP reads Xv, dXv reads P.
-func (opAttnContext) Saves(need []bool) (ins, outs []int) {
-	if need[0] {
-		ins = append(ins, 1)
-	}
-	if need[1] {
-		ins = append(ins, 0)
-	}
-	return ins, nil
-}
+func (opAttnContext) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
 
 type opTransposedShape struct {
 	opShape

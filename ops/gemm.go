@@ -126,15 +126,7 @@ func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tenso
 }
 
 // Saves: dA reads B, dB reads A (C: shape only).
-func (o *opGemm) Saves(need []bool) (ins, outs []int) {
-	if need[0] {
-		ins = append(ins, 1)
-	}
-	if need[1] {
-		ins = append(ins, 0)
-	}
-	return ins, nil
-}
+func (o *opGemm) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
 
 func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor) {
 	a, b := in[0], in[1]

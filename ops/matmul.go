@@ -164,12 +164,4 @@ func (opMatMul) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor
 }
 
 // Saves: dA reads B, dB reads A.
-func (opMatMul) Saves(need []bool) (ins, outs []int) {
-	if need[0] {
-		ins = append(ins, 1)
-	}
-	if need[1] {
-		ins = append(ins, 0)
-	}
-	return ins, nil
-}
+func (opMatMul) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }

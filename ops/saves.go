@@ -17,6 +17,18 @@ type Saver interface {
 	Saves(need []bool) (ins, outs []int)
 }
 
+// crossed is Saves of a product of two operands (Mul, MatMul, Gemm, ...):
+// the gradient of each reads the other.
+func crossed(need []bool) (ins []int) {
+	if need[0] {
+		ins = append(ins, 1)
+	}
+	if need[1] {
+		ins = append(ins, 0)
+	}
+	return ins
+}
+
 // Saved returns the inputs and outputs to keep for op's Backward: for a
 // Saver, float tensors whose data Backward does not read are replaced by
 // empty tensors of the same shape and type; otherwise in and out as they are.
