@@ -216,15 +216,11 @@ func softmaxExp[T laFloat](v T) T {
 }
 
 func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	res, done := firstInputGrad(in, dout, need)
+	if done {
+		return res, nil
+	}
 	x := in[0]
-	res := make([]*tensor.Tensor, len(in))
-	if !need[0] {
-		return res, nil
-	}
-	if dout[0] == nil {
-		res[0] = tensor.Zeros(x.DType(), x.Shape...)
-		return res, nil
-	}
 	outer, n, inner, err := o.split(x.Shape)
 	if err != nil {
 		return nil, err
