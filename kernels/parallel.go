@@ -1,7 +1,10 @@
 // Package kernels holds ft's hot numeric loops: the one GEMM entry point that
-// every matrix product in forward and backward goes through, and the shared
-// parallel-for. Work is split into fixed chunks that do not depend on the
-// number of threads, so the same inputs give the same bits on any machine.
+// every matrix product in forward and backward goes through, the row kernels
+// (bias, GELU, softmax, layer norm, Exp32), the shared parallel-for, which
+// carries a body's panic back to its caller (Panic), and the float32 buffer
+// pool whose policy a Pool sets. Work is split into fixed chunks that do not
+// depend on the number of threads, so the same inputs give the same bits on
+// any machine.
 package kernels
 
 import (
