@@ -236,7 +236,7 @@ func newExplainer(m *finetune.Model) (*Explainer, error) {
 	if err := mod.SetInitializer(explainShift, tensor.Zeros(tensor.Float32, 1, 1, hidden)); err != nil {
 		return nil, err
 	}
-	g, err := graph.Import(mod, graph.Options{})
+	g, err := graph.Import(mod, m.Graph.Options())
 	if err != nil {
 		return nil, fmt.Errorf("%s: the model rewritten for explanations does not import: %w", where, err)
 	}

@@ -175,7 +175,7 @@ func ApplyLoRA(m *Model, cfg LoRAConfig) ([]*graph.Param, error) {
 	if err := insertAdapters(om, targets, cfg, scale); err != nil {
 		return nil, err
 	}
-	ng, err := graph.Import(om, graph.Options{})
+	ng, err := graph.Import(om, g.Options())
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the graph with LoRA adapters: %w", err)
 	}
@@ -629,7 +629,7 @@ func MergeLoRA(m *Model) (*Model, error) {
 		}
 		cp.Graph.Initializer = append(cp.Graph.Initializer, in)
 	}
-	ng, err := graph.Import(nm, graph.Options{})
+	ng, err := graph.Import(nm, m.Graph.Options())
 	if err != nil {
 		return nil, fmt.Errorf("re-importing the merged graph: %w", err)
 	}

@@ -45,6 +45,10 @@ type ModelOptions struct {
 	Pooling string
 	// Seed for the new head's initial weights.
 	Seed uint64
+	// Graph: how the model is imported and run (graph.OptionsFromEnv for
+	// ft's environment switches). A run setting, not part of the model: a
+	// checkpoint does not record it.
+	Graph graph.Options `json:"-"`
 }
 
 // readConfig reads config.json (nil map if absent).
@@ -144,7 +148,7 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("%s has neither a logits nor a last_hidden_state output (it has %v): export it with --task text-classification or feature-extraction", path, keys(outs))
 	}
-	g, err := graph.Import(m, graph.Options{})
+	g, err := graph.Import(m, opt.Graph)
 	if err != nil {
 		return nil, err
 	}

@@ -13,31 +13,24 @@ import (
 // TestPoolSameBits: Fit (AdamW, warmup, clipping, gradient accumulation)
 // with every float32 buffer of the training steps going through kernels'
 // pool, poisoned with NaN when handed back, ends with the same losses and
-// weights, bit for bit, as with the pool off (FT_NOPOOL=1): no buffer that
+// weights, bit for bit, as with the pool off: no buffer that
 // the trainer, the optimizer or a later node could still read is recycled.
 func TestPoolSameBits(t *testing.T) {
 	args := finetune.Args{LearningRate: 1e-3, MaxSteps: 4, PerDeviceTrainBatchSize: 8, GradientAccumulationSteps: 2,
 		MaxGradNorm: 1, WarmupSteps: 1, WeightDecay: 0.01, Seed: 7}
-	oldMin, oldPoison, oldRel := kernels.PoolMinLen, kernels.PoisonPut, graph.BackwardRelease
-	defer func() { kernels.PoolMinLen, kernels.PoisonPut, graph.BackwardRelease = oldMin, oldPoison, oldRel }()
-	graph.BackwardRelease = true // Backward hands buffers back too (FT_POOL_BACKWARD=1)
-	fit := func(pool bool) ([]float64, [][]float32) {
-		if pool {
-			kernels.PoolMinLen, kernels.PoisonPut = 1, true
-		} else {
-			kernels.PoolMinLen, kernels.PoisonPut = math.MaxInt, false
-		}
-		tr := tinyTrainer(t, args)
+	fit := func(pool *kernels.Pool) ([]float64, [][]float32) {
+		// Backward hands buffers back too (PoolBackward)
+		tr := tinyTrainerWith(t, args, graph.Options{Pool: pool, PoolBackward: true})
 		res, err := tr.Fit(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res.Losses, weights(tr.Trainable)
 	}
-	lossOff, wOff := fit(false)
-	before := kernels.PoolPuts()
-	lossOn, wOn := fit(true)
-	if kernels.PoolPuts() == before {
+	lossOff, wOff := fit(&kernels.Pool{Off: true})
+	pool := &kernels.Pool{MinLen: 1, Poison: true}
+	lossOn, wOn := fit(pool)
+	if pool.Puts() == 0 {
 		t.Fatal("no buffer went back to the pool")
 	}
 	if len(lossOn) != len(lossOff) || len(lossOff) != args.MaxSteps {
@@ -55,5 +48,5 @@ func TestPoolSameBits(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d steps, %d buffers recycled, same losses and weights", len(lossOn), kernels.PoolPuts()-before)
+	t.Logf("%d steps, %d buffers recycled, same losses and weights", len(lossOn), pool.Puts())
 }

@@ -16,6 +16,12 @@ const tinyBERT = "../internal/bundled/tiny-bert"
 
 func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	t.Helper()
+	return tinyTrainerWith(t, args, graph.Options{})
+}
+
+// tinyTrainerWith is tinyTrainer with the model's graph imported with opt.
+func tinyTrainerWith(t testing.TB, args finetune.Args, opt graph.Options) *finetune.Trainer {
+	t.Helper()
 	id2label, err := finetune.ExportLabels(tinyBERT)
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +30,7 @@ func tinyTrainer(t testing.TB, args finetune.Args) *finetune.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := finetune.LoadModel(tinyBERT, finetune.ModelOptions{Labels: d.Labels.Names, Seed: args.Seed})
+	m, err := finetune.LoadModel(tinyBERT, finetune.ModelOptions{Labels: d.Labels.Names, Seed: args.Seed, Graph: opt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"math"
-	"os"
 
 	"ft/onnx"
 	"ft/ops"
@@ -17,13 +16,10 @@ import (
 //	x/√2 (Div, or Mul by 1/√2) → Erf → +1 → ·x → ·½   (either order of the two Muls)
 //
 // becomes one Gelu (opset 20) node. The intermediate values must be used by
-// the chain alone and not be graph outputs. Set FT_NOFUSE=1 to keep every
-// node as exported (the unfused path, for comparisons). Returns the number
-// of chains fused.
+// the chain alone and not be graph outputs. Options.DisableFusion keeps
+// every node as exported (the unfused path, for comparisons). Returns the
+// number of chains fused.
 func (g *Graph) fuse() int {
-	if os.Getenv("FT_NOFUSE") != "" {
-		return 0
-	}
 	g.fuseSoftmax() // fuse_softmax.go: Add(scores, mask) → Softmax(axis -1)
 	users := make([][]int, len(g.Values))
 	for i, n := range g.Nodes {
@@ -92,13 +88,7 @@ func (g *Graph) fuse() int {
 		}
 	}
 	g.Nodes = kept
-	for i, n := range g.Nodes {
-		for _, o := range n.Out {
-			if o >= 0 {
-				g.Values[o].Producer = i
-			}
-		}
-	}
+	g.setProducers()
 	return fused
 }
 

@@ -19,7 +19,7 @@ func attnCountOps(g *Graph) map[string]int {
 
 // TestFuseAttentionFixtures: on the exported BERT-style fixtures (and the
 // bundled tiny BERT) every layer's scores and context products fuse, four
-// Transposes and two Muls fewer per layer; FT_NOFUSE=1 keeps them. (That
+// Transposes and two Muls fewer per layer; Options.DisableFusion keeps them. (That
 // the fused graphs still match ONNX Runtime and PyTorch is
 // TestFixturesMatchONNXRuntime / TestFixtureGradientsMatchPyTorch.)
 func TestFuseAttentionFixtures(t *testing.T) {
@@ -28,9 +28,8 @@ func TestFuseAttentionFixtures(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}
-		load := func(nofuse string) map[string]int {
-			t.Setenv("FT_NOFUSE", nofuse)
-			g, err := Load(path)
+		load := func(nofuse bool) map[string]int {
+			g, err := LoadWith(path, Options{DisableFusion: nofuse})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +47,7 @@ func TestFuseAttentionFixtures(t *testing.T) {
 			}
 			return c
 		}
-		plain, fused := load("1"), load("")
+		plain, fused := load(true), load(false)
 		layers := plain["Softmax"]
 		if layers == 0 {
 			t.Fatalf("%s: no attention in the unfused graph: %v", dir, plain)
@@ -60,7 +59,7 @@ func TestFuseAttentionFixtures(t *testing.T) {
 			t.Errorf("%s: Transpose %d→%d, Mul into MatMul %d→%d, MatMul %d→%d for %d layers", dir, plain["Transpose"], fused["Transpose"], plain["MulIntoMatMul"], fused["MulIntoMatMul"], plain["MatMul"], fused["MatMul"], layers)
 		}
 		if plain["FtAttentionScores"] != 0 {
-			t.Errorf("%s: FT_NOFUSE=1 fused", dir)
+			t.Errorf("%s: DisableFusion fused", dir)
 		}
 		t.Logf("%s: %d layers; Transpose %d→%d, Mul into MatMul %d→%d, Shape users rewritten: %d", dir, layers, plain["Transpose"], fused["Transpose"], plain["MulIntoMatMul"], fused["MulIntoMatMul"], fused["FtTransposedShape"])
 	}
@@ -107,18 +106,13 @@ func TestFuseAttention(t *testing.T) {
 	x := rnd(2, 5, 3, 4)
 	seed := rnd(2, 3, 5, 4)
 	run := func(t *testing.T, outputs []string, fuse bool) (*Graph, map[string]*tensor.Tensor, map[string]*tensor.Tensor) {
-		if fuse {
-			t.Setenv("FT_NOFUSE", "")
-		} else {
-			t.Setenv("FT_NOFUSE", "1")
-		}
 		m := buildModel(t, attnNodes(), inits, []string{"x"}, outputs)
 		for _, n := range m.Proto.GetGraph().GetNode() {
 			if p, ok := attnPerms[n.GetName()]; ok {
 				n.Attribute = append(n.Attribute, attrInts("perm", p))
 			}
 		}
-		g, err := Import(m, Options{})
+		g, err := Import(m, Options{DisableFusion: !fuse})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,13 +84,7 @@ func (g *Graph) fuseSoftmax() int {
 		}
 	}
 	g.Nodes = kept
-	for i, n := range g.Nodes {
-		for _, o := range n.Out {
-			if o >= 0 {
-				g.Values[o].Producer = i
-			}
-		}
-	}
+	g.setProducers()
 	return len(replace)
 }
 

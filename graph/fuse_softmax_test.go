@@ -41,11 +41,10 @@ func TestFuseSoftmaxBert(t *testing.T) {
 		t.Fatal(err)
 	}
 	feeds, _ := loadDataSet(t, m, dir)
-	// Both graphs are imported unfused (FT_NOFUSE=1, which also keeps the
+	// Both graphs are imported unfused (DisableFusion, which also keeps the
 	// GELU chains); one then gets this fusion alone.
-	t.Setenv("FT_NOFUSE", "1")
 	run := func(fuse bool) (*Graph, map[string]*tensor.Tensor, map[string]*tensor.Tensor) {
-		g, err := Import(m, Options{})
+		g, err := Import(m, Options{DisableFusion: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +83,6 @@ func TestFuseSoftmaxBert(t *testing.T) {
 		t.Fatalf("fused ops %v from exported %v: want every Softmax and its mask Add fused", c1, c0)
 	}
 	t.Logf("%d Add→Softmax chains fused", c1["FtMaskedSoftmax"])
-	t.Setenv("FT_NOFUSE", "")
 	if g, err := Import(m, Options{}); err != nil || countOps(g)["FtMaskedSoftmax"] != c0["Softmax"] {
 		t.Fatalf("with every fusion on: %v (%v)", countOps(g), err)
 	}
@@ -135,25 +133,24 @@ func TestFuseSoftmaxWhen(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res := map[string]map[string]*tensor.Tensor{}
-			for _, nofuse := range []string{"1", ""} {
-				t.Setenv("FT_NOFUSE", nofuse)
+			res := map[bool]map[string]*tensor.Tensor{}
+			for _, nofuse := range []bool{true, false} {
 				m := buildModel(t, c.nodes, nil, []string{"x", "m"}, c.outputs)
 				if c.axis != nil {
 					at := onnx.AttributeProto_INT
 					m.Proto.Graph.Node[1].Attribute = []*onnx.AttributeProto{{Name: sp("axis"), Type: &at, I: c.axis}}
 				}
-				g, err := Import(m, Options{})
+				g, err := Import(m, Options{DisableFusion: nofuse})
 				if err != nil {
 					t.Fatal(err)
 				}
 				n := countOps(g)["FtMaskedSoftmax"]
 				switch {
-				case nofuse != "" && n != 0:
-					t.Fatalf("FT_NOFUSE=1 fused %d", n)
-				case nofuse == "" && c.fused && (n != 1 || len(g.Nodes) != len(c.nodes)-1):
+				case nofuse && n != 0:
+					t.Fatalf("DisableFusion fused %d", n)
+				case !nofuse && c.fused && (n != 1 || len(g.Nodes) != len(c.nodes)-1):
 					t.Fatalf("not fused: %v", countOps(g))
-				case nofuse == "" && !c.fused && n != 0:
+				case !nofuse && !c.fused && n != 0:
 					t.Fatalf("fused: %v", countOps(g))
 				}
 				out, err := g.Run(feeds, c.outputs...)
@@ -163,7 +160,7 @@ func TestFuseSoftmaxWhen(t *testing.T) {
 				res[nofuse] = out
 			}
 			for _, o := range c.outputs {
-				sameBitsT(t, o, res[""][o], res["1"][o])
+				sameBitsT(t, o, res[false][o], res[true][o])
 			}
 		})
 	}

@@ -31,7 +31,7 @@ func geluChains() map[string][]nd {
 
 // TestFuseGelu: the chains become one Gelu node whose outputs and
 // parameter gradients agree with the exported nodes run one by one
-// (FT_NOFUSE=1), and a chain whose intermediate is also a graph output is
+// (Options.DisableFusion), and a chain whose intermediate is also a graph output is
 // left alone.
 func TestFuseGelu(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
@@ -50,12 +50,7 @@ func TestFuseGelu(t *testing.T) {
 	x := rnd(3, 8)
 	seed := rnd(3, 16)
 	run := func(t *testing.T, chain []nd, outputs []string, fuse bool) (*Graph, *tensor.Tensor, map[string]*tensor.Tensor) {
-		if !fuse {
-			t.Setenv("FT_NOFUSE", "1")
-		} else {
-			t.Setenv("FT_NOFUSE", "")
-		}
-		g, err := Import(buildModel(t, chain, inits, []string{"x"}, outputs), Options{})
+		g, err := Import(buildModel(t, chain, inits, []string{"x"}, outputs), Options{DisableFusion: !fuse})
 		if err != nil {
 			t.Fatal(err)
 		}

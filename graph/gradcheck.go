@@ -211,66 +211,75 @@ func (g *Graph) GradCheck(opt GradCheckOptions) (*GradCheckReport, error) {
 		sample = sample[:opt.MaxParams]
 	}
 	for _, p := range sample {
-		pv := p.Value.F32()
-		gv := grads[p].F32()
-		if pv == nil || gv == nil {
-			continue
+		pe, ok, err := checkParam(p, grads[p].F32(), loss, lossScale, opt.Eps)
+		if err != nil {
+			return nil, err
 		}
-		rms := 0.0
-		for _, x := range pv {
-			rms += float64(x) * float64(x)
+		if ok {
+			rep.Params = append(rep.Params, pe)
 		}
-		rms = math.Sqrt(rms / float64(len(pv)))
-		// Rounding in the float32 forward pass moves the loss by about
-		// 2⁻²⁴·Σ|w·y| per evaluation (times 10, to be safe); the 4-point
-		// stencil divides that by h. Choose h so this noise stays under 1e-4
-		// of the analytic value, but move no entry by more than Eps·RMS.
-		lossNoise := 10 * math.Pow(2, -24) * lossScale * (18.0 / 12)
-		hMax := opt.Eps * math.Max(rms, 1e-2)
-		an := 0.0
-		dir := make([]float32, len(pv))
-		for i, gi := range gv {
-			switch {
-			case gi > 0:
-				dir[i] = 1
-			case gi < 0:
-				dir[i] = -1
-			}
-			an += math.Abs(float64(gi))
-		}
-		h := hMax
-		if an > 0 {
-			h = math.Min(hMax, math.Max(lossNoise/(1e-4*an), hMax*1e-3))
-		}
-		orig := append([]float32(nil), pv...)
-		at := func(step float64) (float64, error) {
-			for i := range pv {
-				pv[i] = orig[i] + float32(step)*dir[i]
-			}
-			return loss()
-		}
-		// 4-point central difference: error O(h⁴).
-		var l [4]float64
-		for k, s := range []float64{-2, -1, 1, 2} {
-			if l[k], err = at(s * h); err != nil {
-				copy(pv, orig)
-				return nil, err
-			}
-		}
-		copy(pv, orig)
-		num := (l[0] - 8*l[1] + 8*l[2] - l[3]) / (12 * h)
-		noise := lossNoise / h
-		rel := math.Abs(num-an) / math.Max(math.Max(math.Abs(an), math.Abs(num)), 1e-30)
-		zero := an < noise
-		if zero && math.Abs(num) <= noise {
-			// The true gradient is below what a float32 finite difference can
-			// resolve (attention key biases: softmax ignores a per-row shift);
-			// the estimate is only noise, and that agrees.
-			rel = 0
-		}
-		rep.Params = append(rep.Params, ParamError{Name: p.Name, Analytic: an, Numeric: num, RelErr: rel, Noise: noise, BelowNoise: zero})
 	}
 	return rep, nil
+}
+
+// checkParam compares the analytic derivative of the loss along sign(gv)
+// (gv: p's gradient from Backward) with a 4-point central difference of
+// loss (Σ|w·y| = lossScale) over p's float32 values, which it restores;
+// ok is false for a parameter that is not float32.
+func checkParam(p *Param, gv []float32, loss func() (float64, error), lossScale, eps float64) (pe ParamError, ok bool, err error) {
+	pv := p.Value.F32()
+	if pv == nil || gv == nil {
+		return pe, false, nil
+	}
+	rms := 0.0
+	for _, x := range pv {
+		rms += float64(x) * float64(x)
+	}
+	rms = math.Sqrt(rms / float64(len(pv)))
+	// Rounding in the float32 forward pass moves the loss by about
+	// 2⁻²⁴·Σ|w·y| per evaluation (times 10, to be safe); the 4-point
+	// stencil divides that by h. Choose h so this noise stays under 1e-4
+	// of the analytic value, but move no entry by more than Eps·RMS.
+	lossNoise := 10 * math.Pow(2, -24) * lossScale * (18.0 / 12)
+	hMax := eps * math.Max(rms, 1e-2)
+	an := 0.0
+	dir := make([]float32, len(pv))
+	for i, gi := range gv {
+		switch {
+		case gi > 0:
+			dir[i] = 1
+		case gi < 0:
+			dir[i] = -1
+		}
+		an += math.Abs(float64(gi))
+	}
+	h := hMax
+	if an > 0 {
+		h = math.Min(hMax, math.Max(lossNoise/(1e-4*an), hMax*1e-3))
+	}
+	orig := append([]float32(nil), pv...)
+	defer copy(pv, orig)
+	// 4-point central difference: error O(h⁴).
+	var l [4]float64
+	for k, s := range []float64{-2, -1, 1, 2} {
+		for i := range pv {
+			pv[i] = orig[i] + float32(s*h)*dir[i]
+		}
+		if l[k], err = loss(); err != nil {
+			return pe, false, err
+		}
+	}
+	num := (l[0] - 8*l[1] + 8*l[2] - l[3]) / (12 * h)
+	noise := lossNoise / h
+	rel := math.Abs(num-an) / math.Max(math.Max(math.Abs(an), math.Abs(num)), 1e-30)
+	zero := an < noise
+	if zero && math.Abs(num) <= noise {
+		// The true gradient is below what a float32 finite difference can
+		// resolve (attention key biases: softmax ignores a per-row shift);
+		// the estimate is only noise, and that agrees.
+		rel = 0
+	}
+	return ParamError{Name: p.Name, Analytic: an, Numeric: num, RelErr: rel, Noise: noise, BelowNoise: zero}, true, nil
 }
 
 // checkNodes checks the backward of every recorded node in float64 against
@@ -283,107 +292,14 @@ func (t *Trace) checkNodes(seed uint64) ([]OpError, error) {
 		if !t.plan.active[i] || t.ins[i] == nil {
 			continue
 		}
-		d := n.Op.(ops.Differentiable)
-		in := make([]*tensor.Tensor, len(t.ins[i]))
-		need := make([]bool, len(in))
-		for k, x := range t.ins[i] {
-			if x == nil {
-				continue
-			}
-			if x.DType() == tensor.Float32 {
-				in[k] = tensor.New(x.Shape, x.Float64s())
-				need[k] = n.In[k] >= 0 && t.plan.dep[n.In[k]]
-			} else {
-				in[k] = x
-			}
-		}
-		out, err := n.Op.Forward(in)
+		rels, ok, err := t.checkNode(i, r)
 		if err != nil {
-			// the op may not take float64 for this node (a float32-only attribute, say)
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
-		nOut := countPresent(n.Out)
-		dout := make([]*tensor.Tensor, len(out))
-		for k := 0; k < nOut && k < len(out); k++ {
-			if n.Out[k] < 0 || out[k].DType() != tensor.Float64 {
-				continue
-			}
-			w := make([]float64, out[k].Len())
-			for j, v := range out[k].F64() {
-				w[j] = r.Float64()*2 - 1
-				if math.Abs(v) > 1e20 || math.IsInf(v, 0) {
-					// attention-mask fill values (-3.4e38 + x): a small
-					// perturbation cannot move them, so they carry no check
-					w[j] = 0
-				}
-			}
-			dout[k] = tensor.New(out[k].Shape, w)
-		}
-		gin, err := d.Backward(in, out, dout, need)
-		if err != nil {
-			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
-		}
-		fwd := func() []*tensor.Tensor {
-			o, err := n.Op.Forward(in)
-			if err != nil {
-				return nil
-			}
-			// outputs may be views of the inputs, which the next
-			// perturbation changes in place: keep copies
-			for k, t := range o {
-				if t != nil {
-					o[k] = t.Clone()
-				}
-			}
-			return o
-		}
-		// Σ dout·(f(x+) − f(x−)), differenced element by element so that large
-		// constant parts of the outputs cancel exactly.
-		delta := func(p, m []*tensor.Tensor) float64 {
-			if p == nil || m == nil {
-				return math.NaN()
-			}
-			s := 0.0
-			for k, dk := range dout {
-				if dk == nil {
-					continue
-				}
-				pp, mm := p[k].F64(), m[k].F64()
-				for j, w := range dk.F64() {
-					if w != 0 {
-						s += w * (pp[j] - mm[j])
-					}
-				}
-			}
-			return s
-		}
-		for k := range in {
-			if !need[k] || gin[k] == nil {
-				continue
-			}
-			x := in[k].F64()
-			dir := make([]float64, len(x))
-			an := 0.0
-			for j := range dir {
-				dir[j] = r.Float64()*2 - 1
-				if math.Abs(x[j]) > 1e20 {
-					dir[j] = 0 // a mask fill value: h is absorbed, nothing to measure
-				}
-				an += dir[j] * gin[k].F64()[j]
-			}
-			orig := append([]float64(nil), x...)
-			const h = 1e-6
-			for j := range x {
-				x[j] = orig[j] + h*dir[j]
-			}
-			op := fwd()
-			for j := range x {
-				x[j] = orig[j] - h*dir[j]
-			}
-			om := fwd()
-			copy(x, orig)
-			num := delta(op, om) / (2 * h)
-			rel := math.Abs(num-an) / math.Max(1, math.Max(math.Abs(an), math.Abs(num)))
+		for _, rel := range rels {
 			e := worst[n.OpType]
 			if e == nil {
 				e = &OpError{OpType: n.OpType}
@@ -403,4 +319,129 @@ func (t *Trace) checkNodes(seed uint64) ([]OpError, error) {
 	}
 	sort.Slice(res, func(i, j int) bool { return res[i].OpType < res[j].OpType })
 	return res, nil
+}
+
+// checkNode compares node i's Backward, in float64 on its recorded inputs,
+// with central differences along a random direction, once per input that
+// carries a gradient, and returns the relative errors; ok is false when the
+// op does not run in float64 for this node.
+func (t *Trace) checkNode(i int, r *rand.Rand) (rels []float64, ok bool, err error) {
+	n := t.g.Nodes[i]
+	d := n.Op.(ops.Differentiable)
+	in := make([]*tensor.Tensor, len(t.ins[i]))
+	need := make([]bool, len(in))
+	for k, x := range t.ins[i] {
+		if x == nil {
+			continue
+		}
+		if x.DType() == tensor.Float32 {
+			in[k] = tensor.New(x.Shape, x.Float64s())
+			need[k] = n.In[k] >= 0 && t.plan.dep[n.In[k]]
+		} else {
+			in[k] = x
+		}
+	}
+	out, err := n.Op.Forward(in)
+	if err != nil {
+		// the op may not take float64 for this node (a float32-only attribute, say)
+		return nil, false, nil
+	}
+	dout := randomSeeds(r, n, out)
+	gin, err := d.Backward(in, out, dout, need)
+	if err != nil {
+		return nil, false, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
+	}
+	for k := range in {
+		if need[k] && gin[k] != nil {
+			rels = append(rels, directionalError(n.Op, in, k, gin[k].F64(), dout, r))
+		}
+	}
+	return rels, true, nil
+}
+
+// randomSeeds returns output gradients of n, uniform in [-1, 1), zero at
+// attention-mask fill values (-3.4e38 + x): a small perturbation cannot
+// move them, so they carry no check.
+func randomSeeds(r *rand.Rand, n *Node, out []*tensor.Tensor) []*tensor.Tensor {
+	nOut := countPresent(n.Out)
+	dout := make([]*tensor.Tensor, len(out))
+	for k := 0; k < nOut && k < len(out); k++ {
+		if n.Out[k] < 0 || out[k].DType() != tensor.Float64 {
+			continue
+		}
+		w := make([]float64, out[k].Len())
+		for j, v := range out[k].F64() {
+			w[j] = r.Float64()*2 - 1
+			if math.Abs(v) > 1e20 || math.IsInf(v, 0) {
+				w[j] = 0
+			}
+		}
+		dout[k] = tensor.New(out[k].Shape, w)
+	}
+	return dout
+}
+
+// directionalError returns the relative error between the analytic
+// derivative g·dir of Σ dout·op(in) along a random direction dir of input
+// k and its central difference.
+func directionalError(op ops.Op, in []*tensor.Tensor, k int, g []float64, dout []*tensor.Tensor, r *rand.Rand) float64 {
+	fwd := func() []*tensor.Tensor {
+		o, err := op.Forward(in)
+		if err != nil {
+			return nil
+		}
+		// outputs may be views of the inputs, which the next
+		// perturbation changes in place: keep copies
+		for k, t := range o {
+			if t != nil {
+				o[k] = t.Clone()
+			}
+		}
+		return o
+	}
+	x := in[k].F64()
+	dir := make([]float64, len(x))
+	an := 0.0
+	for j := range dir {
+		dir[j] = r.Float64()*2 - 1
+		if math.Abs(x[j]) > 1e20 {
+			dir[j] = 0 // a mask fill value: h is absorbed, nothing to measure
+		}
+		an += dir[j] * g[j]
+	}
+	orig := append([]float64(nil), x...)
+	const h = 1e-6
+	for j := range x {
+		x[j] = orig[j] + h*dir[j]
+	}
+	op1 := fwd()
+	for j := range x {
+		x[j] = orig[j] - h*dir[j]
+	}
+	om := fwd()
+	copy(x, orig)
+	num := seededDelta(dout, op1, om) / (2 * h)
+	return math.Abs(num-an) / math.Max(1, math.Max(math.Abs(an), math.Abs(num)))
+}
+
+// seededDelta is Σ dout·(p − m), differenced element by element so that
+// large constant parts of the outputs cancel exactly; NaN if either run
+// failed.
+func seededDelta(dout, p, m []*tensor.Tensor) float64 {
+	if p == nil || m == nil {
+		return math.NaN()
+	}
+	s := 0.0
+	for k, dk := range dout {
+		if dk == nil {
+			continue
+		}
+		pp, mm := p[k].F64(), m[k].F64()
+		for j, w := range dk.F64() {
+			if w != 0 {
+				s += w * (pp[j] - mm[j])
+			}
+		}
+	}
+	return s
 }

@@ -6,9 +6,11 @@ package graph
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
+	"ft/kernels"
 	"ft/onnx"
 	"ft/ops"
 	"ft/tensor"
@@ -73,6 +75,8 @@ type Graph struct {
 	// Unsupported is set when Options.AllowUnsupported let a model with
 	// unsupported ops in.
 	Unsupported *Unsupported
+	// opt: the options it was imported with
+	opt Options
 }
 
 // Unsupported lists ops the model needs that ft does not implement.
@@ -97,22 +101,56 @@ func (u *Unsupported) Error() string {
 	return b.String()
 }
 
-// Options control import.
+// Options control import and how the imported graph runs. The zero
+// Options are the defaults; OptionsFromEnv reads the ones ft's command line
+// takes from the environment.
 type Options struct {
 	// NoFold keeps every node (constant folding off), for debugging.
 	NoFold bool
 	// AllowUnsupported imports a model with unsupported ops for inspection:
 	// they are listed in Graph.Unsupported and Run refuses to run.
 	AllowUnsupported bool
+	// DisableFusion keeps every node as exported (fuse.go: no fused GELU,
+	// masked softmax or attention products), for comparisons.
+	DisableFusion bool
+	// Pool decides which float32 buffers of dead values runs hand back
+	// for reuse (recycle.go, trainpool.go); nil is the zero kernels.Pool.
+	// With Pool.Off nothing is handed back.
+	Pool *kernels.Pool
+	// PoolBackward hands buffers back during Backward too (trainpool.go).
+	PoolBackward bool
 }
 
-// Load reads a model file or export folder and imports it.
-func Load(path string) (*Graph, error) {
+// OptionsFromEnv returns the zero Options changed by the environment:
+// FT_NOFUSE=1 sets DisableFusion, FT_NOPOOL=1 turns the pool off,
+// FT_POOL_BACKWARD=1 sets PoolBackward (any non-empty value counts). It is
+// the only place the package reads the environment; ft's command line
+// calls it, library users choose.
+func OptionsFromEnv() Options {
+	var o Options
+	o.DisableFusion = os.Getenv("FT_NOFUSE") != ""
+	if os.Getenv("FT_NOPOOL") != "" {
+		o.Pool = &kernels.Pool{Off: true}
+	}
+	o.PoolBackward = os.Getenv("FT_POOL_BACKWARD") != ""
+	return o
+}
+
+// Options returns the options g was imported with (to import a rewritten
+// model the same way).
+func (g *Graph) Options() Options { return g.opt }
+
+// Load reads a model file or export folder and imports it with the
+// default Options.
+func Load(path string) (*Graph, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads a model file or export folder and imports it.
+func LoadWith(path string, opt Options) (*Graph, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return Import(m, Options{})
+	return Import(m, opt)
 }
 
 // Import builds the executable graph of a model. Before anything runs, every
@@ -125,41 +163,92 @@ func Import(m *onnx.Model, opt Options) (*Graph, error) {
 // control-flow node, whose undefined names are read from the enclosing scope
 // (outer reports which names it defines); those become the subgraph's inputs.
 func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(string) bool) (*Graph, error) {
-	g := &Graph{Model: m, byName: map[string]int{}}
-	value := func(name string) int {
-		if id, ok := g.byName[name]; ok {
-			return id
-		}
-		v := &Value{ID: len(g.Values), Name: name, Producer: -1}
-		g.Values = append(g.Values, v)
-		g.byName[name] = v.ID
-		return v.ID
+	g := &Graph{Model: m, byName: map[string]int{}, opt: opt}
+	if err := g.addInitializers(m, gp); err != nil {
+		return nil, err
 	}
-	// Initializers.
+	inputSeen, err := g.addInputs(gp)
+	if err != nil {
+		return nil, err
+	}
+	nodes, unsup, err := g.buildNodes(m, gp, opt, outer)
+	if err != nil {
+		return nil, err
+	}
+	if u := unsup.report(); u != nil {
+		if !opt.AllowUnsupported {
+			return nil, u
+		}
+		g.Unsupported = u
+		opt.NoFold = true
+	}
+	if err := g.wire(nodes, inputSeen, outer); err != nil {
+		return nil, err
+	}
+	if err := g.addOutputs(gp); err != nil {
+		return nil, err
+	}
+	if g.Nodes, err = topoSort(g, nodes); err != nil {
+		return nil, err
+	}
+	g.setProducers()
+	if outer == nil {
+		g.nameParams()
+	}
+	if !opt.NoFold {
+		if err := g.fold(); err != nil {
+			return nil, err
+		}
+		if outer == nil && !opt.DisableFusion {
+			g.fuse() // fuse.go
+		}
+	}
+	return g, nil
+}
+
+// value returns the ID of the named value, adding it if new.
+func (g *Graph) value(name string) int {
+	if id, ok := g.byName[name]; ok {
+		return id
+	}
+	v := &Value{ID: len(g.Values), Name: name, Producer: -1}
+	g.Values = append(g.Values, v)
+	g.byName[name] = v.ID
+	return v.ID
+}
+
+// addInitializers adds the graph's initializers as constant values.
+func (g *Graph) addInitializers(m *onnx.Model, gp *onnx.GraphProto) error {
 	for _, init := range gp.Initializer {
 		if init.GetName() == "" {
-			return nil, fmt.Errorf("an initializer has no name")
+			return fmt.Errorf("an initializer has no name")
 		}
 		if _, dup := g.byName[init.GetName()]; dup {
-			return nil, fmt.Errorf("initializer %q appears twice; names in a graph must be unique", init.GetName())
+			return fmt.Errorf("initializer %q appears twice; names in a graph must be unique", init.GetName())
 		}
 		t, err := m.Tensor(init)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		v := g.Values[value(init.GetName())]
-		v.Const = t
+		g.Values[g.value(init.GetName())].Const = t
 	}
 	if len(gp.SparseInitializer) > 0 {
-		return nil, fmt.Errorf("sparse initializers are not supported (%d in the model)", len(gp.SparseInitializer))
+		return fmt.Errorf("sparse initializers are not supported (%d in the model)", len(gp.SparseInitializer))
 	}
+	return nil
+}
+
+// addInputs adds the graph inputs (runtime inputs unless an initializer
+// gives them) and the declared types of values; it returns the input
+// names.
+func (g *Graph) addInputs(gp *onnx.GraphProto) (map[string]bool, error) {
 	inputSeen := map[string]bool{}
 	for _, in := range gp.Input {
 		if inputSeen[in.GetName()] {
 			return nil, fmt.Errorf("graph input %q appears twice; names in a graph must be unique", in.GetName())
 		}
 		inputSeen[in.GetName()] = true
-		id := value(in.GetName())
+		id := g.value(in.GetName())
 		g.Values[id].Info = in
 		if g.Values[id].Const == nil {
 			g.Inputs = append(g.Inputs, id)
@@ -170,8 +259,45 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 			g.Values[id].Info = vi
 		}
 	}
-	// Nodes: build ops, collecting every unsupported op.
-	unsup := map[string]*UnsupportedOp{}
+	return inputSeen, nil
+}
+
+// unsupportedSet collects the unsupported ops of a graph by (domain, type).
+type unsupportedSet map[string]*UnsupportedOp
+
+func (s unsupportedSet) add(o UnsupportedOp) {
+	k := o.Domain + "\x00" + o.OpType
+	if u := s[k]; u != nil {
+		u.Count += o.Count
+		return
+	}
+	s[k] = &o
+}
+
+// report returns the set as an *Unsupported sorted by domain and type, or
+// nil when empty.
+func (s unsupportedSet) report() *Unsupported {
+	if len(s) == 0 {
+		return nil
+	}
+	u := &Unsupported{}
+	for _, o := range s {
+		u.Ops = append(u.Ops, *o)
+	}
+	sort.Slice(u.Ops, func(i, j int) bool {
+		a, b := u.Ops[i], u.Ops[j]
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		return a.OpType < b.OpType
+	})
+	return u
+}
+
+// buildNodes builds the op of every node, collecting every unsupported op
+// (with opt.AllowUnsupported their nodes are kept, without an op).
+func (g *Graph) buildNodes(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(string) bool) ([]*Node, unsupportedSet, error) {
+	unsup := unsupportedSet{}
 	var nodes []*Node
 	for i, np := range gp.Node {
 		name := np.GetName()
@@ -184,101 +310,87 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 		}
 		opset := m.Opset(dom)
 		n := &Node{Name: name, OpType: np.GetOpType(), Domain: dom, Proto: np, index: i}
-		on := &ops.Node{Name: name, OpType: n.OpType, Domain: dom, Opset: opset, NumOutputs: len(np.Output)}
 		attrs, err := convertAttrs(m, np)
 		if err != nil {
-			return nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
-		}
-		on.Attrs = attrs
-		for _, in := range np.Input {
-			on.Inputs = append(on.Inputs, in != "")
+			return nil, nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
 		}
 		if err := checkRequiredInputs(np, name, dom, opset); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if dom == "" && n.OpType == "If" {
-			defined := func(name string) bool {
-				if _, ok := g.byName[name]; ok {
-					return true
-				}
-				for _, q := range gp.Node[:i] {
-					for _, o := range q.Output {
-						if o == name {
-							return true
-						}
-					}
-				}
-				return outer != nil && outer(name)
-			}
-			op, extra, err := buildIf(m, np, opt, defined)
+			ok, err := g.buildIfNode(m, gp, i, n, opt, outer, unsup)
 			if err != nil {
-				if u, ok := err.(*Unsupported); ok {
-					for _, o := range u.Ops {
-						k := o.Domain + "\x00" + o.OpType
-						if unsup[k] == nil {
-							oo := o
-							unsup[k] = &oo
-						} else {
-							unsup[k].Count += o.Count
-						}
-					}
-					continue
-				}
-				return nil, fmt.Errorf("node %q (If): %w", name, err)
+				return nil, nil, err
 			}
-			n.Op = op
-			n.extraIn = extra
-			nodes = append(nodes, n)
+			if ok {
+				nodes = append(nodes, n)
+			}
 			continue
 		}
 		if _, ok := ops.Lookup(dom, n.OpType, opset); !ok {
-			k := dom + "\x00" + n.OpType
-			if u := unsup[k]; u != nil {
-				u.Count++
-			} else {
-				unsup[k] = &UnsupportedOp{Domain: dom, OpType: n.OpType, Opset: opset, Node: name, Count: 1}
-			}
+			unsup.add(UnsupportedOp{Domain: dom, OpType: n.OpType, Opset: opset, Node: name, Count: 1})
 			if opt.AllowUnsupported {
 				nodes = append(nodes, n)
 			}
 			continue
 		}
-		op, err := ops.Build(on)
-		if err != nil {
-			return nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
+		on := &ops.Node{Name: name, OpType: n.OpType, Domain: dom, Opset: opset, NumOutputs: len(np.Output), Attrs: attrs}
+		for _, in := range np.Input {
+			on.Inputs = append(on.Inputs, in != "")
 		}
-		n.Op = op
+		if n.Op, err = ops.Build(on); err != nil {
+			return nil, nil, fmt.Errorf("node %q (%s): %w", name, n.OpType, err)
+		}
 		nodes = append(nodes, n)
 	}
-	if len(unsup) > 0 {
-		u := &Unsupported{}
-		for _, o := range unsup {
-			u.Ops = append(u.Ops, *o)
+	return nodes, unsup, nil
+}
+
+// buildIfNode builds If node n (node i of gp) from its two subgraphs,
+// which may read names defined before it here or in the enclosing scopes.
+// Unsupported ops inside go to unsup (then it returns false: no node).
+func (g *Graph) buildIfNode(m *onnx.Model, gp *onnx.GraphProto, i int, n *Node, opt Options, outer func(string) bool, unsup unsupportedSet) (bool, error) {
+	defined := func(name string) bool {
+		if _, ok := g.byName[name]; ok {
+			return true
 		}
-		sort.Slice(u.Ops, func(i, j int) bool {
-			a, b := u.Ops[i], u.Ops[j]
-			if a.Domain != b.Domain {
-				return a.Domain < b.Domain
+		for _, q := range gp.Node[:i] {
+			for _, o := range q.Output {
+				if o == name {
+					return true
+				}
 			}
-			return a.OpType < b.OpType
-		})
-		if !opt.AllowUnsupported {
-			return nil, u
 		}
-		g.Unsupported = u
-		opt.NoFold = true
+		return outer != nil && outer(name)
 	}
-	// Wire values; every output name is produced once.
+	op, extra, err := buildIf(m, n.Proto, opt, defined)
+	if u, ok := err.(*Unsupported); ok {
+		for _, o := range u.Ops {
+			unsup.add(o)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("node %q (If): %w", n.Name, err)
+	}
+	n.Op, n.extraIn = op, extra
+	return true, nil
+}
+
+// wire connects the nodes to values: every output name is produced once,
+// every input is a graph input, an initializer, a node's output or (in a
+// subgraph) a name of the enclosing scope, which becomes an input.
+func (g *Graph) wire(nodes []*Node, inputSeen map[string]bool, outer func(string) bool) error {
 	for ni, n := range nodes {
 		for _, out := range n.Proto.Output {
 			if out == "" {
 				n.Out = append(n.Out, -1)
 				continue
 			}
-			id := value(out)
+			id := g.value(out)
 			v := g.Values[id]
 			if v.Producer >= 0 || v.Const != nil || inputSeen[out] {
-				return nil, fmt.Errorf("node %q: value %q is produced twice", n.Name, out)
+				return fmt.Errorf("node %q: value %q is produced twice", n.Name, out)
 			}
 			v.Producer = ni
 			n.Out = append(n.Out, id)
@@ -292,29 +404,34 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 			}
 			id, ok := g.byName[in]
 			if !ok && outer != nil && outer(in) {
-				id = value(in) // read from the enclosing graph
+				id = g.value(in) // read from the enclosing graph
 				g.Inputs = append(g.Inputs, id)
 				ok = true
 			}
 			if !ok {
-				return nil, fmt.Errorf("node %q (%s): input %q is not a graph input, an initializer or any node's output", n.Name, n.OpType, in)
+				return fmt.Errorf("node %q (%s): input %q is not a graph input, an initializer or any node's output", n.Name, n.OpType, in)
 			}
 			n.In = append(n.In, id)
 		}
 	}
+	return nil
+}
+
+// addOutputs adds the graph outputs, each of which must be computed.
+func (g *Graph) addOutputs(gp *onnx.GraphProto) error {
 	for _, out := range gp.Output {
 		id, ok := g.byName[out.GetName()]
 		if !ok {
-			return nil, fmt.Errorf("graph output %q is never computed", out.GetName())
+			return fmt.Errorf("graph output %q is never computed", out.GetName())
 		}
 		g.Values[id].Info = out
 		g.Outputs = append(g.Outputs, id)
 	}
-	order, err := topoSort(g, nodes)
-	if err != nil {
-		return nil, err
-	}
-	g.Nodes = order
+	return nil
+}
+
+// setProducers points each node output at its node's index in g.Nodes.
+func (g *Graph) setProducers() {
 	for i, n := range g.Nodes {
 		for _, o := range n.Out {
 			if o >= 0 {
@@ -322,18 +439,6 @@ func importGraph(m *onnx.Model, gp *onnx.GraphProto, opt Options, outer func(str
 			}
 		}
 	}
-	if outer == nil {
-		g.nameParams()
-	}
-	if !opt.NoFold {
-		if err := g.fold(); err != nil {
-			return nil, err
-		}
-		if outer == nil {
-			g.fuse() // fuse.go; FT_NOFUSE=1 keeps the exported nodes
-		}
-	}
-	return g, nil
 }
 
 // topoSort orders nodes so every input is computed before use (Kahn), and

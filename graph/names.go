@@ -20,14 +20,7 @@ import (
 //     bert.encoder.layer.0.attention.self.query.weight;
 //   - dynamo exports carry the scope in node metadata_props.
 func (g *Graph) nameParams() {
-	consumers := make(map[int][]*Node)
-	for _, n := range g.Nodes {
-		for _, in := range n.In {
-			if in >= 0 {
-				consumers[in] = append(consumers[in], n)
-			}
-		}
-	}
+	consumers := g.consumers()
 	used := map[string]bool{}
 	var params []*Param
 	for _, init := range g.Model.Proto.Graph.Initializer {
@@ -106,6 +99,31 @@ var passThrough = map[string]bool{"Identity": true, "Cast": true}
 func weightUse(g *Graph, id int, consumers map[int][]*Node) (*Node, int) {
 	var best *Node
 	bestSlot := -1
+	forEachUse(id, consumers, func(n *Node, slot int) {
+		if best == nil || n.index < best.index {
+			best, bestSlot = n, slot
+		}
+	})
+	return best, bestSlot
+}
+
+// consumers maps each value to the nodes that read it.
+func (g *Graph) consumers() map[int][]*Node {
+	c := make(map[int][]*Node)
+	for _, n := range g.Nodes {
+		for _, in := range n.In {
+			if in >= 0 {
+				c[in] = append(c[in], n)
+			}
+		}
+	}
+	return c
+}
+
+// forEachUse follows value id through pass-through ops (at most 64 values
+// deep) and calls use for every other node that reads it, and every input
+// slot it reads it in, in the order of consumers and slots.
+func forEachUse(id int, consumers map[int][]*Node, use func(n *Node, slot int)) {
 	stack := []int{id}
 	for steps := 0; len(stack) > 0 && steps < 64; steps++ {
 		v := stack[len(stack)-1]
@@ -115,18 +133,13 @@ func weightUse(g *Graph, id int, consumers map[int][]*Node) (*Node, int) {
 				stack = append(stack, n.Out[0])
 				continue
 			}
-			if best == nil || n.index < best.index {
-				best, bestSlot = n, -1
-				for k, in := range n.In {
-					if in == v {
-						bestSlot = k
-						break
-					}
+			for k, in := range n.In {
+				if in == v {
+					use(n, k)
 				}
 			}
 		}
 	}
-	return best, bestSlot
 }
 
 // readableName names a parameter initializer. It returns "" for a float
@@ -192,35 +205,13 @@ func (g *Graph) StateDictNames(p *Param) []string {
 	// reused for relative positions) gets scopes "query" and "query_1": the
 	// same parameter, not an alias
 	seen := map[string]bool{repeatedCall.ReplaceAllString(p.Name, "$1"): true}
-	consumers := make(map[int][]*Node)
-	for _, n := range g.Nodes {
-		for _, in := range n.In {
-			if in >= 0 {
-				consumers[in] = append(consumers[in], n)
-			}
-		}
-	}
+	consumers := g.consumers()
 	type use struct {
 		n    *Node
 		slot int
 	}
 	var uses []use
-	stack := []int{p.ValueID}
-	for steps := 0; len(stack) > 0 && steps < 64; steps++ {
-		v := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, n := range consumers[v] {
-			if passThrough[n.OpType] && len(n.Out) > 0 && n.Out[0] >= 0 {
-				stack = append(stack, n.Out[0])
-				continue
-			}
-			for k, in := range n.In {
-				if in == v {
-					uses = append(uses, use{n, k})
-				}
-			}
-		}
-	}
+	forEachUse(p.ValueID, consumers, func(n *Node, slot int) { uses = append(uses, use{n, slot}) })
 	sort.Slice(uses, func(i, j int) bool { return uses[i].n.index < uses[j].n.index })
 	for _, u := range uses {
 		role, _, isWeight := roleAt(u.n, u.slot, p.Value)

@@ -1,17 +1,15 @@
 package graph
 
 import (
-	"math"
 	"sort"
 	"unsafe"
 
-	"ft/kernels"
 	"ft/tensor"
 )
 
 // Buffer reuse in forward runs (Run, and the forward of a training step).
 // When a value's last use has run, its float32 buffer goes back to
-// kernels' pool (kernels.PutF32), where the next output of that size takes
+// the graph's pool (Options.Pool), where the next output of that size takes
 // it instead of fresh zeroed memory. Only a buffer nothing can still reach
 // goes back: views (Reshape, Identity, Split, ...) share backing arrays,
 // so values are grouped by shared memory, and a group's buffer goes back
@@ -25,16 +23,13 @@ import (
 // sibling output it overlaps, and is checked against the constants,
 // parameters and feeds (sorted address ranges). Each step is a handful of
 // comparisons per input and output: a run costs time linear in its size.
-// With the pool off (FT_NOPOOL=1) none of it runs.
+// With the pool off (Options.Pool.Off; FT_NOPOOL=1 for ft) none of it runs.
 
 // span is the address range of d's backing array.
 func span(d []float32) (lo, hi uintptr) {
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(d)))
 	return p, p + uintptr(cap(d))*4
 }
-
-// poolOn says whether the pool keeps buffers at all.
-func poolOn() bool { return kernels.PoolMinLen != math.MaxInt }
 
 // spanIndex answers "does this range overlap any of a fixed set of
 // ranges" in O(log n): ranges sorted by start, with the running maximum of
@@ -73,7 +68,7 @@ type aliases struct {
 // newAliases starts the tracking for a forward, or returns nil when the
 // pool is off.
 func (g *Graph) newAliases(feeds map[string]*tensor.Tensor, tr *Trace) *aliases {
-	if !poolOn() {
+	if !g.opt.Pool.Enabled() {
 		return nil
 	}
 	var fixed []addrRange
@@ -187,12 +182,12 @@ func (a *aliases) dead(vals []*tensor.Tensor, id int) {
 	if a.live[r] > 0 || a.pinned[r] {
 		return
 	}
-	d, ok := poolable(vals[id])
+	d, ok := a.g.poolable(vals[id])
 	if !ok {
 		return
 	}
 	if a.tr != nil {
 		a.tr.quota[cap(d)]--
 	}
-	kernels.PutF32(d)
+	a.g.opt.Pool.Put(d)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // chainModel is X -> Neg -> Neg -> ... (n nodes) -> Y.
-func chainModel(t *testing.T, n int) *Graph {
+func chainModel(t *testing.T, n int, pool *kernels.Pool) *Graph {
 	t.Helper()
 	nodes := make([]*onnx.NodeProto, n)
 	prev := "X"
@@ -25,7 +25,7 @@ func chainModel(t *testing.T, n int) *Graph {
 		prev = out
 	}
 	m := limitModel(t, nodes, nil, nil, map[string][]any{"X": {4}}, "Y")
-	g, err := Import(m, Options{NoFold: true})
+	g, err := Import(m, Options{NoFold: true, Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,6 @@ func TestRunTimeLinearInNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds a 100k-node graph")
 	}
-	small, large := chainModel(t, 10_000), chainModel(t, 100_000)
 	x := tensor.New([]int{4}, []float32{1, -2, 3, -4})
 	best := func(g *Graph) time.Duration {
 		d := time.Duration(math.MaxInt64)
@@ -58,14 +57,11 @@ func TestRunTimeLinearInNodes(t *testing.T) {
 		}
 		return d
 	}
-	old := kernels.PoolMinLen
-	defer func() { kernels.PoolMinLen = old }()
 	for _, pool := range []struct {
-		name   string
-		minLen int
-	}{{"pool on, every buffer", 1}, {"pool off", math.MaxInt}} {
-		kernels.PoolMinLen = pool.minLen
-		ts, tl := best(small), best(large)
+		name string
+		pool *kernels.Pool
+	}{{"pool on, every buffer", &kernels.Pool{MinLen: 1}}, {"pool off", &kernels.Pool{Off: true}}} {
+		ts, tl := best(chainModel(t, 10_000, pool.pool)), best(chainModel(t, 100_000, pool.pool))
 		t.Logf("%s: 10k nodes %v, 100k nodes %v (%.1fx)", pool.name, ts, tl, float64(tl)/float64(ts))
 		// linear: 10x; quadratic: 100x. Allow for noise on a shared machine.
 		if tl > 30*ts && tl > time.Second {

@@ -14,16 +14,14 @@ import (
 // leaves the feeds and the outputs of earlier runs untouched, and matches
 // a run without recycling (a training forward, which never recycles).
 func TestRunRecyclesSafely(t *testing.T) {
-	old := kernels.PoolMinLen
-	kernels.PoolMinLen = 1
-	defer func() { kernels.PoolMinLen = old }()
 	for _, dir := range fixtureDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			m, err := onnx.Load(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			g, err := Import(m, Options{})
+			pool := &kernels.Pool{MinLen: 1}
+			g, err := Import(m, Options{Pool: pool})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 
 	"ft/onnx"
@@ -60,13 +61,7 @@ func (g *Graph) fold() error {
 		g.Folded++
 	}
 	g.Nodes = kept
-	for i, n := range g.Nodes {
-		for _, o := range n.Out {
-			if o >= 0 {
-				g.Values[o].Producer = i
-			}
-		}
-	}
+	g.setProducers()
 	return nil
 }
 
@@ -127,35 +122,14 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	if g.Unsupported != nil {
 		return nil, g.Unsupported
 	}
-	vals := make([]*tensor.Tensor, len(g.Values))
-	for _, id := range g.Inputs {
-		v := g.Values[id]
-		t, ok := feeds[v.Name]
-		if !ok {
-			return nil, fmt.Errorf("missing input %q (the model takes %v)", v.Name, g.InputNames())
-		}
-		if err := g.checkFeed(v, t); err != nil {
-			return nil, err
-		}
-		vals[id] = t
-	}
-	for name := range feeds {
-		id, ok := g.byName[name]
-		if ok && g.Values[id].Param != nil && vals[id] == nil {
-			return nil, fmt.Errorf("%q is a parameter of the model (an initializer), not an input: a run does not take it from the inputs (the model takes %v)", name, g.InputNames())
-		}
-		if !ok || vals[id] == nil {
-			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
-		}
+	vals, err := g.bindFeeds(feeds)
+	if err != nil {
+		return nil, err
 	}
 	want := g.wanted(outputs)
-	wantIDs := make([]int, len(want))
-	for i, name := range want {
-		id, ok := g.byName[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
-		}
-		wantIDs[i] = id
+	wantIDs, err := g.outputIDs(want)
+	if err != nil {
+		return nil, err
 	}
 	// Which nodes are needed, and how often each value is still used.
 	needed := make([]bool, len(g.Nodes))
@@ -261,6 +235,46 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	return vals, nil
 }
 
+// bindFeeds checks the feeds against the model's inputs and returns the
+// value table of a run with them in place.
+func (g *Graph) bindFeeds(feeds map[string]*tensor.Tensor) ([]*tensor.Tensor, error) {
+	vals := make([]*tensor.Tensor, len(g.Values))
+	for _, id := range g.Inputs {
+		v := g.Values[id]
+		t, ok := feeds[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("missing input %q (the model takes %v)", v.Name, g.InputNames())
+		}
+		if err := g.checkFeed(v, t); err != nil {
+			return nil, err
+		}
+		vals[id] = t
+	}
+	for name := range feeds {
+		id, ok := g.byName[name]
+		if ok && g.Values[id].Param != nil && vals[id] == nil {
+			return nil, fmt.Errorf("%q is a parameter of the model (an initializer), not an input: a run does not take it from the inputs (the model takes %v)", name, g.InputNames())
+		}
+		if !ok || vals[id] == nil {
+			return nil, fmt.Errorf("unknown input %q (the model takes %v)", name, g.InputNames())
+		}
+	}
+	return vals, nil
+}
+
+// outputIDs returns the value IDs of the named outputs.
+func (g *Graph) outputIDs(names []string) ([]int, error) {
+	ids := make([]int, len(names))
+	for i, name := range names {
+		id, ok := g.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
 func countPresent(ids []int) int {
 	n := 0
 	for i, id := range ids {
@@ -271,18 +285,30 @@ func countPresent(ids []int) int {
 	return n
 }
 
-// safeForward runs one op, turning a panic on unexpected input into an error
-// that names the node, so bad models and inputs never crash the program.
+// safeForward runs one op, turning a tensor above the memory limit
+// (tensor.AllocError, panicked by the op or by one of its parallel loops)
+// into an error naming its inputs (the caller names the node). Any other
+// panic is a bug in ft and goes on with its stack (see allocOnly).
 func safeForward(n *Node, in []*tensor.Tensor) (out []*tensor.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
-			if ae, ok := r.(*tensor.AllocError); ok { // above the memory limit
-				err = fmt.Errorf("inputs %s: %w", describe(in), ae)
-			}
-		}
-	}()
+	defer allocOnly(&err, in)
 	return n.Op.Forward(in)
+}
+
+// allocOnly, deferred, recovers a panic whose value is or wraps a
+// *tensor.AllocError and sets *err to it, naming the inputs in; it panics
+// again with any other value (a *kernels.Panic from a worker goroutine
+// carries the worker's stack in its text).
+func allocOnly(err *error, in []*tensor.Tensor) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	var ae *tensor.AllocError
+	if e, ok := r.(error); ok && errors.As(e, &ae) {
+		*err = fmt.Errorf("inputs %s: %w", describe(in), ae)
+		return
+	}
+	panic(r)
 }
 
 func describe(in []*tensor.Tensor) string {

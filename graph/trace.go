@@ -121,13 +121,9 @@ func (g *Graph) planGrad(params []*Param, outputs []int) (*gradPlan, error) {
 // the given outputs with respect to the trainable parameters.
 func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, trainable []*Param) (*Trace, error) {
 	want := g.wanted(outputs)
-	ids := make([]int, len(want))
-	for i, name := range want {
-		id, ok := g.byName[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown output %q (the model gives %v)", name, g.OutputNames())
-		}
-		ids[i] = id
+	ids, err := g.outputIDs(want)
+	if err != nil {
+		return nil, err
 	}
 	plan, err := g.planGrad(trainable, ids)
 	if err != nil {
@@ -261,12 +257,10 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 	return res, nil
 }
 
+// safeBackward runs one op's backward; a tensor above the memory limit
+// becomes an error, any other panic goes on (allocOnly, run.go).
 func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			g, err = nil, fmt.Errorf("failed on inputs %s: %v", describe(in), r)
-		}
-	}()
+	defer allocOnly(&err, in)
 	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
 }
 

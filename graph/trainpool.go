@@ -1,9 +1,6 @@
 package graph
 
 import (
-	"os"
-
-	"ft/kernels"
 	"ft/tensor"
 )
 
@@ -78,12 +75,12 @@ func (g *Graph) fixedSpans(feeds map[string]*tensor.Tensor) []addrRange {
 
 // poolable says whether t's buffer is long enough for the pool to keep it
 // (the liveness test is only worth running then).
-func poolable(t *tensor.Tensor) ([]float32, bool) {
+func (g *Graph) poolable(t *tensor.Tensor) ([]float32, bool) {
 	if t == nil {
 		return nil, false
 	}
 	d, ok := t.Data.([]float32)
-	return d, ok && cap(d) > 0 && cap(d) >= kernels.PoolMinLen
+	return d, ok && cap(d) > 0 && g.opt.Pool.Keeps(cap(d))
 }
 
 // countFresh counts, for the quota of buffers Backward hands back, the
@@ -91,7 +88,7 @@ func poolable(t *tensor.Tensor) ([]float32, bool) {
 // input) by length.
 func (t *Trace) countFresh(in, out []*tensor.Tensor) {
 	for _, o := range out {
-		d, ok := poolable(o)
+		d, ok := t.g.poolable(o)
 		if !ok {
 			continue
 		}
@@ -102,15 +99,14 @@ func (t *Trace) countFresh(in, out []*tensor.Tensor) {
 	}
 }
 
-// BackwardRelease turns on handing buffers back during Backward
-// (FT_POOL_BACKWARD=1; tests set it). Off by default: backward ops take
+// Options.PoolBackward turns on handing buffers back during Backward
+// (FT_POOL_BACKWARD=1 for ft; tests set it). Off by default: backward ops take
 // their outputs from make, not from the pool, so buffers handed back
 // during Backward sit idle until the next step's forward while backward
 // allocates afresh, and the garbage collector's headroom on that larger
 // live heap raised the peak RSS of a MiniLM b32 s128 step from 1.8 to
 // 2.4 GB. Once backward ops take gradient buffers from kernels.GetF32,
 // the buffers cycle within Backward and this can default to on.
-var BackwardRelease = os.Getenv("FT_POOL_BACKWARD") != ""
 
 // releaser hands back, during Backward, the buffers of a finished node.
 type releaser struct {
@@ -124,12 +120,12 @@ type releaser struct {
 // nothing still reachable overlaps; node is the one just done: nodes
 // before it have yet to run backward.
 func (r *releaser) release(cands []*tensor.Tensor, node int) {
-	if !BackwardRelease {
+	if !r.t.g.opt.PoolBackward {
 		return
 	}
 	var put []addrRange
 	for _, c := range cands {
-		d, ok := poolable(c)
+		d, ok := r.t.g.poolable(c)
 		if !ok {
 			continue
 		}
@@ -153,7 +149,7 @@ func (r *releaser) release(cands []*tensor.Tensor, node int) {
 		}
 		r.t.quota[cap(d)]--
 		put = append(put, s)
-		kernels.PutF32(d)
+		r.t.g.opt.Pool.Put(d)
 	}
 }
 
@@ -165,7 +161,7 @@ func (r *releaser) release(cands []*tensor.Tensor, node int) {
 func (g *Graph) ReleaseGradients(grads map[*Param]*tensor.Tensor) {
 	fixed := g.fixedSpans(nil)
 	for _, x := range grads {
-		d, ok := poolable(x)
+		d, ok := g.poolable(x)
 		if !ok {
 			continue
 		}
@@ -174,6 +170,6 @@ func (g *Graph) ReleaseGradients(grads map[*Param]*tensor.Tensor) {
 			continue
 		}
 		fixed = append(fixed, s)
-		kernels.PutF32(d)
+		g.opt.Pool.Put(d)
 	}
 }

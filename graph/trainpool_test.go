@@ -13,9 +13,9 @@ import (
 // sgdRun runs steps training steps (Forward, Backward, w -= lr·g in place,
 // ReleaseGradients) of the fixture in dir on its data set and returns the
 // outputs of every step and the final parameters, cloned.
-func sgdRun(t *testing.T, dir string, steps int) (outs []*tensor.Tensor, params map[string]*tensor.Tensor) {
+func sgdRun(t *testing.T, dir string, steps int, opt Options) (outs []*tensor.Tensor, params map[string]*tensor.Tensor) {
 	t.Helper()
-	g, err := Load(dir)
+	g, err := LoadWith(dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,19 +96,13 @@ func TestTrainStepsReuseBuffersSafely(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no fixtures with grads/labels.pb")
 	}
-	oldMin, oldPoison, oldRel := kernels.PoolMinLen, kernels.PoisonPut, BackwardRelease
-	defer func() { kernels.PoolMinLen, kernels.PoisonPut, BackwardRelease = oldMin, oldPoison, oldRel }()
-	BackwardRelease = true
 	for _, lp := range dirs {
 		dir := filepath.Dir(filepath.Dir(lp))
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			kernels.PoolMinLen, kernels.PoisonPut = math.MaxInt, false
-			refOuts, refParams := sgdRun(t, dir, steps)
-			kernels.PoolMinLen, kernels.PoisonPut = 1, true
-			before := kernels.PoolPuts()
-			outs, params := sgdRun(t, dir, steps)
-			put := kernels.PoolPuts() - before
-			kernels.PoolMinLen, kernels.PoisonPut = oldMin, oldPoison
+			refOuts, refParams := sgdRun(t, dir, steps, Options{Pool: &kernels.Pool{Off: true}})
+			pool := &kernels.Pool{MinLen: 1, Poison: true}
+			outs, params := sgdRun(t, dir, steps, Options{Pool: pool, PoolBackward: true})
+			put := pool.Puts()
 			if put == 0 {
 				t.Fatal("no buffer went back to the pool: the test exercises nothing")
 			}
@@ -154,15 +148,10 @@ func TestTrainStepsReuseBuffersAliases(t *testing.T) {
 		{op: "Add", name: "out", in: []string{"q", "h"}, out: []string{"y"}},
 	}
 	W0, b0, x, seed := rnd(8, 16), rnd(16), rnd(4, 8), rnd(4, 16)
-	run := func(pool bool) (ys, vs []*tensor.Tensor, W, b *tensor.Tensor) {
-		if pool {
-			kernels.PoolMinLen, kernels.PoisonPut = 1, true
-		} else {
-			kernels.PoolMinLen, kernels.PoisonPut = math.MaxInt, false
-		}
+	run := func(pool *kernels.Pool) (ys, vs []*tensor.Tensor, W, b *tensor.Tensor) {
 		inits := map[string]*tensor.Tensor{"W": W0.Clone(), "b": b0.Clone(),
 			"shp": tensor.New([]int{2}, []int64{2, 32}), "shp2": tensor.New([]int{2}, []int64{4, 16})}
-		g, err := Import(buildModel(t, nodes, inits, []string{"x"}, []string{"y", "v"}), Options{})
+		g, err := Import(buildModel(t, nodes, inits, []string{"x"}, []string{"y", "v"}), Options{Pool: pool, PoolBackward: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,13 +186,10 @@ func TestTrainStepsReuseBuffersAliases(t *testing.T) {
 		}
 		return ys, vs, byName["W"], byName["b"]
 	}
-	oldMin, oldPoison, oldRel := kernels.PoolMinLen, kernels.PoisonPut, BackwardRelease
-	defer func() { kernels.PoolMinLen, kernels.PoisonPut, BackwardRelease = oldMin, oldPoison, oldRel }()
-	BackwardRelease = true
-	ys0, vs0, W0f, b0f := run(false)
-	before := kernels.PoolPuts()
-	ys1, vs1, W1f, b1f := run(true)
-	if kernels.PoolPuts() == before {
+	ys0, vs0, W0f, b0f := run(&kernels.Pool{Off: true})
+	pool := &kernels.Pool{MinLen: 1, Poison: true}
+	ys1, vs1, W1f, b1f := run(pool)
+	if pool.Puts() == 0 {
 		t.Fatal("no buffer went back to the pool")
 	}
 	for s := range ys0 {

@@ -1,10 +1,94 @@
 package kernels
 
 import (
+	"bytes"
+	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// goid returns the current goroutine's id (from its stack header).
+func goid() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	return string(bytes.Fields(b)[1])
+}
+
+type testErr struct{}
+
+func (testErr) Error() string { return "test error" }
+
+// TestParallelForPanicOnWorker: a body that panics on a worker goroutine
+// of the pool does not end the program: ParallelFor panics on the caller,
+// once started chunks are done, with a *Panic holding the value and the
+// worker's stack (naming the body's line); errors.As finds an error value
+// through it; the pool keeps working after.
+func TestParallelForPanicOnWorker(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: every chunk runs on the caller")
+	}
+	caller := goid()
+	var onWorker atomic.Int64
+	var line atomic.Int64
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		ParallelFor(1000, 1, func(lo, hi int) {
+			if goid() == caller {
+				time.Sleep(time.Millisecond) // leave chunks to the workers
+				return
+			}
+			onWorker.Add(1)
+			_, _, l, _ := runtime.Caller(0)
+			line.Store(int64(l + 2)) // the panic below
+			panic(testErr{})
+		})
+		return nil
+	}()
+	p, ok := got.(*Panic)
+	if !ok {
+		t.Fatalf("recovered %T %v, want *kernels.Panic", got, got)
+	}
+	if onWorker.Load() == 0 {
+		t.Fatal("no chunk ran on a worker")
+	}
+	var te testErr
+	if p.Value != (testErr{}) || !errors.As(p, &te) {
+		t.Fatalf("value %v, want testErr reachable by errors.As", p.Value)
+	}
+	want := "parallel_test.go:" + strconv.Itoa(int(line.Load()))
+	if !strings.Contains(string(p.Stack), want) || !strings.Contains(p.Error(), want) {
+		t.Fatalf("stack does not name %s:\n%s", want, p.Stack)
+	}
+	var n atomic.Int64
+	ParallelFor(1000, 1, func(lo, hi int) { n.Add(int64(hi - lo)) })
+	if n.Load() != 1000 {
+		t.Fatalf("after a panic the pool ran %d of 1000 items", n.Load())
+	}
+}
+
+// TestParallelForPanicNested: a panic in a nested loop reaches the outer
+// caller as the inner *Panic, with the innermost stack.
+func TestParallelForPanicNested(t *testing.T) {
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		ParallelFor(8, 1, func(lo, hi int) {
+			ParallelFor(8, 1, func(lo2, hi2 int) {
+				if lo == 3 && lo2 == 5 {
+					panic("inner")
+				}
+			})
+		})
+		return nil
+	}()
+	p, ok := got.(*Panic)
+	if !ok || p.Value != "inner" || !strings.Contains(string(p.Stack), "TestParallelForPanicNested.func") {
+		t.Fatalf("recovered %T %v", got, got)
+	}
+}
 
 // TestParallelForNested: a body that calls ParallelFor again finishes (the
 // waiting caller runs chunks itself) and every item runs exactly once.
@@ -45,23 +129,63 @@ func TestParallelForCoversRange(t *testing.T) {
 	}
 }
 
-// TestPoolF32: a buffer handed back comes out again for the same length,
-// others are fresh and zeroed.
+// TestPoolF32: a buffer a Pool keeps comes out again for the same length,
+// others are fresh and zeroed; a buffer shorter than MinLen, or any with
+// the Pool off, is not kept.
 func TestPoolF32(t *testing.T) {
-	a := GetF32(PoolMinLen)
+	p := &Pool{}
+	a := GetF32(DefaultPoolMinLen)
 	a[0] = 7
-	PutF32(a)
-	b := GetF32(PoolMinLen) // most likely a again (sync.Pool may drop it)
-	if len(b) != PoolMinLen {
+	p.Put(a)
+	if p.Puts() != 1 {
+		t.Fatalf("%d buffers kept, want 1", p.Puts())
+	}
+	b := GetF32(DefaultPoolMinLen) // most likely a again (sync.Pool may drop it)
+	if len(b) != DefaultPoolMinLen {
 		t.Fatalf("len %d", len(b))
 	}
-	c := GetF32(PoolMinLen + 1)
-	if len(c) != PoolMinLen+1 || c[0] != 0 {
+	c := GetF32(DefaultPoolMinLen + 1)
+	if len(c) != DefaultPoolMinLen+1 || c[0] != 0 {
 		t.Fatalf("fresh buffer: len %d, c[0] = %v", len(c), c[0])
 	}
 	s := GetF32(10)
 	if len(s) != 10 {
 		t.Fatalf("small buffer len %d", len(s))
 	}
-	PutF32(s) // ignored
+	p.Put(s)                                // below MinLen: not kept
+	(&Pool{Off: true}).Put(GetF32(1 << 20)) // off: not kept
+	if (&Pool{Off: true}).Enabled() || !(*Pool)(nil).Enabled() || !p.Enabled() {
+		t.Fatal("Enabled: want false only with Off")
+	}
+	if p.Puts() != 1 {
+		t.Fatalf("%d buffers kept, want 1", p.Puts())
+	}
+}
+
+// TestPoolPoison: a poisoning Pool fills what it gets with NaN, hands the
+// same buffer out again for the same length, and panics on a buffer handed
+// back twice.
+func TestPoolPoison(t *testing.T) {
+	p := &Pool{MinLen: 1, Poison: true}
+	const n = 12345 // a length no other test uses
+	a := GetF32(n)
+	for i := range a {
+		a[i] = 1
+	}
+	p.Put(a)
+	if a[0] == a[0] || a[n-1] == a[n-1] {
+		t.Fatalf("a buffer handed back is not NaN: %v %v", a[0], a[n-1])
+	}
+	b := GetF32(n)
+	if &b[0] != &a[0] {
+		t.Fatal("a kept buffer did not come out again")
+	}
+	p.Put(b)
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("a buffer handed back twice did not panic")
+		}
+		GetF32(n) // leave the free list as found
+	}()
+	p.Put(b[:10])
 }

@@ -78,6 +78,23 @@ func (o arith) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.
 	return nil, errDType("arithmetic backward", in[0])
 }
 
+// Saves: Add and Sub read nothing (shapes only); Mul a·b: da reads b,
+// db reads a; Div a/b: da reads b, db reads a and b.
+func (o arith) Saves(need []bool) (ins, outs []int) {
+	switch o.kind {
+	case '*':
+		return crossed(need), nil
+	case '/':
+		if need[1] {
+			return []int{0, 1}, nil
+		}
+		if need[0] {
+			ins = append(ins, 1)
+		}
+	}
+	return ins, nil
+}
+
 func arithBackward[T tensor.Float](k byte, in []*tensor.Tensor, g *tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
 	a, b := in[0], in[1]
 	res := make([]*tensor.Tensor, 2)

@@ -22,7 +22,7 @@ package ops
 //	    (what a Shape node of a fused-away Transpose reads; no gradient)
 //
 // Batch and head dimensions must agree (self-attention); a model that
-// broadcasts them gets an error naming FT_NOFUSE=1.
+// broadcasts them gets an error saying how to keep the exported nodes.
 
 import (
 	"fmt"
@@ -30,6 +30,10 @@ import (
 	"ft/kernels"
 	"ft/tensor"
 )
+
+// keepUnfused ends the errors of the fused ops: how to run the exported
+// nodes instead.
+const keepUnfused = "import with fusion off to keep the exported nodes: graph.Options.DisableFusion, FT_NOFUSE=1 for ft"
 
 func init() {
 	Register("", "FtAttentionScores", 1, func(n *Node) (Op, error) { return opAttnScores{}, nil })
@@ -50,7 +54,7 @@ func init() {
 // attnDims checks a [b, s, h, d] projection.
 func attnDims(op, name string, x *tensor.Tensor) (b, s, h, d int, err error) {
 	if x.Rank() != 4 {
-		return 0, 0, 0, 0, fmt.Errorf("%s: %s has shape %v, want [batch, seq, heads, head_dim] (run with FT_NOFUSE=1 to keep the exported nodes)", op, name, x.Shape)
+		return 0, 0, 0, 0, fmt.Errorf("%s: %s has shape %v, want [batch, seq, heads, head_dim] (%s)", op, name, x.Shape, keepUnfused)
 	}
 	return x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], nil
 }
@@ -77,7 +81,7 @@ func attnScale[T laFloat](op string, dt tensor.DType, cs ...*tensor.Tensor) (T, 
 			continue
 		}
 		if c.Len() != 1 || c.Rank() > 4 || c.DType() != dt {
-			return 0, fmt.Errorf("%s: scale of shape %v and type %s, want one %s element (run with FT_NOFUSE=1 to keep the exported nodes)", op, c.Shape, c.DType(), dt)
+			return 0, fmt.Errorf("%s: scale of shape %v and type %s, want one %s element (%s)", op, c.Shape, c.DType(), dt, keepUnfused)
 		}
 		if dt == tensor.Float32 {
 			alpha *= T(c.F32()[0])
@@ -106,7 +110,7 @@ func planAttnScores(xq, xk *tensor.Tensor) (*attnScoresPlan, error) {
 		return nil, err
 	}
 	if b != b2 || h != h2 || d != d2 {
-		return nil, fmt.Errorf("%s: query %v and key %v differ in batch, heads or head size (run with FT_NOFUSE=1 to keep the exported nodes)", op, xq.Shape, xk.Shape)
+		return nil, fmt.Errorf("%s: query %v and key %v differ in batch, heads or head size (%s)", op, xq.Shape, xk.Shape, keepUnfused)
 	}
 	p := &attnScoresPlan{b: b, sq: sq, sk: sk, h: h, d: d}
 	p.qOff, p.sOff = attnOffsets(b, sq, h, d, sq*sk)
@@ -239,7 +243,7 @@ func planAttnContext(pr, xv *tensor.Tensor) (*attnContextPlan, error) {
 		return nil, err
 	}
 	if pr.Rank() != 4 || pr.Shape[0] != b || pr.Shape[1] != h || pr.Shape[3] != sk {
-		return nil, fmt.Errorf("%s: probabilities %v do not match values %v (want [%d, %d, seq, %d]; run with FT_NOFUSE=1 to keep the exported nodes)", op, pr.Shape, xv.Shape, b, h, sk)
+		return nil, fmt.Errorf("%s: probabilities %v do not match values %v (want [%d, %d, seq, %d]; %s)", op, pr.Shape, xv.Shape, b, h, sk, keepUnfused)
 	}
 	sq := pr.Shape[2]
 	p := &attnContextPlan{b: b, sq: sq, sk: sk, h: h, d: d}
@@ -314,15 +318,7 @@ func attnContextBackward[T laFloat](p *attnContextPlan, in []*tensor.Tensor, do 
 }
 
 // Saves: dP reads Xv, dXv reads P.
-func (opAttnContext) Saves(need []bool) (ins, outs []int) {
-	if need[0] {
-		ins = append(ins, 1)
-	}
-	if need[1] {
-		ins = append(ins, 0)
-	}
-	return ins, nil
-}
+func (opAttnContext) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
 
 type opTransposedShape struct {
 	opShape

@@ -184,6 +184,9 @@ func (o cast) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.T
 	return []*tensor.Tensor{g}, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o cast) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 // castTensor converts x to element type to (a copy, even when the type is
 // already to).
 func castTensor(x *tensor.Tensor, to tensor.DType) (*tensor.Tensor, error) {

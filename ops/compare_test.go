@@ -84,7 +84,7 @@ func TestIsNaNIsInf(t *testing.T) {
 // logic and step ops are ShapeOnly.
 func TestElementwiseGradientKinds(t *testing.T) {
 	trainable := map[string]bool{}
-	for _, op := range Trainable {
+	for _, op := range Trainable() {
 		trainable[op] = true
 	}
 	shapeOnly := map[string]bool{

@@ -194,6 +194,9 @@ func (o *opConcat) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	return g, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opConcat) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 // ---- Split ----
 
 type opSplit struct {
@@ -302,3 +305,6 @@ func (o *opSplit) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tens
 	}
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opSplit) Saves([]bool) (ins, outs []int) { return nil, nil }

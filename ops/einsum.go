@@ -352,16 +352,21 @@ func esContract(x, y esTerm, keep map[int]bool, size map[int]int) esStep {
 	return s
 }
 
+// planFor is plan for the shapes of in.
+func (o *opEinsum) planFor(in []*tensor.Tensor) (*esPlan, error) {
+	shapes := make([][]int, len(in))
+	for i, t := range in {
+		shapes[i] = t.Shape
+	}
+	return o.plan(shapes)
+}
+
 func (o *opEinsum) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	dt, err := laFloatInputs("Einsum", in...)
 	if err != nil {
 		return nil, err
 	}
-	shapes := make([][]int, len(in))
-	for i, t := range in {
-		shapes[i] = t.Shape
-	}
-	p, err := o.plan(shapes)
+	p, err := o.planFor(in)
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +419,7 @@ func (o *opEinsum) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	if err != nil {
 		return nil, err
 	}
-	shapes := make([][]int, len(in))
-	for i, t := range in {
-		shapes[i] = t.Shape
-	}
-	p, err := o.plan(shapes)
+	p, err := o.planFor(in)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,9 @@ func (o *opExpand) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	return g, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opExpand) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 // ---- Tile ----
 
 type opTile struct{ mvNamed }

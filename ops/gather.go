@@ -125,15 +125,11 @@ func (o *opGather) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 // Backward: scatter-add dY's rows into a zero table (duplicates accumulate).
 func (o *opGather) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
-	g := make([]*tensor.Tensor, len(in))
-	if !need[0] {
+	g, more := scatterGrad(in, dout, need)
+	if !more {
 		return g, nil
 	}
 	x := in[0]
-	g[0] = tensor.Zeros(x.DType(), x.Shape...)
-	if dout[0] == nil {
-		return g, nil
-	}
 	p, err := o.plan(in)
 	if err != nil {
 		return nil, err
@@ -148,6 +144,9 @@ func (o *opGather) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	}
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opGather) Saves([]bool) (ins, outs []int) { return nil, nil }
 
 func mvGatherAdd[T tensor.Float](g, dy []T, p mvGatherPlan) {
 	o := 0
@@ -229,15 +228,11 @@ func (o *opGatherElements) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error
 
 // Backward: dData[p with p[axis] = indices[p]] += dY[p].
 func (o *opGatherElements) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
-	g := make([]*tensor.Tensor, len(in))
-	if !need[0] {
+	g, more := scatterGrad(in, dout, need)
+	if !more {
 		return g, nil
 	}
 	x := in[0]
-	g[0] = tensor.Zeros(x.DType(), x.Shape...)
-	if dout[0] == nil {
-		return g, nil
-	}
 	idx, baseSt, as, err := o.plan(in)
 	if err != nil {
 		return nil, err

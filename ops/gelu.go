@@ -87,6 +87,9 @@ func (o gelu) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.T
 	return nil, errDType("Gelu backward", in[0])
 }
 
+// Saves: the input.
+func (o gelu) Saves(need []bool) (ins, outs []int) { return []int{0}, nil }
+
 func geluBackward[T tensor.Float](approx bool, x, g *tensor.Tensor) *tensor.Tensor {
 	xd, gd := tensor.Data[T](x), tensor.Data[T](g)
 	dx := outBuf[T](len(xd)) // written whole

@@ -125,6 +125,9 @@ func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tenso
 	return res, nil
 }
 
+// Saves: dA reads B, dB reads A (C: shape only).
+func (o *opGemm) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
+
 func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor) {
 	a, b := in[0], in[1]
 	gd := tensor.Data[T](g)

@@ -125,6 +125,34 @@ func sameType(n string, in ...*tensor.Tensor) error {
 	return nil
 }
 
+// firstInputGrad starts the Backward of an op whose one differentiable
+// input is in[0]: done is true when res is already the answer (nil with
+// in[0] not needed; zeros of its shape with no output gradient).
+func firstInputGrad(in, dout []*tensor.Tensor, need []bool) (res []*tensor.Tensor, done bool) {
+	res = make([]*tensor.Tensor, len(in))
+	if !need[0] {
+		return res, true
+	}
+	if dout[0] == nil {
+		res[0] = tensor.Zeros(in[0].DType(), in[0].Shape...)
+		return res, true
+	}
+	return res, false
+}
+
+// scatterGrad starts the Backward of an op that moves elements of its
+// first input to its output (Gather, GatherElements, Slice): a gradient
+// for in[0] alone, zeros of its shape; more is false when nothing is to be
+// added to it (in[0] not needed, or no output gradient).
+func scatterGrad(in, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, more bool) {
+	g = make([]*tensor.Tensor, len(in))
+	if !need[0] {
+		return g, false
+	}
+	g[0] = tensor.Zeros(in[0].DType(), in[0].Shape...)
+	return g, dout[0] != nil
+}
+
 // errDType reports an unsupported element type.
 func errDType(op string, t *tensor.Tensor) error {
 	return fmt.Errorf("%s: element type %s is not supported", op, t.DType())

@@ -21,3 +21,6 @@ func (identity) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor
 	}
 	return []*tensor.Tensor{outGrad(out, dout, 0).Clone()}, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (identity) Saves([]bool) (ins, outs []int) { return nil, nil }

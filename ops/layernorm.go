@@ -224,6 +224,9 @@ func (o *opLayerNorm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*
 	return res, nil
 }
 
+// Saves: X and Scale (the statistics are recomputed).
+func (o *opLayerNorm) Saves(need []bool) (ins, outs []int) { return []int{0, 1}, nil }
+
 func lnBackward[T laFloat](x, scale, bias, dy *tensor.Tensor, norm []int, rows, d int, eps float64,
 	dMean, dRstd []float64, needX, needW, needB bool, res []*tensor.Tensor) {
 	xd := tensor.Data[T](x)

@@ -162,3 +162,6 @@ func (opMatMul) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor
 	}
 	return res, nil
 }
+
+// Saves: dA reads B, dB reads A.
+func (opMatMul) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }

@@ -174,14 +174,17 @@ func Lookup(domain, opType string, opset int) (Builder, bool) {
 func Registered() []string {
 	var r []string
 	for k := range registry {
-		if k.domain == "" {
-			r = append(r, k.opType)
-		} else {
-			r = append(r, k.domain+":"+k.opType)
-		}
+		r = append(r, registeredName(k))
 	}
 	sort.Strings(r)
 	return r
+}
+
+func registeredName(k key) string {
+	if k.domain == "" {
+		return k.opType
+	}
+	return k.domain + ":" + k.opType
 }
 
 // Build makes the op for a node, or says why it cannot.

@@ -13,7 +13,7 @@ package ops
 //
 // Each axis gets a map from output index to input index (or -1 for the
 // constant); the copy walks the maps with copy() along contiguous runs.
-// No backward (not in the Trainable list).
+// No backward (so not in Trainable()).
 
 import (
 	"fmt"

@@ -464,15 +464,11 @@ func reduceBool(isMax bool, x *tensor.Tensor, p *redPlan) *tensor.Tensor {
 }
 
 func (o *opReduceGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	res, done := firstInputGrad(in, dout, need)
+	if done {
+		return res, nil
+	}
 	x := in[0]
-	res := make([]*tensor.Tensor, len(in))
-	if !need[0] {
-		return res, nil
-	}
-	if dout[0] == nil {
-		res[0] = tensor.Zeros(x.DType(), x.Shape...)
-		return res, nil
-	}
 	p, err := o.plan(x, in)
 	if err != nil {
 		return nil, err
@@ -491,6 +487,9 @@ func (o *opReduceGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]
 	}
 	return res, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opReduceGrad) Saves([]bool) (ins, outs []int) { return nil, nil }
 
 // reduceGrad broadcasts g (shape keep) to shape and scales it.
 func reduceGrad[T laFloat](g []T, keep, shape []int, scale T) []T {

@@ -67,6 +67,9 @@ func (mvViewGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tens
 	return g, nil
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (mvViewGrad) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 // ---- Reshape ----
 
 type opReshape struct {

@@ -10,94 +10,24 @@ import "ft/tensor"
 //
 // Saves returns, for the given need (as for Backward), the indices of the
 // float inputs and outputs (extras included) whose data Backward reads.
-// Integer and bool tensors (indices, masks, shapes) are always kept.
+// Integer and bool tensors (indices, masks, shapes) are always kept. Each
+// op's Saves sits beside its Backward; an op that is not a Saver keeps
+// all of its inputs and outputs.
 type Saver interface {
 	Saves(need []bool) (ins, outs []int)
 }
 
-// What each op's Backward reads (the list in one place, as derivatives.yaml;
-// an op not listed keeps everything):
-//
-//	Add, Sub                 nothing (shapes only)
-//	Mul  a·b                 da: b; db: a
-//	Div  a/b                 da: b; db: a, b
-//	MatMul, Gemm  A·B        dA: B; dB: A
-//	Softmax, LogSoftmax      the output
-//	LayerNormalization       X and Scale (statistics are recomputed)
-//	Gelu                     the input
-//	Sqrt Tanh Sigmoid Exp    the output;  Erf Relu Abs Log Sin Cos: the input; Neg: nothing
-//	Reshape family, Transpose, Slice, Concat, Split, Expand, Gather,
-//	Where, Cast, Identity, ReduceSum/Mean   nothing (shapes, and integer inputs)
-
-func (o arith) Saves(need []bool) (ins, outs []int) {
-	switch o.kind {
-	case '*':
-		if need[0] {
-			ins = append(ins, 1)
-		}
-		if need[1] {
-			ins = append(ins, 0)
-		}
-	case '/':
-		if need[1] {
-			return []int{0, 1}, nil
-		}
-		if need[0] {
-			ins = append(ins, 1)
-		}
-	}
-	return ins, nil
-}
-
-func (opMatMul) Saves(need []bool) (ins, outs []int) {
+// crossed is Saves of a product of two operands (Mul, MatMul, Gemm, ...):
+// the gradient of each reads the other.
+func crossed(need []bool) (ins []int) {
 	if need[0] {
 		ins = append(ins, 1)
 	}
 	if need[1] {
 		ins = append(ins, 0)
 	}
-	return ins, nil
+	return ins
 }
-
-func (o *opGemm) Saves(need []bool) (ins, outs []int) {
-	if need[0] {
-		ins = append(ins, 1)
-	}
-	if need[1] {
-		ins = append(ins, 0)
-	}
-	return ins, nil
-}
-
-func (o *opSoftmax) Saves(need []bool) (ins, outs []int) { return nil, []int{0} }
-
-func (o *opLayerNorm) Saves(need []bool) (ins, outs []int) { return []int{0, 1}, nil }
-
-func (o gelu) Saves(need []bool) (ins, outs []int) { return []int{0}, nil }
-
-func (o unaryGrad) Saves(need []bool) (ins, outs []int) {
-	switch o.k {
-	case uSqrt, uTanh, uSigmoid, uExp:
-		return nil, []int{0}
-	case uErf, uRelu, uAbs, uLog, uSin, uCos:
-		return []int{0}, nil
-	case uNeg:
-		return nil, nil
-	}
-	return []int{0}, []int{0}
-}
-
-func (mvViewGrad) Saves([]bool) (ins, outs []int)      { return nil, nil }
-func (o *opTranspose) Saves([]bool) (ins, outs []int)  { return nil, nil }
-func (o *opSlice) Saves([]bool) (ins, outs []int)      { return nil, nil }
-func (o *opConcat) Saves([]bool) (ins, outs []int)     { return nil, nil }
-func (o *opSplit) Saves([]bool) (ins, outs []int)      { return nil, nil }
-func (o *opExpand) Saves([]bool) (ins, outs []int)     { return nil, nil }
-func (o *opGather) Saves([]bool) (ins, outs []int)     { return nil, nil }
-func (where) Saves([]bool) (ins, outs []int)           { return nil, nil }
-func (o cast) Saves([]bool) (ins, outs []int)          { return nil, nil }
-func (identity) Saves([]bool) (ins, outs []int)        { return nil, nil }
-func (o *opReduceGrad) Saves([]bool) (ins, outs []int) { return nil, nil }
 
 // Saved returns the inputs and outputs to keep for op's Backward: for a
 // Saver, float tensors whose data Backward does not read are replaced by

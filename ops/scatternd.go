@@ -10,7 +10,7 @@ package ops
 //	reduction=none leave the last update.
 //
 // Every element type for reduction=none, numeric types for the others.
-// No backward (not in the Trainable list).
+// No backward (so not in Trainable()).
 
 import (
 	"ft/tensor"

@@ -132,15 +132,11 @@ func (o *opSlice) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 // Backward: dX = 0 everywhere but the window, which receives dY.
 func (o *opSlice) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
-	g := make([]*tensor.Tensor, len(in))
-	if !need[0] {
+	g, more := scatterGrad(in, dout, need)
+	if !more {
 		return g, nil
 	}
 	x := in[0]
-	g[0] = tensor.Zeros(x.DType(), x.Shape...)
-	if dout[0] == nil {
-		return g, nil
-	}
 	off, st, shape, err := o.window(in)
 	if err != nil {
 		return nil, err
@@ -152,3 +148,6 @@ func (o *opSlice) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tens
 	m.strided(g[0], off, st, dout[0], 0, tensor.Strides(shape), shape)
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opSlice) Saves([]bool) (ins, outs []int) { return nil, nil }

@@ -14,7 +14,7 @@ package ops
 //	            dx = dy - exp(y) · Σ dy
 //
 // Backward needs only the output; sums run in the element type, max-shifted;
-// float32 uses laExp32 (within 2 ulp of exp).
+// float32 uses kernels.Exp32 (within 2 ulp of exp).
 
 import (
 	"math"
@@ -184,7 +184,7 @@ func softmaxRow[T laFloat](log bool, x, y []T) {
 	}
 }
 
-// softmaxRow32 is softmaxRow for float32 with laExp32.
+// softmaxRow32 is softmaxRow for float32 with kernels.Exp32.
 func softmaxRow32(log bool, x, y []float32) {
 	y = y[:len(x)]
 	if !log {
@@ -197,38 +197,30 @@ func softmaxRow32(log bool, x, y []float32) {
 			mx = v
 		}
 	}
-	sum := laExpRow32(y, x, mx)
-	if log {
-		ls := float32(math.Log(float64(sum)))
-		for i, v := range x {
-			y[i] = (v - mx) - ls
-		}
-		return
+	var sum float32
+	for _, v := range x {
+		sum += kernels.Exp32(v - mx)
 	}
-	inv := 1 / sum
-	for i := range y {
-		y[i] *= inv
+	ls := float32(math.Log(float64(sum)))
+	for i, v := range x {
+		y[i] = (v - mx) - ls
 	}
 }
 
-// softmaxExp is exp in the element type (laExp32 for float32).
+// softmaxExp is exp in the element type (kernels.Exp32 for float32).
 func softmaxExp[T laFloat](v T) T {
 	if f, ok := any(v).(float32); ok {
-		return T(laExp32(f))
+		return T(kernels.Exp32(f))
 	}
 	return T(math.Exp(float64(v)))
 }
 
 func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	res, done := firstInputGrad(in, dout, need)
+	if done {
+		return res, nil
+	}
 	x := in[0]
-	res := make([]*tensor.Tensor, len(in))
-	if !need[0] {
-		return res, nil
-	}
-	if dout[0] == nil {
-		res[0] = tensor.Zeros(x.DType(), x.Shape...)
-		return res, nil
-	}
 	outer, n, inner, err := o.split(x.Shape)
 	if err != nil {
 		return nil, err
@@ -247,6 +239,9 @@ func (o *opSoftmax) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*te
 	}
 	return res, nil
 }
+
+// Saves: the output alone (Softmax and LogSoftmax).
+func (o *opSoftmax) Saves(need []bool) (ins, outs []int) { return nil, []int{0} }
 
 func softmaxBackward[T laFloat](log bool, y, dy, dx []T, outer, n, inner int) {
 	if n == 0 || outer == 0 || inner == 0 {

@@ -11,7 +11,7 @@ package ops
 //	backward  ds = y ⊙ (dy - Σ dy⊙y) per row; da = ds and db = ds, each
 //	          summed over the axes its input was broadcast along
 //
-// Backward reads only the output (ops/saves.go).
+// Backward reads only the output (Saves, beside it).
 
 import (
 	"fmt"

@@ -81,15 +81,11 @@ func (o *opTranspose) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 // Backward: dX = Transpose(dY, inverse(perm)).
 func (o *opTranspose) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
-	g := make([]*tensor.Tensor, len(in))
-	if !need[0] {
+	g, done := firstInputGrad(in, dout, need)
+	if done {
 		return g, nil
 	}
 	x := in[0]
-	if dout[0] == nil {
-		g[0] = tensor.Zeros(x.DType(), x.Shape...)
-		return g, nil
-	}
 	p, err := o.permFor(x.Rank())
 	if err != nil {
 		return nil, err
@@ -103,3 +99,6 @@ func (o *opTranspose) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*
 	}
 	return g, nil
 }
+
+// Saves: nothing (shapes; integer inputs are always kept).
+func (o *opTranspose) Saves([]bool) (ins, outs []int) { return nil, nil }

@@ -264,6 +264,20 @@ func (o unaryGrad) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*ten
 	return []*tensor.Tensor{dx}, nil
 }
 
+// Saves: Sqrt, Tanh, Sigmoid and Exp read their output; Erf, Relu, Abs,
+// Log, Sin and Cos their input; Neg nothing; the others both.
+func (o unaryGrad) Saves(need []bool) (ins, outs []int) {
+	switch o.k {
+	case uSqrt, uTanh, uSigmoid, uExp:
+		return nil, []int{0}
+	case uErf, uRelu, uAbs, uLog, uSin, uCos:
+		return []int{0}, nil
+	case uNeg:
+		return nil, nil
+	}
+	return []int{0}, []int{0}
+}
+
 func unaryBackward[T tensor.Float](k unaryKind, x, y, g *tensor.Tensor) *tensor.Tensor {
 	xd, yd, gd := tensor.Data[T](x), tensor.Data[T](y), tensor.Data[T](g)
 	n := x.Len()
@@ -296,7 +310,7 @@ func unaryGradKernel[T tensor.Float](k unaryKind, x, y, g, dx []T) {
 			// float32: the fast exp of the softmax kernels (≤ 1 ulp)
 			gf, df := any(g).([]float32), any(dx).([]float32)
 			for i, v := range xf {
-				df[i] = gf[i] * (c * laExp32(-v*v))
+				df[i] = gf[i] * (c * kernels.Exp32(-v*v))
 			}
 			break
 		}

@@ -6,7 +6,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 
 	"ft/kernels"
 	"ft/tensor"
@@ -328,51 +327,4 @@ func laFloatInputs(op string, in ...*tensor.Tensor) (tensor.DType, error) {
 		}
 	}
 	return dt, nil
-}
-
-// laExp32 is exp for float32 softmax rows: Cody–Waite range reduction to
-// |r| ≤ ln2/2 and Cephes' degree-6 polynomial, within 2 ulp of the correctly
-// rounded result on [-86, 88.72]; below -86 it returns 0 (the true value is
-// under 5e-38), above +Inf, NaN stays NaN. About 5× faster than math.Exp.
-func laExp32(x float32) float32 { return kernels.Exp32(x) }
-
-// laExpRow32 sets y[i] = exp(x[i] - shift) (laExp32, inlined by hand for the
-// hot softmax loop) and returns Σ y[i].
-func laExpRow32(y, x []float32, shift float32) float32 {
-	const (
-		hi    = 88.72283
-		lo    = -86
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-		magic = 12582912
-	)
-	y = y[:len(x)]
-	var sum float32
-	for i, v := range x {
-		v -= shift
-		var e float32
-		switch {
-		case v > hi:
-			e = float32(math.Inf(1))
-		case !(v >= lo):
-			if v != v {
-				e = v
-			}
-		default:
-			fn := v*log2e + magic
-			fn -= magic
-			r := v - fn*ln2hi - fn*ln2lo
-			p := float32(1.9875691500e-4)
-			p = p*r + 1.3981999507e-3
-			p = p*r + 8.3334519073e-3
-			p = p*r + 4.1665795894e-2
-			p = p*r + 1.6666665459e-1
-			p = p*r + 5.0000001201e-1
-			e = math.Float32frombits(math.Float32bits(p*r*r+r+1) + uint32(int32(fn))<<23)
-		}
-		y[i] = e
-		sum += e
-	}
-	return sum
 }

@@ -253,7 +253,7 @@ func TestDataMovementGradientKinds(t *testing.T) {
 	for _, op := range append(shapeOnly, neither...) {
 		o := build(op)
 		if _, ok := o.(Differentiable); ok {
-			t.Errorf("%s has a Backward but is not in the Trainable list", op)
+			t.Errorf("%s has a Backward but is listed as having none", op)
 		}
 		_, so := o.(ShapeOnly)
 		if want := !strings.Contains(strings.Join(neither, ","), op); so != want {

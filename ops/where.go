@@ -118,6 +118,9 @@ func (where) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Te
 	return nil, errDType("Where backward", in[1])
 }
 
+// Saves: nothing (shapes; integer inputs are always kept).
+func (where) Saves([]bool) (ins, outs []int) { return nil, nil }
+
 func whereBackward[T tensor.Float](in []*tensor.Tensor, g *tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
 	c, x, y := in[0], in[1], in[2]
 	res := make([]*tensor.Tensor, 3)

@@ -170,7 +170,7 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "ft exec: note: the worker pool was started with %d threads before --threads %d; running on %d\n", kernels.Workers(), f.threads, threads)
 	}
 
-	g, err := graph.Load(f.fs.Arg(0))
+	g, err := graph.LoadWith(f.fs.Arg(0), graph.OptionsFromEnv())
 	if err != nil {
 		return err
 	}

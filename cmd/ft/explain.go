@@ -15,6 +15,7 @@ import (
 
 	"ft/explain"
 	"ft/finetune"
+	"ft/graph"
 	"ft/onnx"
 	"ft/tokenize"
 )
@@ -67,7 +68,7 @@ Flags:
 	if len(texts) == 0 {
 		return fmt.Errorf("no texts to explain: give them as arguments, with --file, or on standard input")
 	}
-	m, err := finetune.LoadModel(*model, finetune.ModelOptions{})
+	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return fmt.Errorf("%w (ft explain explains a classifier's logits: fine-tune the export with ft run first and explain OUTPUT-DIR/model)", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"ft/finetune"
+	"ft/graph"
 	"ft/internal/bundled"
 )
 
@@ -146,7 +147,9 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 			return nil, nil, fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
 		}
 	}
-	m, err := finetune.LoadModel(modelPath, ci.ModelOptions)
+	mo := ci.ModelOptions
+	mo.Graph = graph.OptionsFromEnv()
+	m, err := finetune.LoadModel(modelPath, mo)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -37,7 +37,7 @@ Prints the worst relative error per op type and per parameter.
 		fs.Usage()
 		return fmt.Errorf("give one MODEL (a .onnx file or an export folder)")
 	}
-	g, err := graph.Load(fs.Arg(0))
+	g, err := graph.LoadWith(fs.Arg(0), graph.OptionsFromEnv())
 	if err != nil {
 		return err
 	}

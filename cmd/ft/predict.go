@@ -12,6 +12,7 @@ import (
 
 	"ft/dataset"
 	"ft/finetune"
+	"ft/graph"
 	"ft/tokenize"
 )
 
@@ -41,7 +42,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "eval   %s\n", d.Summary())
-	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{})
+	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := finetune.LoadModel(*model, finetune.ModelOptions{})
+	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return err
 	}

@@ -440,7 +440,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
 	}
-	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed})
+	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed, Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return nil, err
 	}
