@@ -39,7 +39,7 @@ type runFlags struct {
 	pooling                               string
 	trainParams, freeze                   multiFlag
 	topLayers                             int
-	freezeEmb, dryRun                     bool
+	freezeEmb, dryRun, overwrite          bool
 	maxLength                             int
 	args                                  finetune.Args
 	batchSize                             int
@@ -71,6 +71,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
 	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: the SST-2 test set)")
 	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
+	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
 	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
 	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
 	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
@@ -193,7 +194,7 @@ func (f *runFlags) parse(args []string) error {
 	f.explicit = map[string]string{}
 	f.fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
-		case "resume", "resume-from-checkpoint", "config", "dry-run":
+		case "resume", "resume-from-checkpoint", "config", "dry-run", "overwrite-output-dir":
 			return
 		}
 		f.explicit[fl.Name] = fl.Value.String()
@@ -292,6 +293,12 @@ Flags:
 	if f.dryRun {
 		return nil
 	}
+	release, err := claimOutputDir(f.outputDir, runOutput, outputOptions{flag: "--output-dir", overwrite: f.overwrite,
+		resume: f.resumePath != "", bases: []string{job.model.Dir}}, stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
 	err = job.fit(ctx, f, stdout, stderr)
 	if errors.Is(err, errInterrupted) {
 		code := 130
@@ -339,6 +346,7 @@ func notifyInterrupt() (context.Context, func() os.Signal, func()) {
 				code = 143
 			}
 			fmt.Fprintf(os.Stderr, "\nft: second %v: quitting without saving\n", s)
+			runExitHooks()
 			os.Exit(code)
 		case <-done:
 		}

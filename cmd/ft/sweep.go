@@ -237,9 +237,12 @@ Flags:
 		return nil
 	}
 	out := f.outputDir
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	release, err := claimOutputDir(out, sweepOutput, outputOptions{flag: "--output-dir", overwrite: f.overwrite,
+		resume: true, bases: []string{modelFolder(f.model)}}, stderr)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if err := checkSweepBase(filepath.Join(out, "base.json"), base); err != nil {
 		return err
 	}
