@@ -1007,6 +1007,9 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 	m := opt.Labels
 	if m == nil {
 		m = buildLabelMap(labels, opt.ID2Label)
+		if err := checkLabelCount(d, m, len(rows)); err != nil {
+			return err
+		}
 	}
 	d.Labels = m
 	for k, r := range rows {
@@ -1027,6 +1030,20 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		d.Examples[k].Labels = ids
 	}
 	return nil
+}
+
+// Labels that look like an id column: more than MaxLabelsAnyRows distinct
+// labels, and more distinct labels than half the rows (fewer than two
+// examples a class: nothing to learn, and a head and metrics as wide as the
+// data).
+const MaxLabelsAnyRows = 1000
+
+// checkLabelCount refuses a label column that looks like an id column.
+func checkLabelCount(d *Dataset, m *LabelMap, rows int) error {
+	if m.Source != SourceFile || m.Len() <= MaxLabelsAnyRows || 2*m.Len() <= rows {
+		return nil
+	}
+	return fmt.Errorf("%s: column %s looks like an id column, not labels: %d distinct labels in %d rows (over %d labels, and fewer than 2 rows a label); give the label column with --label-column, or --problem-type regression for a numeric target", d.Path, printable(d.LabelColumn), m.Len(), rows, MaxLabelsAnyRows)
 }
 
 func dedupInts(s []int) []int {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -473,5 +474,32 @@ func TestPermutationAndBatches(t *testing.T) {
 		if got := StepsPerEpoch(tc.n, tc.bs, tc.acc, false); got != tc.want {
 			t.Errorf("StepsPerEpoch(%d, %d, %d) = %d, want %d", tc.n, tc.bs, tc.acc, got, tc.want)
 		}
+	}
+}
+
+// TestIDColumnRefused: a label column with a distinct value in (almost)
+// every row — an id column — is refused at loading, naming the column,
+// instead of training a 100k-wide head that dies in evaluation.
+func TestIDColumnRefused(t *testing.T) {
+	file := func(rows, labels int) []byte {
+		var b strings.Builder
+		b.WriteString("text\tid\n")
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(&b, "row %d\tx%d\n", i, i%labels)
+		}
+		return []byte(b.String())
+	}
+	_, err := ParseDataset("ids.tsv", file(100000, 100000), ReadOptions{LabelColumn: "id"})
+	if err == nil || !strings.Contains(err.Error(), `ids.tsv: column id looks like an id column`) || !strings.Contains(err.Error(), "100000 distinct labels in 100000 rows") {
+		t.Fatalf("got %v", err)
+	}
+	// many classes with two rows each are labels
+	d, err := ParseDataset("many.tsv", file(4000, 2000), ReadOptions{LabelColumn: "id"})
+	if err != nil || d.Labels.Len() != 2000 {
+		t.Fatalf("2000 labels in 4000 rows: %v", err)
+	}
+	// an evaluation file read with the training labels is not checked
+	if _, err := ParseDataset("eval.tsv", file(2000, 2000), ReadOptions{LabelColumn: "id", Labels: d.Labels}); err != nil {
+		t.Fatal(err)
 	}
 }

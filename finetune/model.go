@@ -61,9 +61,18 @@ func readConfig(dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseConfig(filepath.Join(dir, "config.json"), b)
+}
+
+// parseConfig reads config.json's contents (a JSON object); path names it
+// in errors.
+func parseConfig(path string, b []byte) (map[string]any, error) {
 	var c map[string]any
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c == nil {
+		return nil, fmt.Errorf("%s: not a JSON object", path)
 	}
 	return c, nil
 }
@@ -84,6 +93,11 @@ func ConfigLabels(c map[string]any) []string {
 // strings; label2id, when present, must be its inverse and num_labels,
 // when present, its length.
 func ParseConfigLabels(c map[string]any) ([]string, error) {
+	switch pt := c["problem_type"]; pt {
+	case nil, "regression", "single_label_classification", "multi_label_classification":
+	default:
+		return nil, fmt.Errorf("problem_type %v is not regression, single_label_classification or multi_label_classification", pt)
+	}
 	raw, present := c["id2label"]
 	if !present || raw == nil {
 		return nil, checkNumLabels(c, nil)
@@ -582,28 +596,38 @@ func (m *Model) SaveWith(dir string, opt SaveOptions) error {
 	return MarkOutputDir(dir, "export")
 }
 
-// saveConfigAndTokenizer writes config.json with the model's labels and
-// copies the tokenizer files of the source folder.
-func (m *Model) saveConfigAndTokenizer(dir string) error {
+// configJSON is config.json's contents: the config with id2label,
+// label2id and num_labels set to the labels.
+func configJSON(config map[string]any, labels []string) ([]byte, error) {
 	cfg := map[string]any{}
-	for k, v := range m.Config {
+	for k, v := range config {
 		cfg[k] = v
 	}
-	if len(m.Labels) > 0 {
+	if len(labels) > 0 {
 		id2 := map[string]string{}
 		l2 := map[string]int{}
-		for i, l := range m.Labels {
+		for i, l := range labels {
 			id2[strconv.Itoa(i)] = l
 			l2[l] = i
 		}
 		cfg["id2label"], cfg["label2id"] = id2, l2
-		cfg["num_labels"] = len(m.Labels) // transformers checks it against id2label
+		cfg["num_labels"] = len(labels) // transformers checks it against id2label
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// saveConfigAndTokenizer writes config.json with the model's labels and
+// copies the tokenizer files of the source folder.
+func (m *Model) saveConfigAndTokenizer(dir string) error {
+	b, err := configJSON(m.Config, m.Labels)
+	if err != nil {
 		return err
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), append(b, '\n')); err != nil {
+	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), b); err != nil {
 		return err
 	}
 	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"} {

@@ -466,7 +466,15 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
 	}
-	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed})
+	mo := finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed}
+	if train.Problem == finetune.Regression {
+		// one output, as transformers' num_labels=1
+		mo.ProblemType = "regression"
+		if _, given := f.explicit["metric-for-best-model"]; !given && f.args.MetricForBestModel == "accuracy" {
+			f.args.MetricForBestModel = "loss" // transformers' default
+		}
+	}
+	m, err := finetune.LoadModel(f.model, mo)
 	if err != nil {
 		return nil, err
 	}
