@@ -186,6 +186,9 @@ type Dataset struct {
 	// unlabeled data).
 	Labels   *LabelMap
 	Examples []Example
+	// Warnings are findings that do not stop the reading, one line each
+	// naming the file and line (e.g. a quoted field that swallowed rows).
+	Warnings []string
 }
 
 // Len returns the number of examples.
@@ -366,6 +369,9 @@ func ID2LabelNames(id2label map[string]string) ([]string, error) {
 type rawRow struct {
 	line  int
 	cells []string                   // CSV/TSV
+	// quoteFrom and quoteTo are the lines a quoted field of the record
+	// that holds a line break starts and ends on (0: none).
+	quoteFrom, quoteTo int
 	obj   map[string]json.RawMessage // JSON lines
 }
 
@@ -488,6 +494,8 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		line      = 1
 		start     = 1
 		quoteLine = 0
+		// the lines of the record's last quoted field spanning lines
+		spanFrom, spanTo = 0, 0
 	)
 	endField := func() {
 		cells = append(cells, string(field))
@@ -497,8 +505,9 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		endField()
 		blank := len(cells) == 1 && strings.TrimSpace(cells[0]) == ""
 		if !blank {
-			recs = append(recs, rawRow{line: start, cells: cells})
+			recs = append(recs, rawRow{line: start, cells: cells, quoteFrom: spanFrom, quoteTo: spanTo})
 		}
+		spanFrom, spanTo = 0, 0
 		cells = nil
 		state = startRecord
 	}
@@ -547,6 +556,9 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		case inQuoted:
 			if c == '"' {
 				state = quoteInQuoted
+				if line != quoteLine {
+					spanFrom, spanTo = quoteLine, line
+				}
 			} else {
 				if c == '\n' {
 					line++
@@ -567,6 +579,15 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 			case '\r':
 				endRecord()
 			default: // text after the closing quote, kept as Python does
+				if spanTo == line && spanFrom != 0 {
+					// ... but a quoted field over several lines followed by
+					// text is a stray quote that merged rows
+					end := i
+					for end < len(data) && data[end] != '\n' && data[end] != '\r' && end-i < 40 {
+						end++
+					}
+					return nil, fmt.Errorf("%s:%d: a quoted field begins on line %d and ends on line %d followed by text (%q), merging %d lines into one row: a stray quote (\")? Quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, spanFrom, spanFrom, line, string(data[i:end]), line-spanFrom+1)
+				}
 				field = append(field, c)
 				state = inField
 			}
@@ -677,7 +698,13 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			} else if d.Format == FormatCSV && len(r.cells) > ncol {
 				hint = "; a comma inside a text needs the field in double quotes"
 			}
+			if r.quoteFrom != 0 {
+				hint = fmt.Sprintf("; a quoted field begins on line %d and ends on line %d: a stray quote (\") merges those lines into one row (quote the whole field and double the quotes inside it, or remove the quote)", r.quoteFrom, r.quoteTo)
+			}
 			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, nameList(d.Columns), hint)
+		}
+		if r.quoteFrom != 0 && ncol > 1 {
+			d.warnMergedRows(r, ncol)
 		}
 		cells := []string{r.cells[ti], "", ""}
 		if pi >= 0 {
@@ -689,6 +716,29 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 		out[k] = rawRow{line: r.line, cells: cells}
 	}
 	return out, nil
+}
+
+// warnMergedRows warns of a quoted field over several lines whose lines
+// look like rows of their own (as many fields as the header): a stray
+// quote that merged rows, though a text may hold such lines.
+func (d *Dataset) warnMergedRows(r rawRow, ncol int) {
+	delim := ","
+	if d.Format == FormatTSV {
+		delim = "\t"
+	}
+	for _, c := range r.cells {
+		lines := strings.Split(c, "\n")
+		rows := 0
+		for _, l := range lines[:len(lines)-1] {
+			if strings.Count(l, delim) >= ncol-1 {
+				rows++
+			}
+		}
+		if rows > 0 {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s:%d: a quoted field begins on line %d and ends on line %d, and %d of its lines look like rows of their own: a stray quote (\") that merged them into one row?", d.Path, r.quoteFrom, r.quoteFrom, r.quoteTo, rows))
+			return
+		}
+	}
 }
 
 // looksLikeHeader decides HeaderAuto (see its comment).

@@ -503,3 +503,37 @@ func TestIDColumnRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStrayQuote: a quote that opens a field and is closed lines later
+// merges rows. Followed by text, or giving the row the wrong number of
+// fields, it is refused naming the lines where the quoted field began and
+// ended; with the right number of fields the dataset carries a warning. A
+// quoted field of prose over several lines is read as before.
+func TestStrayQuote(t *testing.T) {
+	for _, c := range []struct {
+		name, file, data string
+		err, warn        string
+	}{
+		{"csv text after the quote", "a.csv", "text,label\n\"a good film,1\na bad film,0\n\"fine\",1\nok,0\n", "a.csv:2: a quoted field begins on line 2 and ends on line 4 followed by text", ""},
+		{"tsv text after the quote", "a.tsv", "text\tlabel\n\"a good film\t1\na bad film\t0\n\"fine\"\t1\nok\t0\n", "a.tsv:2: a quoted field begins on line 2 and ends on line 4 followed by text", ""},
+		{"csv fields", "b.csv", "text,label\n\"a good film,1\na bad film,0\nfine\",1,2\nok,0\n", "b.csv:2: 3 fields, but the header has 2 (columns text, label); a quoted field begins on line 2 and ends on line 4", ""},
+		{"csv merged rows", "c.csv", "text,label\n\"a good film,1\na bad film,0\nfine\",1\nok,0\n", "", "c.csv:2: a quoted field begins on line 2 and ends on line 4, and 2 of its lines look like rows"},
+		{"csv prose", "d.csv", "text,label\n\"Dear all\nthe film was fine\",1\nok,0\n", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := ParseDataset(c.file, []byte(c.data), ReadOptions{})
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("got %v, want an error with %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.warn == "" && len(d.Warnings) > 0 || c.warn != "" && (len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], c.warn)) {
+				t.Fatalf("warnings %q, want %q", d.Warnings, c.warn)
+			}
+		})
+	}
+}

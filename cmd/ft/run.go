@@ -452,6 +452,9 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "train  %s\n", train.Summary())
+	for _, w := range train.Warnings {
+		fmt.Fprintf(stdout, "       warning: %s\n", w)
+	}
 	var labels []string
 	if train.Labels != nil {
 		labels = train.Labels.Names
@@ -465,6 +468,9 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
+		for _, w := range eval.Warnings {
+			fmt.Fprintf(stdout, "       warning: %s\n", w)
+		}
 	}
 	mo := finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed}
 	if train.Problem == finetune.Regression {
