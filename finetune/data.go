@@ -369,10 +369,10 @@ func ID2LabelNames(id2label map[string]string) ([]string, error) {
 type rawRow struct {
 	line  int
 	cells []string                   // CSV/TSV
+	obj   map[string]json.RawMessage // JSON lines
 	// quoteFrom and quoteTo are the lines a quoted field of the record
 	// that holds a line break starts and ends on (0: none).
 	quoteFrom, quoteTo int
-	obj   map[string]json.RawMessage // JSON lines
 }
 
 // ReadDataset reads a labelled CSV, TSV or JSON-lines file.

@@ -47,6 +47,13 @@ var sweepKnown = map[string]struct {
 	"weight_decay":                {false, 0, math.Inf(1), false},
 }
 
+// Sweep sizes: the values of one parameter, and the trials of a plan (each
+// is a training run: more are never meant, and the plan is built whole).
+const (
+	MaxSweepValues = 1000
+	MaxSweepTrials = 100000
+)
+
 // ParseSweepParam reads a value specification for the parameter name:
 //
 //	1e-5,3e-5,1e-4      the listed values
@@ -101,8 +108,8 @@ func ParseSweepParam(name, spec string) (SweepParam, error) {
 		}
 		if len(parts) == 3 {
 			n, err := strconv.Atoi(parts[2])
-			if err != nil || n < 2 {
-				return bad("the count %q must be an integer of at least 2", parts[2])
+			if err != nil || n < 2 || n > MaxSweepValues {
+				return bad("the count %q must be an integer of at least 2 and at most %d", parts[2], MaxSweepValues)
 			}
 			for i := 0; i < n; i++ {
 				f := float64(i) / float64(n-1)
@@ -122,6 +129,9 @@ func ParseSweepParam(name, spec string) (SweepParam, error) {
 			p.Lo, p.Hi, p.Log = 0, 0, false
 		}
 	} else {
+		if n := strings.Count(spec, ",") + 1; n > MaxSweepValues {
+			return bad("%d values: at most %d", n, MaxSweepValues)
+		}
 		for _, s := range strings.Split(spec, ",") {
 			v, err := num(s)
 			if err != nil {
@@ -379,6 +389,9 @@ func (s *Sweep) Plan() (trials []Trial, total int, err error) {
 		if s.MaxTrials > 0 {
 			n = min(n, s.MaxTrials)
 		}
+		if n > MaxSweepTrials {
+			return nil, 0, fmt.Errorf("the grid has %d trials, over the %d a sweep plans: give fewer values, or a max trials of at most %d", n, MaxSweepTrials, MaxSweepTrials)
+		}
 		for i := 0; i < n; i++ {
 			t := Trial{Params: map[string]float64{}}
 			// the first parameter varies slowest
@@ -391,6 +404,9 @@ func (s *Sweep) Plan() (trials []Trial, total int, err error) {
 			trials = append(trials, t)
 		}
 		return trials, n, nil
+	}
+	if s.MaxTrials > MaxSweepTrials {
+		return nil, 0, fmt.Errorf("max trials %d: at most %d", s.MaxTrials, MaxSweepTrials)
 	}
 	total = s.MaxTrials
 	n := total

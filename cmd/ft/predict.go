@@ -99,6 +99,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if *model == "" {
 		return fmt.Errorf("give --model DIR")
 	}
+	if err := checkInt("--max-length", *maxLength, 1, maxCount, "tokens a text"); err != nil {
+		return err
+	}
 	texts, err := readTexts(fs.Args(), *file)
 	if err != nil {
 		return err

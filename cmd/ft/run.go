@@ -218,7 +218,7 @@ func (f *runFlags) parse(args []string) error {
 	default:
 		return fmt.Errorf("--greater-is-better takes true or false")
 	}
-	return nil
+	return f.validate()
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {

@@ -190,8 +190,11 @@ Flags:
 			s.Seed = sw.seed
 		}
 	})
-	if sw.maxMinutes < 0 {
-		return fmt.Errorf("--max-minutes must not be negative")
+	if err := checkFloat("--max-minutes", sw.maxMinutes, 0, 1e6, false, "a number of minutes from 0 (no limit) to 1e6"); err != nil {
+		return err
+	}
+	if err := checkInt("--max-trials", sw.maxTrials, 0, finetune.MaxSweepTrials, "0: the whole grid, 10 for random search"); err != nil {
+		return err
 	}
 	var names []string
 	setters := map[string]func(*finetune.Args, float64){}
