@@ -64,3 +64,8 @@ func (f *runFlags) validate() error {
 	}
 	return checkFloat("--lora-dropout", f.loraDropout, 0, 1, true, "a number in [0, 1)")
 }
+
+// oneLine joins the lines of a message (yaml's errors have several).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, ":\n", ": ")), " ")
+}

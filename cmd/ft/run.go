@@ -152,7 +152,7 @@ func (f *runFlags) parse(args []string) error {
 			err = yaml.Unmarshal(b, &m)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.config, err)
+			return fmt.Errorf("%s: %s", f.config, oneLine(err.Error()))
 		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
