@@ -58,6 +58,17 @@ func TestRunRefusesEarlierRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, lockFile)); err == nil {
 		t.Error("the lock file stays after the run")
 	}
+	if code, _, errs := runIn(t, "run", "--resume", dir, "--overwrite-output-dir"); code == 0 || !strings.Contains(errs, "give one of them") {
+		t.Fatalf("--resume with --overwrite-output-dir: exit %d: %s", code, errs)
+	}
+	// a checkpoint continued into another run's folder
+	other := t.TempDir()
+	if code, _, errs := runIn(t, shortRun(other, "--max-steps", "1")...); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runIn(t, "run", "--resume", cs[0], "--output-dir", other); code == 0 || !strings.Contains(errs, "holds an earlier run") {
+		t.Fatalf("resume into another run's folder: exit %d: %s", code, errs)
+	}
 	// --resume continues in the folder
 	if code, _, errs := runIn(t, "run", "--resume", dir); code != 0 {
 		t.Fatalf("resume: %s", errs)
@@ -163,5 +174,26 @@ func TestOutputDirLock(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); err == nil {
 		t.Fatal("the lock stays after the run")
+	}
+}
+
+// TestSweepOutputDir: ft sweep refuses a folder of other files and the
+// base model's folder, before training.
+func TestSweepOutputDir(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+	sweep := func(out string) []string {
+		return []string{"sweep", "--model", "testmodels/bundled/tiny-bert", "--train", "testmodels/bundled/sst2-sample/test.tsv",
+			"--eval", "testmodels/bundled/sst2-sample/test.tsv", "--max-steps", "1", "--sweep-learning-rate", "1e-4,1e-3", "--output-dir", out}
+	}
+	if code, _, errs := runIn(t, sweep(dir)...); code == 0 || !strings.Contains(errs, "notes.txt") {
+		t.Fatalf("folder of other files: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runIn(t, sweep(filepath.Join(root, "testmodels/bundled/tiny-bert"))...); code == 0 || !strings.Contains(errs, "is the base model's folder") {
+		t.Fatalf("base folder: exit %d: %s", code, errs)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("the refused sweep wrote into the folder: %v", ents)
 	}
 }

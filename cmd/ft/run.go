@@ -293,8 +293,21 @@ Flags:
 	if f.dryRun {
 		return nil
 	}
+	resuming := false
+	if f.resumePath != "" {
+		if f.overwrite {
+			return fmt.Errorf("--overwrite-output-dir would remove the checkpoints --resume continues from: give one of them")
+		}
+		// continuing in the checkpoint's own folder (else the folder must be
+		// free, as for a new run)
+		r, err := finetune.PathRelation(f.outputDir, filepath.Dir(f.resumePath))
+		if err != nil {
+			return err
+		}
+		resuming = r == "same"
+	}
 	release, err := claimOutputDir(f.outputDir, runOutput, outputOptions{flag: "--output-dir", overwrite: f.overwrite,
-		resume: f.resumePath != "", bases: []string{job.model.Dir}}, stderr)
+		resume: resuming, bases: []string{job.model.Dir}}, stderr)
 	if err != nil {
 		return err
 	}
