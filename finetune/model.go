@@ -231,9 +231,13 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 			return nil, fmt.Errorf("regression has one output and no labels, but labels %v were given", opt.Labels)
 		}
 		opt.Labels = []string{"LABEL_0"} // transformers' name of a one-wide head
-		isReg := cfg["problem_type"] == "regression" && len(labels) == 1
-		if isReg {
-			opt.Labels = labels
+		if outputWidth(m, "logits") == 1 {
+			// the head is one-wide already: kept, with its name if it has one
+			if len(labels) == 1 {
+				opt.Labels = labels
+			} else {
+				mod.Labels = opt.Labels
+			}
 		}
 		c := make(map[string]any, len(cfg)+1)
 		for k, v := range cfg {

@@ -88,6 +88,15 @@ func TestRegressionHead(t *testing.T) {
 			if len(back.Notes) != 0 {
 				t.Fatalf("the regression export's head was replaced again: %v", back.Notes)
 			}
+			// a one-wide head without id2label is kept too
+			for _, k := range []string{"id2label", "label2id", "num_labels"} {
+				delete(cfg, k)
+			}
+			b, _ = json.Marshal(cfg)
+			os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
+			if bare, err := finetune.LoadModel(dir, finetune.ModelOptions{ProblemType: "regression"}); err != nil || len(bare.Notes) != 0 || len(bare.Labels) != 1 {
+				t.Fatalf("one-wide head without id2label: %v, notes %v, labels %v", err, bare.Notes, bare.Labels)
+			}
 			got, err := back.Graph.Run(in, back.Output)
 			if err != nil {
 				t.Fatal(err)
