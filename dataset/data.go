@@ -180,6 +180,9 @@ type Dataset struct {
 	// unlabeled data).
 	Labels   *LabelMap
 	Examples []Example
+	// Warnings are findings that do not stop the reading, one line each
+	// naming the file and line (e.g. a quoted field that swallowed rows).
+	Warnings []string
 }
 
 // Len returns the number of examples.
@@ -361,6 +364,9 @@ type rawRow struct {
 	line  int
 	cells []string                   // CSV/TSV
 	obj   map[string]json.RawMessage // JSON lines
+	// quoteFrom and quoteTo are the lines a quoted field of the record
+	// that holds a line break starts and ends on (0: none).
+	quoteFrom, quoteTo int
 }
 
 // Read reads a labelled CSV, TSV or JSON-lines file.
@@ -482,6 +488,8 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		line      = 1
 		start     = 1
 		quoteLine = 0
+		// the lines of the record's last quoted field spanning lines
+		spanFrom, spanTo = 0, 0
 	)
 	endField := func() {
 		cells = append(cells, string(field))
@@ -491,8 +499,9 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		endField()
 		blank := len(cells) == 1 && strings.TrimSpace(cells[0]) == ""
 		if !blank {
-			recs = append(recs, rawRow{line: start, cells: cells})
+			recs = append(recs, rawRow{line: start, cells: cells, quoteFrom: spanFrom, quoteTo: spanTo})
 		}
+		spanFrom, spanTo = 0, 0
 		cells = nil
 		state = startRecord
 	}
@@ -541,6 +550,9 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 		case inQuoted:
 			if c == '"' {
 				state = quoteInQuoted
+				if line != quoteLine {
+					spanFrom, spanTo = quoteLine, line
+				}
 			} else {
 				if c == '\n' {
 					line++
@@ -561,6 +573,15 @@ func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
 			case '\r':
 				endRecord()
 			default: // text after the closing quote, kept as Python does
+				if spanTo == line && spanFrom != 0 {
+					// ... but a quoted field over several lines followed by
+					// text is a stray quote that merged rows
+					end := i
+					for end < len(data) && data[end] != '\n' && data[end] != '\r' && end-i < 40 {
+						end++
+					}
+					return nil, fmt.Errorf("%s:%d: a quoted field begins on line %d and ends on line %d followed by text (%q), merging %d lines into one row: a stray quote (\")? Quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, spanFrom, spanFrom, line, string(data[i:end]), line-spanFrom+1)
+				}
 				field = append(field, c)
 				state = inField
 			}
@@ -671,7 +692,13 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 			} else if d.Format == FormatCSV && len(r.cells) > ncol {
 				hint = "; a comma inside a text needs the field in double quotes"
 			}
+			if r.quoteFrom != 0 {
+				hint = fmt.Sprintf("; a quoted field begins on line %d and ends on line %d: a stray quote (\") merges those lines into one row (quote the whole field and double the quotes inside it, or remove the quote)", r.quoteFrom, r.quoteTo)
+			}
 			return nil, fmt.Errorf("%s:%d: %d fields, but %s %d (columns %s)%s; fix or remove the row", d.Path, r.line, len(r.cells), what, ncol, columnNameList(d.Columns), hint)
+		}
+		if r.quoteFrom != 0 && ncol > 1 {
+			d.warnMergedRows(r, ncol)
 		}
 		cells := []string{r.cells[ti], "", ""}
 		if pi >= 0 {
@@ -683,6 +710,29 @@ func (d *Dataset) columnsDelimited(recs []rawRow, opt *ReadOptions) ([]rawRow, e
 		out[k] = rawRow{line: r.line, cells: cells}
 	}
 	return out, nil
+}
+
+// warnMergedRows warns of a quoted field over several lines whose lines
+// look like rows of their own (as many fields as the header): a stray
+// quote that merged rows, though a text may hold such lines.
+func (d *Dataset) warnMergedRows(r rawRow, ncol int) {
+	delim := ","
+	if d.Format == FormatTSV {
+		delim = "\t"
+	}
+	for _, c := range r.cells {
+		lines := strings.Split(c, "\n")
+		rows := 0
+		for _, l := range lines[:len(lines)-1] {
+			if strings.Count(l, delim) >= ncol-1 {
+				rows++
+			}
+		}
+		if rows > 0 {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s:%d: a quoted field begins on line %d and ends on line %d, and %d of its lines look like rows of their own: a stray quote (\") that merged them into one row?", d.Path, r.quoteFrom, r.quoteFrom, r.quoteTo, rows))
+			return
+		}
+	}
 }
 
 // looksLikeHeader decides HeaderAuto (see its comment).
@@ -753,7 +803,7 @@ func findColumn(cols []string, name string) int {
 	return -1
 }
 
-// printable returns s, or s quoted when it holds a line break or another
+// printableCell returns s, or s quoted when it holds a line break or another
 // character that is not printable, so that an error stays on one line.
 func printableCell(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
@@ -1001,6 +1051,9 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 	m := opt.Labels
 	if m == nil {
 		m = buildLabelMap(labels, opt.ID2Label)
+		if err := checkLabelCount(d, m, len(rows)); err != nil {
+			return err
+		}
 	}
 	d.Labels = m
 	for k, r := range rows {
@@ -1021,6 +1074,20 @@ func (d *Dataset) fill(rows []rawRow, opt *ReadOptions) error {
 		d.Examples[k].Labels = ids
 	}
 	return nil
+}
+
+// Labels that look like an id column: more than MaxLabelsAnyRows distinct
+// labels, and more distinct labels than half the rows (fewer than two
+// examples a class: nothing to learn, and a head and metrics as wide as the
+// data).
+const MaxLabelsAnyRows = 1000
+
+// checkLabelCount refuses a label column that looks like an id column.
+func checkLabelCount(d *Dataset, m *LabelMap, rows int) error {
+	if m.Source != SourceFile || m.Len() <= MaxLabelsAnyRows || 2*m.Len() <= rows {
+		return nil
+	}
+	return fmt.Errorf("%s: column %s looks like an id column, not labels: %d distinct labels in %d rows (over %d labels, and fewer than 2 rows a label); give the label column with --label-column, or --problem-type regression for a numeric target", d.Path, printableCell(d.LabelColumn), m.Len(), rows, MaxLabelsAnyRows)
 }
 
 func dedupInts(s []int) []int {

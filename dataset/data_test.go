@@ -3,6 +3,7 @@ package dataset
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -463,5 +464,66 @@ func TestPermutationAndBatches(t *testing.T) {
 		if got := StepsPerEpoch(tc.n, tc.bs, tc.acc, false); got != tc.want {
 			t.Errorf("StepsPerEpoch(%d, %d, %d) = %d, want %d", tc.n, tc.bs, tc.acc, got, tc.want)
 		}
+	}
+}
+
+// TestIDColumnRefused: a label column with a distinct value in (almost)
+// every row — an id column — is refused at loading, naming the column,
+// instead of training a 100k-wide head that dies in evaluation.
+func TestIDColumnRefused(t *testing.T) {
+	file := func(rows, labels int) []byte {
+		var b strings.Builder
+		b.WriteString("text\tid\n")
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(&b, "row %d\tx%d\n", i, i%labels)
+		}
+		return []byte(b.String())
+	}
+	_, err := Parse("ids.tsv", file(100000, 100000), ReadOptions{LabelColumn: "id"})
+	if err == nil || !strings.Contains(err.Error(), `ids.tsv: column id looks like an id column`) || !strings.Contains(err.Error(), "100000 distinct labels in 100000 rows") {
+		t.Fatalf("got %v", err)
+	}
+	// many classes with two rows each are labels
+	d, err := Parse("many.tsv", file(4000, 2000), ReadOptions{LabelColumn: "id"})
+	if err != nil || d.Labels.Len() != 2000 {
+		t.Fatalf("2000 labels in 4000 rows: %v", err)
+	}
+	// an evaluation file read with the training labels is not checked
+	if _, err := Parse("eval.tsv", file(2000, 2000), ReadOptions{LabelColumn: "id", Labels: d.Labels}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStrayQuote: a quote that opens a field and is closed lines later
+// merges rows. Followed by text, or giving the row the wrong number of
+// fields, it is refused naming the lines where the quoted field began and
+// ended; with the right number of fields the dataset carries a warning. A
+// quoted field of prose over several lines is read as before.
+func TestStrayQuote(t *testing.T) {
+	for _, c := range []struct {
+		name, file, data string
+		err, warn        string
+	}{
+		{"csv text after the quote", "a.csv", "text,label\n\"a good film,1\na bad film,0\n\"fine\",1\nok,0\n", "a.csv:2: a quoted field begins on line 2 and ends on line 4 followed by text", ""},
+		{"tsv text after the quote", "a.tsv", "text\tlabel\n\"a good film\t1\na bad film\t0\n\"fine\"\t1\nok\t0\n", "a.tsv:2: a quoted field begins on line 2 and ends on line 4 followed by text", ""},
+		{"csv fields", "b.csv", "text,label\n\"a good film,1\na bad film,0\nfine\",1,2\nok,0\n", "b.csv:2: 3 fields, but the header has 2 (columns text, label); a quoted field begins on line 2 and ends on line 4", ""},
+		{"csv merged rows", "c.csv", "text,label\n\"a good film,1\na bad film,0\nfine\",1\nok,0\n", "", "c.csv:2: a quoted field begins on line 2 and ends on line 4, and 2 of its lines look like rows"},
+		{"csv prose", "d.csv", "text,label\n\"Dear all\nthe film was fine\",1\nok,0\n", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Parse(c.file, []byte(c.data), ReadOptions{})
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("got %v, want an error with %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.warn == "" && len(d.Warnings) > 0 || c.warn != "" && (len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], c.warn)) {
+				t.Fatalf("warnings %q, want %q", d.Warnings, c.warn)
+			}
+		})
 	}
 }

@@ -17,6 +17,11 @@ import (
 	"ft/tokenize"
 )
 
+// MaxSteps bounds the integrated-gradients steps: each is a forward
+// and backward pass (the error of the trapezoid rule falls as 1/steps²;
+// Captum's default is 50).
+const MaxSteps = 100000
+
 // Explaining a prediction: a score per token from gradients of one class's
 // logit (the target: the predicted class unless Options.Target names
 // another) with respect to the word embeddings, the output of the model's
@@ -55,7 +60,8 @@ import (
 type Options struct {
 	// Target is the label whose logit is explained; "" = the predicted one.
 	Target string
-	// Steps of the integrated-gradients quadrature (0 = 50).
+	// Steps of the integrated-gradients quadrature (0 = 50; at most
+	// MaxSteps).
 	Steps int
 	// Baseline is "pad" (default) or "zero".
 	Baseline string
@@ -322,8 +328,8 @@ func (x *Explainer) explainRow(ctx context.Context, feeds map[string]*tensor.Ten
 	if steps == 0 {
 		steps = 50
 	}
-	if steps < 1 {
-		return nil, fmt.Errorf("steps must be ≥ 1, got %d", steps)
+	if steps < 1 || steps > MaxSteps {
+		return nil, fmt.Errorf("steps must be ≥ 1 and at most %d, got %d", MaxSteps, steps)
 	}
 	base := opt.Baseline
 	if base == "" {

@@ -20,12 +20,15 @@ func (t *Trainer) Predictions(ctx context.Context, src dataset.Source) (outs [][
 func (t *Trainer) predict(ctx context.Context, src dataset.Source, withLoss bool) (outs [][]float32, targets []*tensor.Tensor, loss float64, err error) {
 	t.Args.Defaults()
 	bs := t.Args.PerDeviceEvalBatchSize
+	if bs <= 0 {
+		return nil, nil, 0, &ArgError{"per_device_eval_batch_size", bs, "an integer from 1 to 2147483647 (0: the training batch size)"}
+	}
 	lossSum := 0.0
 	for lo := 0; lo < src.Len(); lo += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		rows := make([]int, 0, bs)
+		rows := make([]int, 0, min(bs, src.Len()-lo)) // not the flag's size: the batch may exceed the data
 		for i := lo; i < min(lo+bs, src.Len()); i++ {
 			rows = append(rows, i)
 		}

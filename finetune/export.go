@@ -52,6 +52,9 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if err := m.CheckFinite(); err != nil {
 		return err
 	}
+	if err := m.checkNotBase(dir); err != nil {
+		return err
+	}
 	ts := map[string]*tensor.Tensor{}
 	for _, p := range m.Graph.Params {
 		v := p.Value

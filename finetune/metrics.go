@@ -3,6 +3,7 @@ package finetune
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -18,12 +19,35 @@ type ClassificationReport struct {
 	// Macro averages over the classes that occur in the true or predicted
 	// labels (scikit-learn's default labels); WeightedF1 weighs by support.
 	MacroPrecision, MacroRecall, MacroF1, WeightedF1 float64
-	// Confusion[t][p] counts examples of true class t predicted as p.
-	Confusion [][]int
+	// Confusion counts the (true, predicted) pairs that occur: its size
+	// grows with the examples, not with the square of the classes.
+	Confusion Confusion
+	// Classes is the number of classes.
+	Classes int
+}
+
+// Confusion counts examples by (true class, predicted class); pairs that do
+// not occur are absent.
+type Confusion map[[2]int]int
+
+// Dense returns the matrix [true][predicted] over n classes (for printing:
+// n² cells).
+func (c Confusion) Dense(n int) [][]int {
+	m := make([][]int, n)
+	for i := range m {
+		m[i] = make([]int, n)
+	}
+	for k, v := range c {
+		if k[0] < n && k[1] < n {
+			m[k[0]][k[1]] = v
+		}
+	}
+	return m
 }
 
 // ClassificationMetrics computes single-label metrics for class ids in
-// [0, numClasses).
+// [0, numClasses). Memory grows with the examples and the classes, never
+// with classes².
 func ClassificationMetrics(yTrue, yPred []int, numClasses int) (*ClassificationReport, error) {
 	if len(yTrue) != len(yPred) {
 		return nil, fmt.Errorf("metrics: %d true labels but %d predictions", len(yTrue), len(yPred))
@@ -31,39 +55,36 @@ func ClassificationMetrics(yTrue, yPred []int, numClasses int) (*ClassificationR
 	if len(yTrue) == 0 {
 		return nil, fmt.Errorf("metrics: no examples")
 	}
-	r := &ClassificationReport{Confusion: make([][]int, numClasses)}
-	for i := range r.Confusion {
-		r.Confusion[i] = make([]int, numClasses)
-	}
+	r := &ClassificationReport{Confusion: Confusion{}, Classes: numClasses}
+	tp := make([]int, numClasses)
+	predicted := make([]int, numClasses)
+	r.Support = make([]int, numClasses)
 	correct := 0
 	for i, t := range yTrue {
 		p := yPred[i]
 		if t < 0 || t >= numClasses || p < 0 || p >= numClasses {
 			return nil, fmt.Errorf("metrics: example %d has true class %d and prediction %d; classes are 0..%d", i, t, p, numClasses-1)
 		}
-		r.Confusion[t][p]++
+		r.Confusion[[2]int{t, p}]++
+		r.Support[t]++
+		predicted[p]++
 		if t == p {
 			correct++
+			tp[t]++
 		}
 	}
 	r.Accuracy = float64(correct) / float64(len(yTrue))
 	r.Precision = make([]float64, numClasses)
 	r.Recall = make([]float64, numClasses)
 	r.F1 = make([]float64, numClasses)
-	r.Support = make([]int, numClasses)
 	present := 0
 	for c := 0; c < numClasses; c++ {
-		tp := r.Confusion[c][c]
-		predicted := 0
-		for t := 0; t < numClasses; t++ {
-			predicted += r.Confusion[t][c]
-			r.Support[c] += r.Confusion[c][t]
-		}
-		fp, fn := predicted-tp, r.Support[c]-tp
+		tp := tp[c]
+		fp, fn := predicted[c]-tp, r.Support[c]-tp
 		r.Precision[c] = ratio(tp, tp+fp)
 		r.Recall[c] = ratio(tp, tp+fn)
 		r.F1[c] = ratio(2*tp, 2*tp+fp+fn)
-		if r.Support[c] > 0 || predicted > 0 {
+		if r.Support[c] > 0 || predicted[c] > 0 {
 			present++
 			r.MacroPrecision += r.Precision[c]
 			r.MacroRecall += r.Recall[c]
@@ -172,8 +193,10 @@ func (r *MultiLabelReport) Metrics() map[string]float64 {
 // RegressionReport holds regression metrics.
 type RegressionReport struct {
 	MSE, MAE float64
-	// Pearson is the correlation coefficient (NaN when either side is constant).
-	Pearson float64
+	// Pearson is the correlation coefficient, Spearman the correlation of
+	// the ranks (ties get their mean rank, as scipy.stats.spearmanr); NaN
+	// when either side is constant.
+	Pearson, Spearman float64
 }
 
 // RegressionMetrics computes MSE, MAE and Pearson's r.
@@ -186,36 +209,66 @@ func RegressionMetrics(yTrue, yPred []float64) (*RegressionReport, error) {
 		return nil, fmt.Errorf("metrics: no examples")
 	}
 	r := &RegressionReport{}
-	var mt, mp float64
 	for i := range yTrue {
 		d := yPred[i] - yTrue[i]
 		r.MSE += d * d
 		r.MAE += math.Abs(d)
-		mt += yTrue[i]
-		mp += yPred[i]
 	}
 	r.MSE /= n
 	r.MAE /= n
-	mt /= n
-	mp /= n
+	r.Pearson = pearson(yTrue, yPred)
+	r.Spearman = pearson(ranks(yTrue), ranks(yPred))
+	return r, nil
+}
+
+// pearson is Pearson's r (NaN when either side is constant).
+func pearson(x, y []float64) float64 {
+	n := float64(len(x))
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= n
+	my /= n
 	var sxy, sxx, syy float64
-	for i := range yTrue {
-		a, b := yTrue[i]-mt, yPred[i]-mp
+	for i := range x {
+		a, b := x[i]-mx, y[i]-my
 		sxy += a * b
 		sxx += a * a
 		syy += b * b
 	}
 	if sxx == 0 || syy == 0 {
-		r.Pearson = math.NaN()
-	} else {
-		r.Pearson = sxy / math.Sqrt(sxx*syy)
+		return math.NaN()
 	}
-	return r, nil
+	return sxy / math.Sqrt(sxx*syy)
+}
+
+// ranks returns the 1-based ranks of v, ties sharing their mean rank.
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	r := make([]float64, len(v))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
+			j++
+		}
+		mean := float64(i+j)/2 + 1
+		for k := i; k <= j; k++ {
+			r[idx[k]] = mean
+		}
+		i = j + 1
+	}
+	return r
 }
 
 // Metrics returns the report as named values for the metrics log.
 func (r *RegressionReport) Metrics() map[string]float64 {
-	return map[string]float64{"mse": r.MSE, "mae": r.MAE, "pearson": r.Pearson}
+	return map[string]float64{"mse": r.MSE, "mae": r.MAE, "pearson": r.Pearson, "spearmanr": r.Spearman}
 }
 
 // ArgmaxRows returns the index of the largest value of each row of a

@@ -3,6 +3,7 @@ package finetune
 import (
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestClassificationMetrics(t *testing.T) {
 		}
 	}
 	approx("accuracy", r.Accuracy, 6.0/9)
-	if !reflect.DeepEqual(r.Confusion, [][]int{{2, 1, 0}, {0, 1, 1}, {1, 0, 3}}) {
+	if !reflect.DeepEqual(r.Confusion.Dense(3), [][]int{{2, 1, 0}, {0, 1, 1}, {1, 0, 3}}) {
 		t.Errorf("confusion %v", r.Confusion)
 	}
 	for c, w := range []float64{2.0 / 3, 0.5, 0.75} {
@@ -115,7 +116,10 @@ func TestRegressionMetrics(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		got, want float64
-	}{{"mse", r.MSE, 0.75}, {"mae", r.MAE, 0.75}, {"pearson", r.Pearson, 2.5 / math.Sqrt(5*2.75)}} {
+	}{{"mse", r.MSE, 0.75}, {"mae", r.MAE, 0.75}, {"pearson", r.Pearson, 2.5 / math.Sqrt(5*2.75)},
+		// Spearman: ranks of p are 1.5 1.5 4 3 (the tie shares 1.5), centred
+		// -1 -1 1.5 .5: sxy = 1.5+.5+.75+.75 = 3.5, sxx = 5, syy = 4.5
+		{"spearman", r.Spearman, 3.5 / math.Sqrt(5*4.5)}} {
 		if math.Abs(c.got-c.want) > 1e-12 {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
@@ -136,5 +140,35 @@ func TestPredictionHelpers(t *testing.T) {
 	s := FormatConfusion([][]int{{5, 1}, {0, 12}}, []string{"neg", "pos"})
 	if !strings.Contains(s, "true\\pred") || !strings.Contains(s, "pos") || strings.Count(s, "\n") != 3 {
 		t.Errorf("confusion table:\n%s", s)
+	}
+}
+
+// TestClassificationMetricsManyClasses: the metrics of a problem with many
+// classes take memory in proportion to the examples and the classes (the
+// dense confusion matrix of 100k classes was 80 GB).
+func TestClassificationMetricsManyClasses(t *testing.T) {
+	for _, classes := range []int{5000, 100000} {
+		n := classes
+		yt, yp := make([]int, n), make([]int, n)
+		for i := range yt {
+			yt[i], yp[i] = i, (i+i%2)%classes // half right
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r, err := ClassificationMetrics(yt, yp, classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+			t.Fatalf("%d classes: %d MiB allocated", classes, got>>20)
+		}
+		if r.Accuracy != 0.5 || len(r.Confusion) != n {
+			t.Fatalf("%d classes: accuracy %v, %d confusion cells", classes, r.Accuracy, len(r.Confusion))
+		}
+		if r.Confusion[[2]int{1, 2}] != 1 || r.Confusion[[2]int{2, 2}] != 1 {
+			t.Fatalf("confusion (1,2) %d, (2,2) %d", r.Confusion[[2]int{1, 2}], r.Confusion[[2]int{2, 2}])
+		}
 	}
 }

@@ -3,6 +3,7 @@ package finetune
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -49,6 +50,11 @@ type ModelOptions struct {
 	// ft's environment switches). A run setting, not part of the model: a
 	// checkpoint does not record it.
 	Graph graph.Options `json:"-"`
+	// ProblemType "regression" gives the model one output (num_labels 1,
+	// as transformers): a wider head is replaced by a new one-wide head, a
+	// feature-extraction export gets one; config.json says problem_type
+	// "regression". Other values (and "") leave the head to Labels.
+	ProblemType string `json:",omitempty"`
 }
 
 // readConfig reads config.json (nil map if absent).
@@ -60,36 +66,148 @@ func readConfig(dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseConfig(filepath.Join(dir, "config.json"), b)
+}
+
+// parseConfig reads config.json's contents (a JSON object); path names it
+// in errors.
+func parseConfig(path string, b []byte) (map[string]any, error) {
 	var c map[string]any
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c == nil {
+		return nil, fmt.Errorf("%s: not a JSON object", path)
 	}
 	return c, nil
 }
 
-// ConfigLabels returns config.json's id2label in id order (nil if absent).
+// ConfigLabels returns config.json's id2label in id order (nil if absent
+// or not valid: see ParseConfigLabels).
 func ConfigLabels(c map[string]any) []string {
-	m, ok := c["id2label"].(map[string]any)
-	if !ok || len(m) == 0 {
+	l, err := ParseConfigLabels(c)
+	if err != nil {
 		return nil
 	}
-	ids := make([]int, 0, len(m))
+	return l
+}
+
+// ParseConfigLabels returns config.json's id2label in id order (nil if
+// absent). The keys must be the ids 0..N-1 written as transformers writes
+// them ("0", "1", ...: not "+1", "01" or "-0"), the names distinct
+// strings; label2id, when present, must be its inverse and num_labels,
+// when present, its length.
+func ParseConfigLabels(c map[string]any) ([]string, error) {
+	switch pt := c["problem_type"]; pt {
+	case nil, "regression", "single_label_classification", "multi_label_classification":
+	default:
+		return nil, fmt.Errorf("problem_type %v is not regression, single_label_classification or multi_label_classification", pt)
+	}
+	raw, present := c["id2label"]
+	if !present || raw == nil {
+		return nil, checkNumLabels(c, nil)
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("id2label is %s, want an object {\"0\": \"name\", ...}", jsonKind(raw))
+	}
+	if len(m) == 0 {
+		return nil, checkNumLabels(c, nil)
+	}
+	out := make([]string, len(m))
+	seen := make([]bool, len(m))
+	keys := make([]string, 0, len(m))
 	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
 		i, err := strconv.Atoi(k)
-		if err != nil {
-			return nil
+		if err != nil || i < 0 || i >= len(m) || strconv.Itoa(i) != k {
+			return nil, fmt.Errorf("id2label key %q is not one of the ids 0..%d written as decimal numbers", k, len(m)-1)
 		}
-		ids = append(ids, i)
-	}
-	sort.Ints(ids)
-	out := make([]string, len(ids))
-	for j, i := range ids {
-		if i != j {
-			return nil
+		if seen[i] {
+			return nil, fmt.Errorf("id2label has id %d twice", i)
 		}
-		out[j] = fmt.Sprint(m[strconv.Itoa(i)])
+		name, ok := m[k].(string)
+		if !ok {
+			return nil, fmt.Errorf("id2label[%q] is %s, want a label name (a string)", k, jsonKind(m[k]))
+		}
+		out[i], seen[i] = name, true
 	}
-	return out
+	byName := make(map[string]int, len(out))
+	for i, n := range out {
+		if j, dup := byName[n]; dup {
+			return nil, fmt.Errorf("id2label names ids %d and %d both %q: label names must differ", j, i, n)
+		}
+		byName[n] = i
+	}
+	if l2, present := c["label2id"]; present && l2 != nil {
+		lm, ok := l2.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("label2id is %s, want an object {\"name\": 0, ...}", jsonKind(l2))
+		}
+		if len(lm) != len(out) {
+			return nil, fmt.Errorf("label2id has %d labels, id2label %d", len(lm), len(out))
+		}
+		for name, v := range lm {
+			f, ok := v.(float64)
+			if i, known := byName[name]; !ok || !known || f != float64(i) {
+				return nil, fmt.Errorf("label2id[%q] is %v, but id2label gives it id %s", name, v, idOf(byName, name))
+			}
+		}
+	}
+	return out, checkNumLabels(c, out)
+}
+
+func idOf(byName map[string]int, name string) string {
+	if i, ok := byName[name]; ok {
+		return strconv.Itoa(i)
+	}
+	return "none"
+}
+
+// checkNumLabels checks config.json's num_labels against id2label.
+func checkNumLabels(c map[string]any, labels []string) error {
+	v, present := c["num_labels"]
+	if !present || v == nil {
+		return nil
+	}
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || f < 1 || f > 1<<31 {
+		return fmt.Errorf("num_labels is %v, want a positive whole number", v)
+	}
+	if labels != nil && int(f) != len(labels) {
+		return fmt.Errorf("num_labels is %d, but id2label has %d labels", int(f), len(labels))
+	}
+	return nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// configLabels is ParseConfigLabels with errors naming the file.
+func configLabels(dir string, c map[string]any) ([]string, error) {
+	l, err := ParseConfigLabels(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, "config.json"), err)
+	}
+	return l, nil
 }
 
 // LoadModel loads an export folder (or .onnx file) and adapts it for
@@ -107,7 +225,32 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod := &Model{Dir: dir, Config: cfg, Labels: ConfigLabels(cfg), Path: m.Path, Options: opt}
+	labels, err := configLabels(dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mod := &Model{Dir: dir, Config: cfg, Labels: labels, Path: m.Path, Options: opt}
+	regression := opt.ProblemType == "regression"
+	if regression {
+		if opt.Labels != nil {
+			return nil, fmt.Errorf("regression has one output and no labels, but labels %v were given", opt.Labels)
+		}
+		opt.Labels = []string{"LABEL_0"} // transformers' name of a one-wide head
+		if outputWidth(m, "logits") == 1 {
+			// the head is one-wide already: kept, with its name if it has one
+			if len(labels) == 1 {
+				opt.Labels = labels
+			} else {
+				mod.Labels = opt.Labels
+			}
+		}
+		c := make(map[string]any, len(cfg)+1)
+		for k, v := range cfg {
+			c[k] = v
+		}
+		c["problem_type"] = "regression"
+		mod.Config = c
+	}
 	outs := map[string]bool{}
 	for _, o := range m.Proto.Graph.Output {
 		outs[o.GetName()] = true
@@ -128,7 +271,11 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 			if len(mod.Labels) == 0 {
 				was = "the export's config.json has no id2label to match the training labels against"
 			}
-			mod.Notes = append(mod.Notes, fmt.Sprintf("%s; its classifier is replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", was, len(opt.Labels), opt.Labels, std))
+			if regression {
+				mod.Notes = append(mod.Notes, fmt.Sprintf("%s; for regression its classifier is replaced by a new one with one output (initialised N(0, %g), bias 0)", was, std))
+			} else {
+				mod.Notes = append(mod.Notes, fmt.Sprintf("%s; its classifier is replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", was, len(opt.Labels), opt.Labels, std))
+			}
 			mod.Labels = opt.Labels
 		}
 	case outs["last_hidden_state"]:
@@ -143,10 +290,17 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 		if err := addHead(m, pool, len(opt.Labels), std, r); err != nil {
 			return nil, err
 		}
-		mod.Notes = append(mod.Notes, fmt.Sprintf("feature-extraction export: added %s pooling and a new linear head for %d labels %v (initialised N(0, %g), bias 0)", pool, len(opt.Labels), opt.Labels, std))
+		if regression {
+			mod.Notes = append(mod.Notes, fmt.Sprintf("feature-extraction export: added %s pooling and a new linear head with one output for regression (initialised N(0, %g), bias 0)", pool, std))
+		} else {
+			mod.Notes = append(mod.Notes, fmt.Sprintf("feature-extraction export: added %s pooling and a new linear head for %d labels %v (initialised N(0, %g), bias 0)", pool, len(opt.Labels), opt.Labels, std))
+		}
 		mod.Labels = opt.Labels
 	default:
 		return nil, fmt.Errorf("%s has neither a logits nor a last_hidden_state output (it has %v): export it with --task text-classification or feature-extraction", path, keys(outs))
+	}
+	if w := outputWidth(m, "logits"); w > 0 && len(mod.Labels) > 0 && len(mod.Labels) != w {
+		return nil, fmt.Errorf("%s: id2label has %d labels %v, but the model's logits output has %d: config.json needs one label per output", filepath.Join(dir, "config.json"), len(mod.Labels), mod.Labels, w)
 	}
 	g, err := graph.Import(m, opt.Graph)
 	if err != nil {
@@ -164,6 +318,21 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 		}
 	}
 	return mod, nil
+}
+
+// outputWidth is the fixed size of the last dimension of a graph output
+// (0 when it is not fixed or the output is absent).
+func outputWidth(m *onnx.Model, name string) int {
+	for _, o := range m.Proto.Graph.Output {
+		if o.GetName() != name {
+			continue
+		}
+		dims := o.GetType().GetTensorType().GetShape().GetDim()
+		if len(dims) > 0 {
+			return int(dims[len(dims)-1].GetDimValue())
+		}
+	}
+	return 0
 }
 
 func keys(m map[string]bool) []string {
@@ -385,6 +554,9 @@ func (m *Model) SaveWith(dir string, opt SaveOptions) error {
 	if err := m.CheckFinite(); err != nil {
 		return err
 	}
+	if err := m.checkNotBase(dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -407,33 +579,49 @@ func (m *Model) SaveWith(dir string, opt SaveOptions) error {
 		if err := om.SaveInline(path); err != nil {
 			return err
 		}
-		os.Remove(filepath.Join(dir, ExternalDataFile)) // from an earlier save
+		if IsOutputDir(dir) {
+			// from an earlier save (never a file ft did not write)
+			os.Remove(filepath.Join(dir, ExternalDataFile))
+		}
 	}
-	return m.saveConfigAndTokenizer(dir)
+	if err := m.saveConfigAndTokenizer(dir); err != nil {
+		return err
+	}
+	return MarkOutputDir(dir, "export")
+}
+
+// configJSON is config.json's contents: the config with id2label,
+// label2id and num_labels set to the labels.
+func configJSON(config map[string]any, labels []string) ([]byte, error) {
+	cfg := map[string]any{}
+	for k, v := range config {
+		cfg[k] = v
+	}
+	if len(labels) > 0 {
+		id2 := map[string]string{}
+		l2 := map[string]int{}
+		for i, l := range labels {
+			id2[strconv.Itoa(i)] = l
+			l2[l] = i
+		}
+		cfg["id2label"], cfg["label2id"] = id2, l2
+		cfg["num_labels"] = len(labels) // transformers checks it against id2label
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // saveConfigAndTokenizer writes config.json with the model's labels and
 // copies the tokenizer files of the source folder.
 func (m *Model) saveConfigAndTokenizer(dir string) error {
-	cfg := map[string]any{}
-	for k, v := range m.Config {
-		cfg[k] = v
-	}
-	if len(m.Labels) > 0 {
-		id2 := map[string]string{}
-		l2 := map[string]int{}
-		for i, l := range m.Labels {
-			id2[strconv.Itoa(i)] = l
-			l2[l] = i
-		}
-		cfg["id2label"], cfg["label2id"] = id2, l2
-		cfg["num_labels"] = len(m.Labels) // transformers checks it against id2label
-	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
+	b, err := configJSON(m.Config, m.Labels)
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), append(b, '\n')); err != nil {
+	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), b); err != nil {
 		return err
 	}
 	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"} {
@@ -462,5 +650,5 @@ func ExportLabels(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ConfigLabels(c), nil
+	return configLabels(dir, c)
 }

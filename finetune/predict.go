@@ -37,6 +37,14 @@ func (m *Model) Predict(ctx context.Context, tok *tokenize.Tokenizer, texts []st
 		}
 		y := out[m.Output].F32()
 		c := len(y) / len(chunk)
+		if m.IsRegression() {
+			// the score is the output itself (transformers' pipeline applies
+			// no function for problem_type regression)
+			for i, t := range chunk {
+				res = append(res, Prediction{Text: t, Label: m.LabelName(0), Score: float64(y[i*c])})
+			}
+			continue
+		}
 		for i, t := range chunk {
 			row := y[i*c : (i+1)*c]
 			p := Softmax(row)
@@ -61,4 +69,10 @@ func (m *Model) LabelName(i int) string {
 		return m.Labels[i]
 	}
 	return fmt.Sprintf("LABEL_%d", i)
+}
+
+// IsRegression reports whether the model predicts one number (config.json
+// problem_type "regression").
+func (m *Model) IsRegression() bool {
+	return m.Config["problem_type"] == "regression"
 }

@@ -107,10 +107,14 @@ func (a *Args) Defaults() {
 	}
 }
 
-// Validate checks the arguments that name a choice (run it after
-// Defaults). Its errors name the Go fields (Args.SaveStrategy, ...); a front
+// Validate checks the arguments (run it after Defaults): numbers in their
+// ranges (an *ArgError naming the TrainingArguments name, learning_rate),
+// then the fields that name a choice. Its errors name the Go fields (Args.SaveStrategy, ...); a front
 // end with other names for them translates.
 func (a *Args) Validate() error {
+	if err := a.validateRanges(); err != nil {
+		return err
+	}
 	switch a.Optim {
 	case "adamw", "adamw_torch", "adamw_hf", "adam", "sgd":
 	default:

@@ -44,6 +44,13 @@ var knownParams = map[string]struct {
 	"weight_decay":                {false, 0, math.Inf(1), false},
 }
 
+// Sweep sizes: the values of one parameter, and the trials of a plan (each
+// is a training run: more are never meant, and the plan is built whole).
+const (
+	MaxValues = 1000
+	MaxTrials = 100000
+)
+
 // ParseParam reads a value specification for the parameter name:
 //
 //	1e-5,3e-5,1e-4      the listed values
@@ -98,8 +105,8 @@ func ParseParam(name, spec string) (Param, error) {
 		}
 		if len(parts) == 3 {
 			n, err := strconv.Atoi(parts[2])
-			if err != nil || n < 2 {
-				return bad("the count %q must be an integer of at least 2", parts[2])
+			if err != nil || n < 2 || n > MaxValues {
+				return bad("the count %q must be an integer of at least 2 and at most %d", parts[2], MaxValues)
 			}
 			for i := 0; i < n; i++ {
 				f := float64(i) / float64(n-1)
@@ -119,6 +126,9 @@ func ParseParam(name, spec string) (Param, error) {
 			p.Lo, p.Hi, p.Log = 0, 0, false
 		}
 	} else {
+		if n := strings.Count(spec, ",") + 1; n > MaxValues {
+			return bad("%d values: at most %d", n, MaxValues)
+		}
 		for _, s := range strings.Split(spec, ",") {
 			v, err := num(s)
 			if err != nil {
@@ -386,6 +396,9 @@ func (s *Sweep) Plan() (trials []Trial, total int, err error) {
 		if s.MaxTrials > 0 {
 			n = min(n, s.MaxTrials)
 		}
+		if n > MaxTrials {
+			return nil, 0, fmt.Errorf("the grid has %d trials, over the %d a sweep plans: give fewer values, or a max trials of at most %d", n, MaxTrials, MaxTrials)
+		}
 		for i := 0; i < n; i++ {
 			t := Trial{Params: map[string]float64{}}
 			// the first parameter varies slowest
@@ -398,6 +411,9 @@ func (s *Sweep) Plan() (trials []Trial, total int, err error) {
 			trials = append(trials, t)
 		}
 		return trials, n, nil
+	}
+	if s.MaxTrials > MaxTrials {
+		return nil, 0, fmt.Errorf("max trials %d: at most %d", s.MaxTrials, MaxTrials)
 	}
 	total = s.MaxTrials
 	n := total

@@ -40,7 +40,7 @@ while kill -0 "$pid" 2>/dev/null; do
   newest=$(ls "$W/run"/checkpoint-*.ftckpt 2>/dev/null | sed 's/.*checkpoint-\([0-9]*\).*/\1/' | sort -n | tail -1)
   echo "kill $kills: newest checkpoint at step ${newest:-none}"
   if [ -z "$newest" ]; then
-    "$W/ft" "${ARGS[@]}" --output-dir "$W/run" >> "$W/run.log" 2>&1 &    # nothing saved yet: start again
+    "$W/ft" "${ARGS[@]}" --output-dir "$W/run" --overwrite-output-dir >> "$W/run.log" 2>&1 &    # nothing saved yet: start again
   else
     "$W/ft" run --resume "$W/run" >> "$W/run.log" 2>&1 &
   fi

@@ -75,6 +75,9 @@ func TestSignalSavesAndResumes(t *testing.T) {
 			if code != sig.code {
 				t.Fatalf("exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", code, err, sig.code, out.String(), stderr.String())
 			}
+			if _, err := os.Stat(filepath.Join(dir, lockFile)); err == nil {
+				t.Fatal("the lock file stays after the signal")
+			}
 			if !strings.Contains(out.String(), "continue with: ft run --resume "+dir) {
 				t.Fatalf("no resume hint:\n%s", out.String())
 			}

@@ -69,6 +69,9 @@ Flags:
 	if err := fs.Parse(reorder(fs, args)); err != nil {
 		return err
 	}
+	if err := checkInt("--examples", examples, 0, maxCount, "examples a finding"); err != nil {
+		return err
+	}
 	switch {
 	case fs.NArg() > 1:
 		return fmt.Errorf("unexpected argument %q: give one training file (and the evaluation file with --eval)", fs.Arg(1))

@@ -153,8 +153,14 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if f.fs.NArg() != 1 {
 		return fmt.Errorf("give one MODEL (a .onnx file or an export folder); got %d arguments (see ft exec --help)", f.fs.NArg())
 	}
-	if f.bench < 0 || f.warmup < 0 || f.threads < 0 {
-		return fmt.Errorf("--bench, --warmup and --threads must not be negative")
+	if err := checkInt("--bench", f.bench, 0, maxBenchRuns, "timed runs (each keeps its latency)"); err != nil {
+		return err
+	}
+	if err := checkInt("--warmup", f.warmup, 0, maxBenchRuns, "untimed runs"); err != nil {
+		return err
+	}
+	if err := checkInt("--threads", f.threads, 0, maxThreads(), fmt.Sprintf("0: all %d cores; at most 4 threads a core", runtime.NumCPU())); err != nil {
+		return err
 	}
 	if f.atol < 0 || f.rtol < 0 || math.IsNaN(f.atol) || math.IsNaN(f.rtol) {
 		return fmt.Errorf("--atol and --rtol must be non-negative numbers")
@@ -435,6 +441,10 @@ func drawInput(g *graph.Graph, name string, dt tensor.DType, shape []int, rng *r
 	if dt == tensor.Invalid {
 		return nil, "", fmt.Errorf("input %q: --random cannot draw its element type; give it with --input %s=FILE.npy", name, name)
 	}
+	if err := tensor.CheckAlloc(dt, shape); err != nil {
+		// before allocating: a huge --dim is an error, not a crash
+		return nil, "", fmt.Errorf("input %q of shape %v (from --dim): %v", name, shape, err)
+	}
 	t := tensor.Zeros(dt, shape...)
 	id, _ := g.ValueID(name)
 	isMask := strings.Contains(strings.ToLower(name), "mask")
@@ -654,6 +664,13 @@ func unravel(i int, shape []int) []int {
 	}
 	return idx
 }
+
+// maxBenchRuns bounds --bench and --warmup (the latencies are kept).
+const maxBenchRuns = 1000000
+
+// maxThreads is the most --threads takes: 4 a core (more threads than
+// that only contend; 100000 could not even be started).
+func maxThreads() int { return 4 * runtime.NumCPU() }
 
 func benchmark(g *graph.Graph, feeds map[string]*tensor.Tensor, want []string, runs, warmup, threads, batch int) (*benchReport, error) {
 	for range warmup {

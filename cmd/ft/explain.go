@@ -58,8 +58,18 @@ Flags:
 	if *model == "" {
 		return fmt.Errorf("give --model DIR")
 	}
-	if *steps < 1 {
-		return fmt.Errorf("--steps must be at least 1, got %d", *steps)
+	for _, c := range []struct {
+		name   string
+		v, max int
+		what   string
+	}{
+		{"--steps", *steps, explain.MaxSteps, "integrated-gradients steps"},
+		{"--batch-size", *batch, maxCount, "steps a pass"},
+		{"--max-length", *maxLength, maxCount, "tokens"},
+	} {
+		if err := checkInt(c.name, c.v, 1, c.max, c.what); err != nil {
+			return err
+		}
 	}
 	texts, err := readTexts(fs.Args(), *file)
 	if err != nil {

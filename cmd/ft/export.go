@@ -21,6 +21,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("output-dir", "", "where to write the export folder")
 	model := fs.String("model", "", "the base model the run fine-tuned (default: the path stored in the checkpoint; its SHA-256 must match)")
 	format := fs.String("format", "onnx", "onnx (an optimum-style export folder), safetensors (a transformers model folder) or peft (LoRA adapters for the peft library)")
+	overwrite := fs.Bool("overwrite-output-dir", false, "replace the files of an earlier export in --output-dir (files ft did not write are kept)")
 	external := fs.Bool("external-data", false, "onnx: keep tensors in model.onnx_data beside model.onnx (always done over 2 GB)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: ft export --checkpoint FILE|RUN_DIR --output-dir DIR [flags]
@@ -82,6 +83,14 @@ Flags:
 	if err != nil {
 		return err
 	}
+	release, err := claimOutputDir(*out, exportOutput, outputOptions{flag: "--output-dir", overwrite: *overwrite,
+		bases: []string{m.Dir}}, stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
+	stopSignals := releaseOnSignal()
+	defer stopSignals()
 	switch *format {
 	case "onnx":
 		save := m // SaveWith refuses non-finite weights

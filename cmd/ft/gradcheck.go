@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 
 	"ft/graph"
@@ -36,6 +37,24 @@ Prints the worst relative error per op type and per parameter.
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return fmt.Errorf("give one MODEL (a .onnx file or an export folder)")
+	}
+	for _, c := range []struct {
+		flag   string
+		v, max int
+		what   string
+	}{{"--batch-size", *batch, 1 << 16, "rows of the random batch"}, {"--seq-len", *seq, 1 << 16, "tokens a row"}} {
+		if err := checkInt(c.flag, c.v, 1, c.max, c.what); err != nil {
+			return err
+		}
+	}
+	if err := checkInt("--max-params", *maxParams, 0, maxCount, "0: all"); err != nil {
+		return err
+	}
+	if err := checkFloat("--eps", *eps, math.SmallestNonzeroFloat64, 1, false, "a number in (0, 1]"); err != nil {
+		return err
+	}
+	if err := checkFloat("--tol", *tol, 0, math.MaxFloat64, false, "a finite number >= 0"); err != nil {
+		return err
 	}
 	g, err := graph.LoadWith(fs.Arg(0), graph.OptionsFromEnv())
 	if err != nil {

@@ -129,7 +129,7 @@ func TestRunConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "train.yaml")
 	os.WriteFile(cfg, []byte("learning_rate: 1e-3\nmax_steps: 2\nper_device_train_batch_size: 4\nlogging_steps: 1\nfreeze: [embeddings]\n"), 0o644)
-	code, out, stderr := runIn(t, "run", "--config", cfg, "--output-dir", dir, "--max-steps", "3")
+	code, out, stderr := runIn(t, "run", "--config", cfg, "--output-dir", filepath.Join(dir, "run"), "--max-steps", "3")
 	if code != 0 {
 		t.Fatal(stderr)
 	}

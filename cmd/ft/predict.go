@@ -65,10 +65,18 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		for i := range r.F1 {
 			fmt.Fprintf(stdout, "  %-16s %9.4f %9.4f %9.4f %8d\n", labelOf(m.Labels, i), r.Precision[i], r.Recall[i], r.F1[i], r.Support[i])
 		}
-		fmt.Fprintf(stdout, "\nconfusion matrix (rows: true, columns: predicted)\n%s", finetune.FormatConfusion(r.Confusion, m.Labels))
+		if r.Classes <= maxConfusionClasses {
+			fmt.Fprintf(stdout, "\nconfusion matrix (rows: true, columns: predicted)\n%s", finetune.FormatConfusion(r.Confusion.Dense(r.Classes), m.Labels))
+		} else {
+			fmt.Fprintf(stdout, "\n(no confusion matrix for %d classes: over %d; the table above has each class's scores)\n", r.Classes, maxConfusionClasses)
+		}
 	}
 	return nil
 }
+
+// maxConfusionClasses is the most classes ft eval prints a confusion
+// matrix for (a wider one is unreadable in a terminal).
+const maxConfusionClasses = 50
 
 func labelOf(labels []string, i int) string {
 	if i < len(labels) {
@@ -92,6 +100,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	if *model == "" {
 		return fmt.Errorf("give --model DIR")
+	}
+	if err := checkInt("--max-length", *maxLength, 1, maxCount, "tokens a text"); err != nil {
+		return err
 	}
 	texts, err := readTexts(fs.Args(), *file)
 	if err != nil {

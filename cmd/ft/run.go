@@ -33,7 +33,7 @@ type runFlags struct {
 	pooling                               string
 	trainParams, freeze                   multiFlag
 	topLayers                             int
-	freezeEmb, dryRun                     bool
+	freezeEmb, dryRun, overwrite          bool
 	maxLength                             int
 	args                                  finetune.Args
 	batchSize                             int
@@ -65,6 +65,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
 	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: the SST-2 test set)")
 	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
+	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
 	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
 	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
 	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
@@ -145,7 +146,7 @@ func (f *runFlags) parse(args []string) error {
 			err = yaml.Unmarshal(b, &m)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.config, err)
+			return fmt.Errorf("%s: %s", f.config, oneLine(err.Error()))
 		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -187,7 +188,7 @@ func (f *runFlags) parse(args []string) error {
 	f.explicit = map[string]string{}
 	f.fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
-		case "resume", "resume-from-checkpoint", "config", "dry-run":
+		case "resume", "resume-from-checkpoint", "config", "dry-run", "overwrite-output-dir":
 			return
 		}
 		f.explicit[fl.Name] = fl.Value.String()
@@ -211,7 +212,7 @@ func (f *runFlags) parse(args []string) error {
 	default:
 		return fmt.Errorf("--greater-is-better takes true or false")
 	}
-	return nil
+	return f.validate()
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
@@ -274,6 +275,25 @@ Flags:
 	if f.dryRun {
 		return nil
 	}
+	resuming := false
+	if f.resumePath != "" {
+		if f.overwrite {
+			return fmt.Errorf("--overwrite-output-dir would remove the checkpoints --resume continues from: give one of them")
+		}
+		// continuing in the checkpoint's own folder (else the folder must be
+		// free, as for a new run)
+		r, err := finetune.PathRelation(f.outputDir, filepath.Dir(f.resumePath))
+		if err != nil {
+			return err
+		}
+		resuming = r == "same"
+	}
+	release, err := claimOutputDir(f.outputDir, runOutput, outputOptions{flag: "--output-dir", overwrite: f.overwrite,
+		resume: resuming, bases: []string{job.model.Dir}}, stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
 	err = job.fit(ctx, f, stdout, stderr)
 	if errors.Is(err, errInterrupted) {
 		code := 130
@@ -321,6 +341,7 @@ func notifyInterrupt() (context.Context, func() os.Signal, func()) {
 				code = 143
 			}
 			fmt.Fprintf(os.Stderr, "\nft: second %v: quitting without saving\n", s)
+			runExitHooks()
 			os.Exit(code)
 		case <-done:
 		}
@@ -426,6 +447,9 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "train  %s\n", train.Summary())
+	for _, w := range train.Warnings {
+		fmt.Fprintf(stdout, "       warning: %s\n", w)
+	}
 	var labels []string
 	if train.Labels != nil {
 		labels = train.Labels.Names
@@ -439,8 +463,19 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", eval.Summary())
+		for _, w := range eval.Warnings {
+			fmt.Fprintf(stdout, "       warning: %s\n", w)
+		}
 	}
-	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed, Graph: graph.OptionsFromEnv()})
+	mo := finetune.ModelOptions{Labels: labels, Pooling: f.pooling, Seed: f.args.Seed, Graph: graph.OptionsFromEnv()}
+	if train.Problem == dataset.Regression {
+		// one output, as transformers' num_labels=1
+		mo.ProblemType = "regression"
+		if _, given := f.explicit["metric-for-best-model"]; !given && f.args.MetricForBestModel == "accuracy" {
+			f.args.MetricForBestModel = "loss" // transformers' default
+		}
+	}
+	m, err := finetune.LoadModel(f.model, mo)
 	if err != nil {
 		return nil, err
 	}

@@ -164,9 +164,12 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return r.dryRun()
 	}
 	r.out = f.outputDir
-	if err := os.MkdirAll(r.out, 0o755); err != nil {
+	release, err := claimOutputDir(r.out, sweepOutput, outputOptions{flag: "--output-dir", overwrite: f.overwrite,
+		resume: true, bases: []string{modelFolder(f.model)}}, stderr)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if err := checkSweepBase(filepath.Join(r.out, "base.json"), r.base); err != nil {
 		return err
 	}
@@ -223,8 +226,12 @@ func parseSweepFlags(args []string, stderr io.Writer) (*runFlags, *sweepFlags, e
 		return nil, nil, fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
 	case f.eval == "":
 		return nil, nil, fmt.Errorf("give an evaluation file with --eval FILE: trials are ranked by its metric")
-	case sw.maxMinutes < 0:
-		return nil, nil, fmt.Errorf("--max-minutes must not be negative")
+	}
+	if err := checkFloat("--max-minutes", sw.maxMinutes, 0, 1e6, false, "a number of minutes from 0 (no limit) to 1e6"); err != nil {
+		return nil, nil, err
+	}
+	if err := checkInt("--max-trials", sw.maxTrials, 0, sweep.MaxTrials, "0: the whole grid, 10 for random search"); err != nil {
+		return nil, nil, err
 	}
 	if f.args.MetricForBestModel == "" {
 		f.args.MetricForBestModel = "accuracy"

@@ -119,7 +119,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 		}
 		switch rel, _ := filepath.Rel(out, path); {
 		case d.IsDir() && (rel == "." || strings.HasPrefix(rel, "trial-")):
-		case !d.IsDir() && (rel == "sweep.jsonl" || rel == "base.json" || rel == "results.md" || rel == "lr.png" || rel == "best.yaml"):
+		case !d.IsDir() && (rel == "sweep.jsonl" || rel == "base.json" || rel == "results.md" || rel == "lr.png" || rel == "best.yaml" || rel == finetune.OutputMarker):
 		case !d.IsDir() && strings.HasPrefix(rel, "trial-") && filepath.Base(rel) == "metrics.jsonl":
 		default:
 			t.Errorf("the sweep wrote %s", rel)
