@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"sync"
 	"testing"
 )
 
@@ -458,6 +459,68 @@ func TestGemmBF16TilingInvariant(t *testing.T) {
 	for i := range c {
 		if c[i] != ref[i] {
 			t.Fatalf("GemmBF16: element %d differs from the tile-by-tile product: %v vs %v", i, c[i], ref[i])
+		}
+	}
+}
+
+// BenchmarkGemmLayersBF16 times every layer product of layerShapes in
+// float32 (GemmBatch) and bf16 (GemmBatchBF16) one after the other, so that
+// a shared machine's load hits both alike, and reports GFLOP/s:
+//
+//	f32    GemmBatch on float32 operands
+//	bf16   GemmBatchBF16 on the same float32 operands (rounded while packed)
+//	bf16w  the weight operand (B of the -fwd and -dx products) already bf16
+//
+//	go test ./kernels -run '^$' -bench GemmLayersBF16 -count 5
+func BenchmarkGemmLayersBF16(b *testing.B) {
+	names, shapes := layerShapes()
+	for i, s := range shapes {
+		batch, m, n, k, ta, tb := s[0], s[1], s[2], s[3], s[4] == 1, s[5] == 1
+		var a, bb []float32
+		var b16 []uint16
+		var c []float32
+		setup := sync.OnceFunc(func() { // only for the shapes that run
+			r := rand.New(rand.NewSource(3))
+			a, bb = randSlice[float32](r, batch*m*k), randSlice[float32](r, batch*k*n)
+			b16 = make([]uint16, len(bb))
+			BF16Round(b16, bb)
+			c = make([]float32, batch*m*n)
+		})
+		lda, ldb := k, n
+		if ta {
+			lda = m
+		}
+		if tb {
+			ldb = k
+		}
+		var aOff, bOff, cOff []int
+		for j := 0; j < batch; j++ {
+			aOff, bOff, cOff = append(aOff, j*m*k), append(bOff, j*k*n), append(cOff, j*m*n)
+		}
+		flop := 2 * float64(batch) * float64(m) * float64(n) * float64(k)
+		runs := []struct {
+			name string
+			fn   func()
+		}{
+			{"f32", func() { GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) }},
+			{"bf16", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) }},
+		}
+		if batch == 1 && !ta { // X·W or dY·Wᵀ: B is a weight
+			runs = append(runs, struct {
+				name string
+				fn   func()
+			}{"bf16w", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a, aOff, lda, b16, bOff, ldb, 0, c, cOff, n) }})
+		}
+		for _, run := range runs {
+			b.Run(names[i]+"/"+run.name, func(b *testing.B) {
+				setup()
+				run.fn() // warm the pools
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					run.fn()
+				}
+				b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 	}
 }
