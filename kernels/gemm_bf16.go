@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"sync"
+	"unsafe"
 )
 
 // bfloat16 GEMM with float32 accumulation (mixed precision, as PyTorch's CPU
@@ -140,18 +141,45 @@ type bf16Kernel struct {
 	mr, nr, mc, nc int
 	fn             func(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, acc bool)
 	name           string
+	// kq: a block's pairs are padded with zero pairs to a multiple of kq.
+	kq int
+	// rowsA: A strips hold mr rows of kc2 pairs each (row r at r·kc2)
+	// instead of kc2 groups of mr (pair q at q·mr).
+	rowsA bool
+	// exact: the kernel computes VDPBF16PS's definition (same bits as
+	// bf16KernGo). AMX does not (see bf16amx).
+	exact bool
 }
 
 func newBF16Kernel(mr, nr int, fn func(int, []uint32, []uint32, []float32, int, float32, bool), name string) bf16Kernel {
-	return bf16Kernel{mr: mr, nr: nr, mc: gemmMC / mr * mr, nc: gemmNC / nr * nr, fn: fn, name: name}
+	return bf16Kernel{mr: mr, nr: nr, mc: gemmMC / mr * mr, nc: gemmNC / nr * nr, fn: fn, name: name, kq: 1, exact: true}
 }
 
-// kernelBF16 is the bf16 kernel in use: the portable one, replaced at init
-// by assembly where the CPU has it (gemm_bf16_amd64.go).
-var kernelBF16 = newBF16Kernel(4, 4, bf16KernGo, "go-4x4")
+// pairs is the number of packed pairs of a block of kc values.
+func (kern bf16Kernel) pairs(kc int) int { return (bf16Pairs(kc) + kern.kq - 1) / kern.kq * kern.kq }
+
+// packedPairs is the number of packed pairs of k values in blocks of bf16KC.
+func (kern bf16Kernel) packedPairs(k int) int {
+	last := (k - 1) / bf16KC * bf16KC
+	return last/2 + kern.pairs(k-last)
+}
+
+// kernelBF16 is the bf16 kernel in use: the portable one, replaced by
+// assembly where the CPU has it (gemm_bf16_amd64.go) at init, or at the
+// first product for AMX (bf16Setup).
+var (
+	kernelBF16 = newBF16Kernel(4, 4, bf16KernGo, "go-4x4")
+	bf16Once   sync.Once
+)
+
+// bf16Kern returns the kernel in use, after bf16Setup has run once.
+func bf16Kern() bf16Kernel {
+	bf16Once.Do(bf16Setup)
+	return kernelBF16
+}
 
 // KernelNameBF16 reports the bf16 micro-kernel in use.
-func KernelNameBF16() string { return kernelBF16.name }
+func KernelNameBF16() string { return bf16Kern().name }
 
 // GemmBF16 is Gemm with operands rounded to bfloat16 and float32
 // accumulation (see BF16Operand): C = alpha·op(A)·op(B) + beta·C.
@@ -185,22 +213,22 @@ func GemmBatchBF16[SA, SB BF16Operand](transA, transB bool, m, n, k int, alpha f
 		})
 		return
 	}
-	kern := kernelBF16
+	kern := bf16Kern()
 	mcT, ncT := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, batch, Workers())
 	tm := (m + mcT - 1) / mcT
 	tn := (n + ncT - 1) / ncT
 	tiles := tm * tn
 	flops := 2 * min(m, mcT) * min(n, ncT) * k
 	mPad, nPad := (m+kern.mr-1)/kern.mr*kern.mr, (n+kern.nr-1)/kern.nr*kern.nr
-	k2 := bf16Pairs(k) // pairs of the packed operands
+	k2 := kern.packedPairs(k) // pairs of the packed operands
 	// An operand that several tiles share is packed (converted) once.
 	var preA, preB *[]uint32
 	if tn > 1 {
-		preA = prepackBF16(packBF16A[SA], transA, a, aOff, lda, m, mPad, k, kern.mr)
+		preA = prepackBF16(kern, packBF16A[SA], transA, a, aOff, lda, m, mPad, k, kern.mr)
 		defer putPackBF16(preA)
 	}
 	if tm > 1 {
-		preB = prepackBF16(packBF16B[SB], transB, b, bOff, ldb, n, nPad, k, kern.nr)
+		preB = prepackBF16(kern, packBF16B[SB], transB, b, bOff, ldb, n, nPad, k, kern.nr)
 		defer putPackBF16(preB)
 	}
 	kc2Max := bf16KC / 2
@@ -239,9 +267,9 @@ type bf16Pre struct {
 // prepackBF16 packs an operand of width w of every product whole: k blocks
 // of bf16KC in order, block p0 at (p0/2)·pad holding all strips of r as a
 // tile packs them. Per product bf16Pairs(k)·pad lanes.
-func prepackBF16[S BF16Operand](pack func(bool, []S, int, int, int, int, int, int, []uint32), trans bool,
+func prepackBF16[S BF16Operand](kern bf16Kernel, pack func(bf16Kernel, bool, []S, int, int, int, int, int, []uint32), trans bool,
 	src []S, off []int, ld, w, pad, k, r int) *[]uint32 {
-	size := bf16Pairs(k) * pad
+	size := kern.packedPairs(k) * pad
 	buf := getPackBF16(len(off) * size)
 	dst := *buf
 	kBlocks := (k + bf16KC - 1) / bf16KC
@@ -253,7 +281,7 @@ func prepackBF16[S BF16Operand](pack func(bool, []S, int, int, int, int, int, in
 			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
 			p0, j0 := (rest/groups)*bf16KC, (rest%groups)*group
 			kc := min(bf16KC, k-p0)
-			pack(trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, r, dst[bi*size+p0/2*pad+j0*bf16Pairs(kc):])
+			pack(kern, trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, dst[bi*size+p0/2*pad+j0*kern.pairs(kc):])
 		}
 	})
 	return buf
@@ -266,16 +294,16 @@ func bf16Tile[SA, SB BF16Operand](kern bf16Kernel, transA, transB bool, mc, nc, 
 	mr, nr := kern.mr, kern.nr
 	for p0 := 0; p0 < k; p0 += bf16KC {
 		kc := min(bf16KC, k-p0)
-		kc2 := bf16Pairs(kc)
+		kc2 := kern.pairs(kc)
 		if pre.a != nil {
 			pa = pre.a[p0/2*pre.aw+i0*kc2:]
 		} else {
-			packBF16A(transA, a, lda, i0, mc, p0, kc, mr, pa)
+			packBF16A(kern, transA, a, lda, i0, mc, p0, kc, pa)
 		}
 		if pre.b != nil {
 			pb = pre.b[p0/2*pre.bw+j0*kc2:]
 		} else {
-			packBF16B(transB, b, ldb, j0, nc, p0, kc, nr, pb)
+			packBF16B(kern, transB, b, ldb, j0, nc, p0, kc, pb)
 		}
 		first := p0 == 0
 		if first && beta != 0 && beta != 1 {
@@ -310,25 +338,26 @@ func bf16Tile[SA, SB BF16Operand](kern bf16Kernel, transA, transB bool, mc, nc, 
 }
 
 // packBF16A packs rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into
-// strips of mr rows of bf16 pairs: strip s at dst[s*kc2:], lane q*mr + r
-// holding op(A)[i0+s+r][p0+2q] (low half) and [p0+2q+1] (high half, zero
-// past kc); rows past mc zero.
-func packBF16A[S BF16Operand](trans bool, a []S, lda, i0, mc, p0, kc, mr int, dst []uint32) {
+// strips of kern.mr rows of bf16 pairs, kp = kern.pairs(kc) pairs a row:
+// strip s at dst[s*kp:], its row r, pair q (op(A)[i0+s+r][p0+2q] low,
+// [p0+2q+1] high) at lane q*mr + r, or r*kp + q with kern.rowsA; zero past
+// mc rows and kc values.
+func packBF16A[S BF16Operand](kern bf16Kernel, trans bool, a []S, lda, i0, mc, p0, kc int, dst []uint32) {
 	if trans { // op(A)[i][p] = a[p*lda+i]: rows of the stored A run along i
-		packBF16Rows(a, lda, i0, mc, p0, kc, mr, dst)
+		packBF16Rows(a, lda, i0, mc, p0, kc, kern.mr, kern.pairs(kc), kern.rowsA, dst)
 	} else {
-		packBF16Lines(a, lda, i0, mc, p0, kc, mr, dst)
+		packBF16Lines(a, lda, i0, mc, p0, kc, kern.mr, kern.pairs(kc), kern.rowsA, dst)
 	}
 }
 
 // packBF16B packs rows [p0, p0+kc) × columns [j0, j0+nc) of op(B) into
 // strips of nr columns: lane q*nr + c of strip s holds op(B)[p0+2q][j0+s+c]
 // (low) and op(B)[p0+2q+1][j0+s+c] (high).
-func packBF16B[S BF16Operand](trans bool, b []S, ldb, j0, nc, p0, kc, nr int, dst []uint32) {
+func packBF16B[S BF16Operand](kern bf16Kernel, trans bool, b []S, ldb, j0, nc, p0, kc int, dst []uint32) {
 	if trans { // op(B)[p][j] = b[j*ldb+p]: columns of op(B) run along k
-		packBF16Lines(b, ldb, j0, nc, p0, kc, nr, dst)
+		packBF16Lines(b, ldb, j0, nc, p0, kc, kern.nr, kern.pairs(kc), false, dst)
 	} else {
-		packBF16Rows(b, ldb, j0, nc, p0, kc, nr, dst)
+		packBF16Rows(b, ldb, j0, nc, p0, kc, kern.nr, kern.pairs(kc), false, dst)
 	}
 }
 
@@ -348,12 +377,39 @@ func bf16Run[S BF16Operand](dst []uint16, src []S) {
 }
 
 // packBF16Lines packs n lines that run along k in the source (line l at
-// src[(l0+l)*ld + p0:], kc values) into strips of w lines.
-func packBF16Lines[S BF16Operand](src []S, ld, l0, n, p0, kc, w int, dst []uint32) {
+// src[(l0+l)*ld + p0:], kc values) into strips of w lines of kp pairs:
+// line r of strip s, pair q at dst[s*kp + q*w + r], or dst[(s+r)*kp + q]
+// with rows.
+func packBF16Lines[S BF16Operand](src []S, ld, l0, n, p0, kc, w, kp int, rows bool, dst []uint32) {
 	kc2 := bf16Pairs(kc)
-	var tmp [8][bf16KC]uint16
+	if rows {
+		for l := 0; l < (n+w-1)/w*w; l++ {
+			d := dst[l*kp : (l+1)*kp]
+			if l >= n {
+				clear(d)
+				continue
+			}
+			// the lanes as bf16 values, low half first: the line in order
+			t := unsafe.Slice((*uint16)(unsafe.Pointer(&d[0])), 2*kp)
+			if !littleEndian {
+				t = make([]uint16, 2*kp)
+			}
+			bf16Run(t[:kc], src[(l0+l)*ld+p0:][:kc])
+			clear(t[kc:])
+			if !littleEndian {
+				for q := range d {
+					d[q] = uint32(t[2*q]) | uint32(t[2*q+1])<<16
+				}
+			}
+		}
+		return
+	}
+	tp := bf16TmpPool.Get().(*[8][bf16KC]uint16)
+	defer bf16TmpPool.Put(tp)
+	tmp := tp
 	for s := 0; s < n; s += w {
-		d := dst[s*kc2 : s*kc2+w*kc2]
+		d := dst[s*kp : s*kp+w*kp]
+		clear(d[kc2*w:])
 		for r0 := 0; r0 < w; r0 += 8 {
 			lines := min(8, w-r0, max(0, n-s-r0))
 			for l := 0; l < lines; l++ {
@@ -398,37 +454,80 @@ func packBF16Lines[S BF16Operand](src []S, ld, l0, n, p0, kc, w int, dst []uint3
 }
 
 // packBF16Rows packs a panel whose rows run along the strips' width: column
-// c0+c of row p0+p at src[(p0+p)*ld + c0 + c], c < n, into strips of w.
-func packBF16Rows[S BF16Operand](src []S, ld, c0, n, p0, kc, w int, dst []uint32) {
+// c0+x of row p0+p at src[(p0+p)*ld + c0 + x], x < n, into strips of w of
+// kp pairs: column x, pair q at dst[(x/w*w)*kp + q*w + x%w], or
+// dst[x*kp + q] with rows.
+func packBF16Rows[S BF16Operand](src []S, ld, c0, n, p0, kc, w, kp int, rows bool, dst []uint32) {
 	kc2 := bf16Pairs(kc)
-	const chunk = 512
+	nPad := (n + w - 1) / w * w
+	const chunk = 512 // a multiple of every w
 	var lo, hi [chunk]uint16
+	f32, isF32 := any(src).([]float32)
 	for x0 := 0; x0 < n; x0 += chunk {
 		xn := min(chunk, n-x0)
 		for q := 0; q < kc2; q++ {
-			l, h := lo[:xn], hi[:xn]
-			bf16Run(l, src[(p0+2*q)*ld+c0+x0:][:xn])
+			r0 := (p0+2*q)*ld + c0 + x0 // row p0+2q; p0+2q+1 follows ld on
+			c := 0
+			if isF32 && !rows && 2*q+1 < kc { // convert and interleave in one pass
+				c = cvtPairsAsm(dst[x0*kp+q*w:], kp, w, f32[r0:][:xn], f32[r0+ld:][:xn])
+			}
+			if c == xn {
+				continue
+			}
+			l, h := lo[c:xn], hi[c:xn]
+			bf16Run(l, src[r0+c:][:xn-c])
 			if 2*q+1 < kc {
-				bf16Run(h, src[(p0+2*q+1)*ld+c0+x0:][:xn])
+				bf16Run(h, src[r0+ld+c:][:xn-c])
 			} else {
 				clear(h)
 			}
-			for c := 0; c < xn; c++ {
-				x := x0 + c
+			if rows {
+				for i := range l {
+					dst[(x0+c+i)*kp+q] = uint32(l[i]) | uint32(h[i])<<16
+				}
+				continue
+			}
+			for i := 0; i < len(l); {
+				x := x0 + c + i
 				s, r := x/w*w, x%w
-				dst[s*kc2+q*w+r] = uint32(l[c]) | uint32(h[c])<<16
+				d := dst[s*kp+q*w+r : s*kp+q*w+w]
+				e := min(len(d), len(l)-i)
+				for j := range d[:e] {
+					d[j] = uint32(l[i+j]) | uint32(h[i+j])<<16
+				}
+				i += e
 			}
 		}
 	}
-	if s := n / w * w; s < n { // zero the rest of the last strip
-		d := dst[s*kc2 : s*kc2+w*kc2]
-		for q := 0; q < kc2; q++ {
-			clear(d[q*w+n-s : q*w+w])
+	// zero pairs past kc and columns past n
+	if rows {
+		for x := 0; x < nPad; x++ {
+			if x < n {
+				clear(dst[x*kp+kc2 : (x+1)*kp])
+			} else {
+				clear(dst[x*kp : (x+1)*kp])
+			}
+		}
+		return
+	}
+	for s := 0; s < nPad; s += w {
+		d := dst[s*kp : s*kp+w*kp]
+		clear(d[kc2*w:])
+		if e := n - s; e < w {
+			for q := 0; q < kc2; q++ {
+				clear(d[q*w+e : q*w+w])
+			}
 		}
 	}
 }
 
 var packPoolBF16 sync.Pool
+
+// bf16TmpPool holds the line buffers of packBF16Lines.
+var bf16TmpPool = sync.Pool{New: func() any { return new([8][bf16KC]uint16) }}
+
+// littleEndian: a uint32 lane holds its low uint16 first in memory.
+var littleEndian = func() bool { x := uint32(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
 func getPackBF16(n int) *[]uint32 {
 	if v, ok := packPoolBF16.Get().(*[]uint32); ok && cap(*v) >= n {

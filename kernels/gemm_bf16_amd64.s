@@ -372,3 +372,122 @@ cvtBF16AVX512_loop:
 	JNZ cvtBF16AVX512_loop
 	VZEROUPPER
 	RET
+
+// func bf16amx(kq int, a *uint32, aStride int, b *uint32, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
+//
+// AMX-BF16: C[32×32] = alpha·A·B (acc false) or C + alpha·A·B (acc true) for
+// A as 32 rows of bf16 pairs (row r at a + r·aStride bytes) and B as pair
+// rows of 32 columns (128 bytes each), kq steps of 16 pairs. Tiles (cfg:
+// palette 1, 16 rows of 64 bytes each): TMM0..3 the 2×2 blocks of C,
+// TMM4, 5 rows 0..15, 16..31 of A, TMM6, 7 columns 0..15, 16..31 of B.
+// The sum goes through a 32×32 scratch in the frame to apply alpha as the
+// other kernels do. The tile state is released before returning: nothing
+// lives across calls.
+TEXT ·bf16amx(SB), 0, $4096-64
+	MOVQ kq+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aStride+16(FP), BX
+	MOVQ b+24(FP), DI
+	MOVQ cfg+56(FP), AX
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+	MOVQ BX, R10
+	SHLQ $4, R10
+	LEAQ (SI)(R10*1), R9
+	LEAQ 64(DI), R11
+	MOVQ $128, DX
+bf16amx_loop:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x1e // TILELOADD TMM4, (SI)(BX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x19 // TILELOADD TMM5, (R9)(BX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x17 // TILELOADD TMM6, (DI)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x3c; BYTE $0x13 // TILELOADD TMM7, (R11)(DX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // TDPBF16PS TMM0, TMM4, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // TDPBF16PS TMM1, TMM4, TMM7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5 // TDPBF16PS TMM2, TMM5, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd // TDPBF16PS TMM3, TMM5, TMM7
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $2048, DI
+	ADDQ $2048, R11
+	DECQ CX
+	JNZ bf16amx_loop
+	LEAQ 0(SP), AX
+	LEAQ 64(AX), R10
+	LEAQ 2048(AX), R12
+	LEAQ 2112(AX), R14
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x10 // TILESTORED TMM0, (AX)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x0c; BYTE $0x12 // TILESTORED TMM1, (R10)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x14 // TILESTORED TMM2, (R12)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // TILESTORED TMM3, (R14)(DX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	VBROADCASTSS alpha+48(FP), Z31
+	MOVBLZX acc+52(FP), R9
+	MOVQ $32, CX
+bf16amx_store:
+	VMULPS 0(AX), Z31, Z0
+	VMULPS 64(AX), Z31, Z1
+	TESTQ R9, R9
+	JEQ bf16amx_overwrite
+	VADDPS 0(DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+bf16amx_overwrite:
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ $128, AX
+	ADDQ R8, DX
+	DECQ CX
+	JNZ bf16amx_store
+	VZEROUPPER
+	RET
+
+// bf16ilv: word indices interleaving two 16-word halves (VPERMW).
+DATA bf16ilv<>+0(SB)/8, $0x0011000100100000
+DATA bf16ilv<>+8(SB)/8, $0x0013000300120002
+DATA bf16ilv<>+16(SB)/8, $0x0015000500140004
+DATA bf16ilv<>+24(SB)/8, $0x0017000700160006
+DATA bf16ilv<>+32(SB)/8, $0x0019000900180008
+DATA bf16ilv<>+40(SB)/8, $0x001b000b001a000a
+DATA bf16ilv<>+48(SB)/8, $0x001d000d001c000c
+DATA bf16ilv<>+56(SB)/8, $0x001f000f001e000e
+GLOBL bf16ilv<>(SB), RODATA|NOPTR, $64
+
+// func cvtPairsAVX512(dst *uint32, src0, src1 *float32, blocks, w16, stride int)
+//
+// dst lanes = bf16(src0[c]) | bf16(src1[c])<<16 (VCVTNE2PS2BF16, then
+// VPERMW to interleave) for blocks·16 values c: every w16 blocks of 16
+// lanes (a strip), dst moves on to the next strip, stride bytes on.
+TEXT ·cvtPairsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src0+8(FP), SI
+	MOVQ src1+16(FP), DX
+	MOVQ blocks+24(FP), CX
+	MOVQ w16+32(FP), R8
+	MOVQ stride+40(FP), R9
+	VMOVDQU32 bf16ilv<>(SB), Z30
+cvtPairsAVX512_strip:
+	MOVQ DI, R10
+	MOVQ R8, R11
+cvtPairsAVX512_loop:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 0(DX), Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xd0 // VCVTNE2PS2BF16 Z2, Z1, Z0 (Intel order)
+	VPERMW Z2, Z30, Z3
+	VMOVDQU32 Z3, 0(R10)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R10
+	DECQ CX
+	JEQ cvtPairsAVX512_done
+	DECQ R11
+	JNZ cvtPairsAVX512_loop
+	ADDQ R9, DI
+	JMP cvtPairsAVX512_strip
+cvtPairsAVX512_done:
+	VZEROUPPER
+	RET

@@ -55,6 +55,58 @@ func vcvtne2ps2bf16(dst, src1, src2 int) string {
 	return fmt.Sprintf("%s // VCVTNE2PS2BF16 Z%d, Z%d, Z%d (Intel order)", evex(0x72, 0b11, dst, src1, src2), dst, src1, src2)
 }
 
+// AMX (Intel SDM vol. 2, AMX instructions), VEX-encoded, also written as
+// bytes: C4 [~R ~X ~B 00010 (0F38)] [W=0 ~vvvv L=0 pp] opcode ModRM [SIB].
+//
+//	LDTILECFG m512               VEX.128.NP.0F38.W0 49 /0 (mod != 11)
+//	TILERELEASE                  VEX.128.NP.0F38.W0 49 C0
+//	TILEZERO tmm                 VEX.128.F2.0F38.W0 49 11:rrr:000
+//	TILELOADD tmm, [base+index]  VEX.128.F2.0F38.W0 4B 00:rrr:100, SIB 00:index:base
+//	TILESTORED [base+index], tmm VEX.128.F3.0F38.W0 4B 00:rrr:100, SIB
+//	TDPBF16PS tmm1, tmm2, tmm3   VEX.128.F3.0F38.W0 5C 11:tmm1:tmm2, vvvv = tmm3
+//	                             (tmm1 += tmm2 (rows of A) · tmm3 (pair rows of B))
+func vex(r, x, b int, pp byte, vvvv int, rest ...byte) string {
+	b1 := byte((^r>>3)&1)<<7 | byte((^x>>3)&1)<<6 | byte((^b>>3)&1)<<5 | 0b00010
+	b2 := byte(^vvvv&0xf)<<3 | pp
+	var s bytes.Buffer
+	for i, x := range append([]byte{0xc4, b1, b2}, rest...) {
+		if i > 0 {
+			s.WriteString("; ")
+		}
+		fmt.Fprintf(&s, "BYTE $0x%02x", x)
+	}
+	return s.String()
+}
+
+// general-purpose register numbers of the encoding
+const rAX, rCX, rDX, rBX, rSI, rDI, rR9, rR10, rR11, rR12, rR14 = 0, 1, 2, 3, 6, 7, 9, 10, 11, 12, 14
+
+var regName = map[int]string{rAX: "AX", rCX: "CX", rDX: "DX", rBX: "BX", rSI: "SI", rDI: "DI", rR9: "R9", rR10: "R10", rR11: "R11", rR12: "R12", rR14: "R14"}
+
+func tileload(t, base, index int) string {
+	return vex(0, index, base, 0b11, 0, 0x4b, byte(t)<<3|4, byte(index&7)<<3|byte(base&7)) +
+		fmt.Sprintf(" // TILELOADD TMM%d, (%s)(%s*1)", t, regName[base], regName[index])
+}
+
+func tilestore(t, base, index int) string {
+	return vex(0, index, base, 0b10, 0, 0x4b, byte(t)<<3|4, byte(index&7)<<3|byte(base&7)) +
+		fmt.Sprintf(" // TILESTORED TMM%d, (%s)(%s*1)", t, regName[base], regName[index])
+}
+
+func tdpbf16ps(c, a, b int) string {
+	return vex(0, 0, 0, 0b10, b, 0x5c, 0xc0|byte(c)<<3|byte(a)) + fmt.Sprintf(" // TDPBF16PS TMM%d, TMM%d, TMM%d", c, a, b)
+}
+
+func tilezero(t int) string {
+	return vex(0, 0, 0, 0b11, 0, 0x49, 0xc0|byte(t)<<3) + fmt.Sprintf(" // TILEZERO TMM%d", t)
+}
+
+func ldtilecfg(base int) string {
+	return vex(0, 0, base, 0, 0, 0x49, byte(base&7)) + fmt.Sprintf(" // LDTILECFG (%s)", regName[base])
+}
+
+func tilerelease() string { return vex(0, 0, 0, 0, 0, 0x49, 0xc0) + " // TILERELEASE" }
+
 var out bytes.Buffer
 
 func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
@@ -199,6 +251,126 @@ func main() {
 	p("\tADDQ $64, DI")
 	p("\tSUBQ $32, CX")
 	p("\tJNZ cvtBF16AVX512_loop")
+	p("\tVZEROUPPER")
+	p("\tRET")
+
+	p("")
+	p("// func bf16amx(kq int, a *uint32, aStride int, b *uint32, c *float32, ldc int, alpha float32, acc bool, cfg *byte)")
+	p("//")
+	p("// AMX-BF16: C[32×32] = alpha·A·B (acc false) or C + alpha·A·B (acc true) for")
+	p("// A as 32 rows of bf16 pairs (row r at a + r·aStride bytes) and B as pair")
+	p("// rows of 32 columns (128 bytes each), kq steps of 16 pairs. Tiles (cfg:")
+	p("// palette 1, 16 rows of 64 bytes each): TMM0..3 the 2×2 blocks of C,")
+	p("// TMM4, 5 rows 0..15, 16..31 of A, TMM6, 7 columns 0..15, 16..31 of B.")
+	p("// The sum goes through a 32×32 scratch in the frame to apply alpha as the")
+	p("// other kernels do. The tile state is released before returning: nothing")
+	p("// lives across calls.")
+	p("TEXT ·bf16amx(SB), 0, $4096-64")
+	p("\tMOVQ kq+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ aStride+16(FP), BX")
+	p("\tMOVQ b+24(FP), DI")
+	p("\tMOVQ cfg+56(FP), AX")
+	p("\t%s", ldtilecfg(rAX))
+	for i := 0; i < 4; i++ {
+		p("\t%s", tilezero(i))
+	}
+	p("\tMOVQ BX, R10")
+	p("\tSHLQ $4, R10")
+	p("\tLEAQ (SI)(R10*1), R9")
+	p("\tLEAQ 64(DI), R11")
+	p("\tMOVQ $128, DX")
+	p("bf16amx_loop:")
+	p("\t%s", tileload(4, rSI, rBX))
+	p("\t%s", tileload(5, rR9, rBX))
+	p("\t%s", tileload(6, rDI, rDX))
+	p("\t%s", tileload(7, rR11, rDX))
+	p("\t%s", tdpbf16ps(0, 4, 6))
+	p("\t%s", tdpbf16ps(1, 4, 7))
+	p("\t%s", tdpbf16ps(2, 5, 6))
+	p("\t%s", tdpbf16ps(3, 5, 7))
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, R9")
+	p("\tADDQ $2048, DI")
+	p("\tADDQ $2048, R11")
+	p("\tDECQ CX")
+	p("\tJNZ bf16amx_loop")
+	p("\tLEAQ 0(SP), AX")
+	p("\tLEAQ 64(AX), R10")
+	p("\tLEAQ 2048(AX), R12")
+	p("\tLEAQ 2112(AX), R14")
+	p("\t%s", tilestore(0, rAX, rDX))
+	p("\t%s", tilestore(1, rR10, rDX))
+	p("\t%s", tilestore(2, rR12, rDX))
+	p("\t%s", tilestore(3, rR14, rDX))
+	p("\t%s", tilerelease())
+	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ ldc+40(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tVBROADCASTSS alpha+48(FP), Z31")
+	p("\tMOVBLZX acc+52(FP), R9")
+	p("\tMOVQ $32, CX")
+	p("bf16amx_store:")
+	p("\tVMULPS 0(AX), Z31, Z0")
+	p("\tVMULPS 64(AX), Z31, Z1")
+	p("\tTESTQ R9, R9")
+	p("\tJEQ bf16amx_overwrite")
+	p("\tVADDPS 0(DX), Z0, Z0")
+	p("\tVADDPS 64(DX), Z1, Z1")
+	p("bf16amx_overwrite:")
+	p("\tVMOVUPS Z0, 0(DX)")
+	p("\tVMOVUPS Z1, 64(DX)")
+	p("\tADDQ $128, AX")
+	p("\tADDQ R8, DX")
+	p("\tDECQ CX")
+	p("\tJNZ bf16amx_store")
+	p("\tVZEROUPPER")
+	p("\tRET")
+
+	p("")
+	p("// bf16ilv: word indices interleaving two 16-word halves (VPERMW).")
+	for i := 0; i < 8; i++ {
+		var q uint64
+		for j := 0; j < 4; j++ {
+			w := 4*i + j
+			q |= uint64(w/2+16*(w%2)) << (16 * j)
+		}
+		p("DATA bf16ilv<>+%d(SB)/8, $0x%016x", 8*i, q)
+	}
+	p("GLOBL bf16ilv<>(SB), RODATA|NOPTR, $64")
+	p("")
+	p("// func cvtPairsAVX512(dst *uint32, src0, src1 *float32, blocks, w16, stride int)")
+	p("//")
+	p("// dst lanes = bf16(src0[c]) | bf16(src1[c])<<16 (VCVTNE2PS2BF16, then")
+	p("// VPERMW to interleave) for blocks·16 values c: every w16 blocks of 16")
+	p("// lanes (a strip), dst moves on to the next strip, stride bytes on.")
+	p("TEXT ·cvtPairsAVX512(SB), NOSPLIT, $0-48")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src0+8(FP), SI")
+	p("\tMOVQ src1+16(FP), DX")
+	p("\tMOVQ blocks+24(FP), CX")
+	p("\tMOVQ w16+32(FP), R8")
+	p("\tMOVQ stride+40(FP), R9")
+	p("\tVMOVDQU32 bf16ilv<>(SB), Z30")
+	p("cvtPairsAVX512_strip:")
+	p("\tMOVQ DI, R10")
+	p("\tMOVQ R8, R11")
+	p("cvtPairsAVX512_loop:")
+	p("\tVMOVUPS 0(SI), Z0")
+	p("\tVMOVUPS 0(DX), Z1")
+	p("\t%s", vcvtne2ps2bf16(2, 1, 0))
+	p("\tVPERMW Z2, Z30, Z3")
+	p("\tVMOVDQU32 Z3, 0(R10)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DX")
+	p("\tADDQ $64, R10")
+	p("\tDECQ CX")
+	p("\tJEQ cvtPairsAVX512_done")
+	p("\tDECQ R11")
+	p("\tJNZ cvtPairsAVX512_loop")
+	p("\tADDQ R9, DI")
+	p("\tJMP cvtPairsAVX512_strip")
+	p("cvtPairsAVX512_done:")
 	p("\tVZEROUPPER")
 	p("\tRET")
 

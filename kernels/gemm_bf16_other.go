@@ -7,3 +7,7 @@ package kernels
 func bf16AsmKernels() []bf16Kernel { return nil }
 
 func cvtBF16Asm(dst []uint16, src []float32) int { return 0 }
+
+func bf16Setup() {}
+
+func cvtPairsAsm(dst []uint32, kp, w int, src0, src1 []float32) int { return 0 }
