@@ -149,6 +149,9 @@ type bf16Kernel struct {
 	// exact: the kernel computes VDPBF16PS's definition (same bits as
 	// bf16KernGo). AMX does not (see bf16amx).
 	exact bool
+	// fnTiles, when set, runs fn over ms×ns full strips of a tile at once
+	// (same bits), A strips mr·kc2 lanes apart, B strips nr·kc2.
+	fnTiles func(kc2 int, a []uint32, ms int, b []uint32, ns int, c []float32, ldc int, alpha float32, acc bool)
 }
 
 func newBF16Kernel(mr, nr int, fn func(int, []uint32, []uint32, []float32, int, float32, bool), name string) bf16Kernel {
@@ -310,6 +313,11 @@ func bf16Tile[SA, SB BF16Operand](kern bf16Kernel, transA, transB bool, mc, nc, 
 			scaleC(mc, nc, beta, c, ldc)
 		}
 		acc := !first || beta != 0
+		ms, ns := mc/mr, nc/nr
+		tiles := kern.fnTiles != nil && ms > 0 && ns > 0
+		if tiles {
+			kern.fnTiles(kc2, pa, ms, pb, ns, c, ldc, alpha, acc)
+		}
 		for jr := 0; jr < nc; jr += nr {
 			nn := min(nr, nc-jr)
 			bs := pb[jr*kc2 : jr*kc2+nr*kc2]
@@ -317,7 +325,9 @@ func bf16Tile[SA, SB BF16Operand](kern bf16Kernel, transA, transB bool, mc, nc, 
 				mm := min(mr, mc-ir)
 				as := pa[ir*kc2 : ir*kc2+mr*kc2]
 				if mm == mr && nn == nr {
-					kern.fn(kc2, as, bs, c[ir*ldc+jr:], ldc, alpha, acc)
+					if !tiles {
+						kern.fn(kc2, as, bs, c[ir*ldc+jr:], ldc, alpha, acc)
+					}
 					continue
 				}
 				kern.fn(kc2, as, bs, t, nr, alpha, false) // edge: through the scratch tile

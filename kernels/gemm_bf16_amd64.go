@@ -37,6 +37,9 @@ func cvtBF16AVX512(dst *uint16, src *float32, n int)
 func bf16amx(kq int, a *uint32, aStride int, b *uint32, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
 
 //go:noescape
+func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
+
+//go:noescape
 func cvtPairsAVX512(dst *uint32, src0, src1 *float32, blocks, w16, stride int)
 
 // cvtPairsAsm sets the lanes of strips of w pairs (w a multiple of 16),
@@ -70,11 +73,18 @@ func bf16KernelAMX(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, 
 	bf16amx(kc2/16, &a[0], kc2*4, &b[0], &c[0], ldc, alpha, acc, &amxConfig[0])
 }
 
+// bf16TileAMX computes ms×ns full 32×32 tiles with one tile configuration.
+func bf16TileAMX(kc2 int, a []uint32, ms int, b []uint32, ns int, c []float32, ldc int, alpha float32, acc bool) {
+	_, _, _ = a[ms*32*kc2-1], b[ns*32*kc2-1], c[(32*ms-1)*ldc+32*ns-1]
+	bf16amxTile(kc2/16, &a[0], kc2*4, ms, &b[0], ns, &c[0], ldc, alpha, acc, &amxConfig[0])
+}
+
 // newAMXKernel is the AMX kernel's description: 32×32 tiles, A in rows,
 // pairs in multiples of 16 (one tile row of 64 bytes).
 func newAMXKernel() bf16Kernel {
 	k := newBF16Kernel(32, 32, bf16KernelAMX, "amx-32x32")
 	k.kq, k.rowsA, k.exact = 16, true, false
+	k.fnTiles = bf16TileAMX
 	return k
 }
 

@@ -446,6 +446,103 @@ bf16amx_overwrite:
 	VZEROUPPER
 	RET
 
+// func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
+//
+// bf16amx over mStrips×nStrips tiles of 32×32 with one tile configuration:
+// A strips 32·aStride bytes apart, B strips kq·2048 bytes apart, C tile
+// (i, j) at c + (32i·ldc + 32j)·4 bytes; B strips outer, A strips inner,
+// each tile computed as bf16amx computes it.
+TEXT ·bf16amxTile(SB), 0, $4160-80
+	MOVQ cfg+72(FP), AX
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
+	MOVQ b+32(FP), AX
+	MOVQ AX, 4112(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 4128(SP)
+	MOVQ nStrips+40(FP), AX
+	MOVQ AX, 4096(SP)
+bf16amxTile_jr:
+	MOVQ a+8(FP), AX
+	MOVQ AX, 4120(SP)
+	MOVQ 4128(SP), AX
+	MOVQ AX, 4136(SP)
+	MOVQ mStrips+24(FP), AX
+	MOVQ AX, 4104(SP)
+bf16amxTile_ir:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+	MOVQ kq+0(FP), CX
+	MOVQ 4120(SP), SI
+	MOVQ aStride+16(FP), BX
+	MOVQ BX, R10
+	SHLQ $4, R10
+	LEAQ (SI)(R10*1), R9
+	MOVQ 4112(SP), DI
+	LEAQ 64(DI), R11
+	MOVQ $128, DX
+bf16amxTile_k:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x1e // TILELOADD TMM4, (SI)(BX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x19 // TILELOADD TMM5, (R9)(BX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x17 // TILELOADD TMM6, (DI)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x3c; BYTE $0x13 // TILELOADD TMM7, (R11)(DX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // TDPBF16PS TMM0, TMM4, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // TDPBF16PS TMM1, TMM4, TMM7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5 // TDPBF16PS TMM2, TMM5, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd // TDPBF16PS TMM3, TMM5, TMM7
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $2048, DI
+	ADDQ $2048, R11
+	DECQ CX
+	JNZ bf16amxTile_k
+	LEAQ 0(SP), AX
+	LEAQ 64(AX), R10
+	LEAQ 2048(AX), R12
+	LEAQ 2112(AX), R14
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x10 // TILESTORED TMM0, (AX)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x0c; BYTE $0x12 // TILESTORED TMM1, (R10)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x14 // TILESTORED TMM2, (R12)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // TILESTORED TMM3, (R14)(DX*1)
+	MOVQ 4136(SP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+	VBROADCASTSS alpha+64(FP), Z31
+	MOVBLZX acc+68(FP), R9
+	MOVQ $32, CX
+bf16amxTile_store:
+	VMULPS 0(AX), Z31, Z0
+	VMULPS 64(AX), Z31, Z1
+	TESTQ R9, R9
+	JEQ bf16amxTile_overwrite
+	VADDPS 0(DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+bf16amxTile_overwrite:
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ $128, AX
+	ADDQ R8, DX
+	DECQ CX
+	JNZ bf16amxTile_store
+	MOVQ aStride+16(FP), AX
+	SHLQ $5, AX
+	ADDQ AX, 4120(SP)
+	MOVQ ldc+56(FP), AX
+	SHLQ $7, AX
+	ADDQ AX, 4136(SP)
+	DECQ 4104(SP)
+	JNZ bf16amxTile_ir
+	MOVQ kq+0(FP), AX
+	SHLQ $11, AX
+	ADDQ AX, 4112(SP)
+	ADDQ $128, 4128(SP)
+	DECQ 4096(SP)
+	JNZ bf16amxTile_jr
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
+	VZEROUPPER
+	RET
+
 // bf16ilv: word indices interleaving two 16-word halves (VPERMW).
 DATA bf16ilv<>+0(SB)/8, $0x0011000100100000
 DATA bf16ilv<>+8(SB)/8, $0x0013000300120002

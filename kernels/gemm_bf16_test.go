@@ -550,3 +550,44 @@ func BenchmarkGemmLayersBF16(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmBF16Tiles: a kernel's fnTiles (many strips in one call) gives the
+// bits of fn called strip by strip.
+func TestGemmBF16Tiles(t *testing.T) {
+	old := kernelBF16
+	defer func() { kernelBF16 = old }()
+	r := rand.New(rand.NewSource(16))
+	for _, k := range bf16Kernels(false) {
+		if k.fnTiles == nil {
+			continue
+		}
+		for _, sz := range [][3]int{{128, 128, 32}, {131, 263, 300}, {64, 96, 1100}} {
+			m, n, kk := sz[0], sz[1], sz[2]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					a, b := randSlice[float32](r, m*kk), randSlice[float32](r, kk*n)
+					lda, ldb := kk, n
+					if ta {
+						lda = m
+					}
+					if tb {
+						ldb = kk
+					}
+					c0 := randSlice[float32](r, m*n)
+					var c [2][]float32
+					for i, fnTiles := range []func(int, []uint32, int, []uint32, int, []float32, int, float32, bool){k.fnTiles, nil} {
+						kernelBF16 = k
+						kernelBF16.fnTiles = fnTiles
+						c[i] = append([]float32(nil), c0...)
+						GemmBF16(ta, tb, m, n, kk, 0.5, a, lda, b, ldb, 1.5, c[i], n)
+					}
+					for i := range c[0] {
+						if c[0][i] != c[1][i] {
+							t.Fatalf("%s %v tA=%v tB=%v: element %d: tiles %v, strips %v", k.name, sz, ta, tb, i, c[0][i], c[1][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
