@@ -14,22 +14,45 @@ import (
 // Operands are float32 (rounded to bfloat16 while they are packed) or
 // already bfloat16 (uint16 bit patterns, e.g. weights converted once per
 // step). Packing stores pairs of consecutive-k bf16 values in one 32-bit
-// lane (low half: even k), the layout of VDPBF16PS, and the micro-kernel
-// computes, for each element of C and each pair of k in order,
+// lane (low half: even k), the layout of VDPBF16PS and TDPBF16PS. Blocking
+// and tasks are those of the float32 GEMM (gemm.go), with k blocks of
+// bf16KC values.
+//
+// Kernels, best first (gemm_bf16_amd64.go chooses):
+//
+//	amx-32x32        AMX-BF16 (TDPBF16PS), where the CPU and Linux allow it
+//	avx512bf16-8x32  VDPBF16PS
+//	avx512f-8x32     VDPBF16PS emulated with FMA (AVX-512F)
+//	go-4x4           portable Go emulation (also -tags purego)
+//
+// The last three are exact: for each element of C and each pair of k in
+// order they compute
 //
 //	acc = fma(a[2q+1]·b[2q+1] + acc)   then   acc = fma(a[2q]·b[2q] + acc)
 //
-// in float32, round to nearest even, results that are tiny (below 2^-126
-// after rounding with unbounded exponent) flushed to zero: the definition
-// of VDPBF16PS in Intel's SDM (DAZ in, FTZ out, RNE; MXCSR not used), which
-// the AVX512_BF16 hardware follows bit for bit (TestBF16KernelsAgree). A
-// bf16·bf16 product is exact in float32 (8-bit significands) unless it over-
-// or underflows, so only the flush and the order of the two products make
-// this differ from plain float32 FMA. Odd k is padded with a zero pair
-// half, k runs in blocks of bf16KC as in the float32 GEMM, and C is then
-// written as alpha·acc or C + alpha·acc (two roundings, no flush), so every
-// kernel (AVX512_BF16, AVX-512F emulation, portable Go) gives the same
-// bits, on any number of threads.
+// in float32, round to nearest even, a result that is tiny (below 2^-126
+// after rounding to 24 bits with unbounded exponent) flushed to signed
+// zero: the definition of VDPBF16PS in Intel's SDM (DAZ in, FTZ out, RNE;
+// MXCSR not used), which the hardware follows bit for bit
+// (TestBF16Semantics, TestBF16KernelsAgree). A bf16·bf16 product is exact
+// in float32 (8-bit significands) unless it over- or underflows, so only the
+// flush, the order of the two products and fusing past the float32 range
+// make this differ from float32 multiply-adds. Odd k is padded with a zero
+// half pair; C is then written as alpha·acc or C + alpha·acc (two roundings,
+// no flush), once per k block. So the exact kernels give the same bits, on
+// any number of threads.
+//
+// AMX gives other bits: measured on Sapphire Rapids, TDPBF16PS follows
+// neither the SDM pseudo-code's sequential FMAs (either order of a pair)
+// nor an exact sum per instruction rounded once (each differs from it in
+// 14-50 % of the elements of random products, by an ulp or so); its error
+// stays within the float32 accumulation bound that TestGemmBF16 checks.
+// Its bits do not depend on the tiling or the number of threads either.
+// FT_BF16_NOAMX=1 keeps to the exact kernels.
+//
+// Speed on Sapphire Rapids: VDPBF16PS (zmm) issues once per 2 cycles with
+// 64 flops, FMA twice per cycle with 32: the VDPBF16PS kernel is no faster
+// than the float32 GEMM, AMX is several times faster.
 //
 // Rounding float32 to bf16 is VCVTNE2PS2BF16's: round to nearest even,
 // NaN kept (quieted: bit 6 set), denormal inputs to signed zero. PyTorch's

@@ -122,7 +122,6 @@ func bf16KernelFMA(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, 
 }
 
 // bf16AsmKernels lists the bf16 kernels this CPU can run, best last.
-// (VDPBF16PS is slower than the AVX-512F emulation on Sapphire Rapids.)
 func bf16AsmKernels() []bf16Kernel {
 	var ks []bf16Kernel
 	if cpu.X86.HasAVX512F {
