@@ -262,7 +262,8 @@ func GemmBatchBF16[SA, SB BF16Operand](transA, transB bool, m, n, k int, alpha f
 		buf := getPackBF16(mcT*kc2Max + kc2Max*ncT)
 		pa := (*buf)[:mcT*kc2Max]
 		pb := (*buf)[mcT*kc2Max:]
-		t := make([]float32, kern.mr*kern.nr)
+		tb := getPackBuf[float32](kern.mr * kern.nr) // scratch tile for edges
+		t := *tb
 		for task := lo; task < hi; task++ {
 			bi, ti := task/tiles, task%tiles
 			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
@@ -278,6 +279,7 @@ func GemmBatchBF16[SA, SB BF16Operand](transA, transB bool, m, n, k int, alpha f
 				beta, c[cOff[bi]+i0*ldc+j0:], ldc, pa, pb, t, pre)
 		}
 		putPackBF16(buf)
+		putPackBuf(tb)
 	})
 }
 
@@ -403,8 +405,17 @@ func bf16Run[S BF16Operand](dst []uint16, src []S) {
 		BF16Round(dst, s)
 	case []uint16:
 		dst = dst[:len(s)]
-		for i, h := range s {
-			dst[i] = bf16DAZ(h)
+		i := 0
+		for ; i+4 <= len(s); i += 4 { // four at a time in a uint64
+			x := uint64(s[i]) | uint64(s[i+1])<<16 | uint64(s[i+2])<<32 | uint64(s[i+3])<<48
+			// bit 15 of a lane: its exponent is not zero (0x7f80 + 0x7f80 < 2^16)
+			nz := (x&0x7f807f807f807f80 + 0x7f807f807f807f80) & 0x8000800080008000
+			x &= 0x8000800080008000 | (nz>>15)*0x7fff
+			d := dst[i : i+4 : i+4]
+			d[0], d[1], d[2], d[3] = uint16(x), uint16(x>>16), uint16(x>>32), uint16(x>>48)
+		}
+		for ; i < len(s); i++ {
+			dst[i] = bf16DAZ(s[i])
 		}
 	}
 }

@@ -5,7 +5,6 @@ package kernels
 import (
 	"os"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/cpu"
 )
@@ -37,7 +36,7 @@ func cvtBF16AVX512(dst *uint16, src *float32, n int)
 func bf16amx(kq int, a *uint32, aStride int, b *uint32, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
 
 //go:noescape
-func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
+func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc, direct bool, cfg *byte)
 
 //go:noescape
 func cvtPairsAVX512(dst *uint32, src0, src1 *float32, blocks, w16, stride int)
@@ -76,7 +75,7 @@ func bf16KernelAMX(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, 
 // bf16TileAMX computes ms×ns full 32×32 tiles with one tile configuration.
 func bf16TileAMX(kc2 int, a []uint32, ms int, b []uint32, ns int, c []float32, ldc int, alpha float32, acc bool) {
 	_, _, _ = a[ms*32*kc2-1], b[ns*32*kc2-1], c[(32*ms-1)*ldc+32*ns-1]
-	bf16amxTile(kc2/16, &a[0], kc2*4, ms, &b[0], ns, &c[0], ldc, alpha, acc, &amxConfig[0])
+	bf16amxTile(kc2/16, &a[0], kc2*4, ms, &b[0], ns, &c[0], ldc, alpha, acc, alpha == 1 && !acc, &amxConfig[0])
 }
 
 // newAMXKernel is the AMX kernel's description: 32×32 tiles, A in rows,
@@ -88,17 +87,14 @@ func newAMXKernel() bf16Kernel {
 	return k
 }
 
-// amxOK reports whether AMX-BF16 can run: the CPU has it and Linux gives
-// this process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM for
-// XFEATURE_XTILEDATA, Linux 5.16 or later; process-wide, asked once).
-// FT_BF16_NOAMX=1 keeps AMX off (the bits of VDPBF16PS on every CPU).
+// amxOK reports whether AMX-BF16 can run: the CPU has it and the OS gives
+// this process the tile data state (amxPermit). FT_BF16_NOAMX=1 keeps AMX
+// off (the bits of VDPBF16PS on every CPU).
 var amxOK = sync.OnceValue(func() bool {
 	if !hasBF16 || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || os.Getenv("FT_BF16_NOAMX") != "" {
 		return false
 	}
-	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
-	_, _, e := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
-	return e == 0
+	return amxPermit()
 })
 
 // bf16Setup switches to AMX where it runs (asking for AMX only when a bf16

@@ -446,12 +446,13 @@ bf16amx_overwrite:
 	VZEROUPPER
 	RET
 
-// func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc bool, cfg *byte)
+// func bf16amxTile(kq int, a *uint32, aStride, mStrips int, b *uint32, nStrips int, c *float32, ldc int, alpha float32, acc, direct bool, cfg *byte)
 //
 // bf16amx over mStrips×nStrips tiles of 32×32 with one tile configuration:
 // A strips 32·aStride bytes apart, B strips kq·2048 bytes apart, C tile
 // (i, j) at c + (32i·ldc + 32j)·4 bytes; B strips outer, A strips inner,
-// each tile computed as bf16amx computes it.
+// each tile computed as bf16amx computes it. direct (alpha = 1, acc false):
+// the tiles are stored into C as they are (alpha·x = x).
 TEXT ·bf16amxTile(SB), 0, $4160-80
 	MOVQ cfg+72(FP), AX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
@@ -497,6 +498,23 @@ bf16amxTile_k:
 	ADDQ $2048, R11
 	DECQ CX
 	JNZ bf16amxTile_k
+	MOVBLZX direct+69(FP), AX
+	TESTQ AX, AX
+	JEQ bf16amxTile_scratch
+	MOVQ 4136(SP), AX
+	MOVQ ldc+56(FP), DX
+	SHLQ $2, DX
+	LEAQ 64(AX), R10
+	MOVQ DX, R12
+	SHLQ $4, R12
+	ADDQ AX, R12
+	LEAQ 64(R12), R14
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x10 // TILESTORED TMM0, (AX)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x0c; BYTE $0x12 // TILESTORED TMM1, (R10)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x14 // TILESTORED TMM2, (R12)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // TILESTORED TMM3, (R14)(DX*1)
+	JMP bf16amxTile_next
+bf16amxTile_scratch:
 	LEAQ 0(SP), AX
 	LEAQ 64(AX), R10
 	LEAQ 2048(AX), R12
@@ -525,6 +543,7 @@ bf16amxTile_overwrite:
 	ADDQ R8, DX
 	DECQ CX
 	JNZ bf16amxTile_store
+bf16amxTile_next:
 	MOVQ aStride+16(FP), AX
 	SHLQ $5, AX
 	ADDQ AX, 4120(SP)

@@ -211,6 +211,26 @@ func TestBF16FromF32(t *testing.T) {
 	}
 }
 
+// TestBF16Run: bf16 operands are copied with denormals flushed to signed
+// zero, four at a time as one by one (every pattern).
+func TestBF16Run(t *testing.T) {
+	src := make([]uint16, 1<<16+3)
+	for i := range src {
+		src[i] = uint16(i * 7919) // every pattern (7919 is odd), and a tail
+	}
+	dst := make([]uint16, len(src))
+	bf16Run(dst, src)
+	for i, h := range src {
+		want := h
+		if h&0x7f80 == 0 {
+			want = h & 0x8000
+		}
+		if dst[i] != want {
+			t.Fatalf("bf16Run(%04x) = %04x, want %04x", h, dst[i], want)
+		}
+	}
+}
+
 // TestBF16Round: the vectorized rounding (VCVTNE2PS2BF16) gives
 // BF16FromF32's bits for every upper half and a set of lower halves
 // (ties, around ties, NaN payloads, denormals).
@@ -491,24 +511,28 @@ func TestGemmBF16TilingInvariant(t *testing.T) {
 
 // BenchmarkGemmLayersBF16 times every layer product of layerShapes in
 // float32 (GemmBatch) and bf16 (GemmBatchBF16) one after the other, so that
-// a shared machine's load hits both alike, and reports GFLOP/s:
+// a shared machine's load hits both alike, and reports GFLOP/s (wall) and
+// GFLOP/cpu-s (per second of CPU time of the process, steadier on a loaded
+// machine; see cpuSeconds):
 //
-//	f32    GemmBatch on float32 operands
-//	bf16   GemmBatchBF16 on the same float32 operands (rounded while packed)
-//	bf16w  the weight operand (B of the -fwd and -dx products) already bf16
+//	f32     GemmBatch on float32 operands
+//	bf16    GemmBatchBF16 on the same float32 operands (rounded while packed)
+//	bf16w   the weight operand (B of the -fwd and -dx products) already bf16
+//	bf16in  both operands already bf16 (as autocast passes activations)
 //
-//	go test ./kernels -run '^$' -bench GemmLayersBF16 -count 5
+//	go test ./kernels -run '^$' -bench GemmLayersBF16
 func BenchmarkGemmLayersBF16(b *testing.B) {
 	names, shapes := layerShapes()
 	for i, s := range shapes {
 		batch, m, n, k, ta, tb := s[0], s[1], s[2], s[3], s[4] == 1, s[5] == 1
 		var a, bb []float32
-		var b16 []uint16
+		var a16, b16 []uint16
 		var c []float32
 		setup := sync.OnceFunc(func() { // only for the shapes that run
 			r := rand.New(rand.NewSource(3))
 			a, bb = randSlice[float32](r, batch*m*k), randSlice[float32](r, batch*k*n)
-			b16 = make([]uint16, len(bb))
+			a16, b16 = make([]uint16, len(a)), make([]uint16, len(bb))
+			BF16Round(a16, a)
 			BF16Round(b16, bb)
 			c = make([]float32, batch*m*n)
 		})
@@ -524,70 +548,33 @@ func BenchmarkGemmLayersBF16(b *testing.B) {
 			aOff, bOff, cOff = append(aOff, j*m*k), append(bOff, j*k*n), append(cOff, j*m*n)
 		}
 		flop := 2 * float64(batch) * float64(m) * float64(n) * float64(k)
-		runs := []struct {
+		type variant struct {
 			name string
 			fn   func()
-		}{
+		}
+		runs := []variant{
 			{"f32", func() { GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) }},
 			{"bf16", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) }},
 		}
 		if batch == 1 && !ta { // X·W or dY·Wᵀ: B is a weight
-			runs = append(runs, struct {
-				name string
-				fn   func()
-			}{"bf16w", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a, aOff, lda, b16, bOff, ldb, 0, c, cOff, n) }})
+			runs = append(runs, variant{"bf16w", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a, aOff, lda, b16, bOff, ldb, 0, c, cOff, n) }})
 		}
+		runs = append(runs, variant{"bf16in", func() { GemmBatchBF16(ta, tb, m, n, k, 1, a16, aOff, lda, b16, bOff, ldb, 0, c, cOff, n) }})
 		for _, run := range runs {
 			b.Run(names[i]+"/"+run.name, func(b *testing.B) {
 				setup()
 				run.fn() // warm the pools
 				b.ResetTimer()
+				cpu0 := cpuSeconds()
 				for i := 0; i < b.N; i++ {
 					run.fn()
 				}
+				cpu := cpuSeconds() - cpu0
 				b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
-		}
-	}
-}
-
-// TestGemmBF16Tiles: a kernel's fnTiles (many strips in one call) gives the
-// bits of fn called strip by strip.
-func TestGemmBF16Tiles(t *testing.T) {
-	old := kernelBF16
-	defer func() { kernelBF16 = old }()
-	r := rand.New(rand.NewSource(16))
-	for _, k := range bf16Kernels(false) {
-		if k.fnTiles == nil {
-			continue
-		}
-		for _, sz := range [][3]int{{128, 128, 32}, {131, 263, 300}, {64, 96, 1100}} {
-			m, n, kk := sz[0], sz[1], sz[2]
-			for _, ta := range []bool{false, true} {
-				for _, tb := range []bool{false, true} {
-					a, b := randSlice[float32](r, m*kk), randSlice[float32](r, kk*n)
-					lda, ldb := kk, n
-					if ta {
-						lda = m
-					}
-					if tb {
-						ldb = kk
-					}
-					c0 := randSlice[float32](r, m*n)
-					var c [2][]float32
-					for i, fnTiles := range []func(int, []uint32, int, []uint32, int, []float32, int, float32, bool){k.fnTiles, nil} {
-						kernelBF16 = k
-						kernelBF16.fnTiles = fnTiles
-						c[i] = append([]float32(nil), c0...)
-						GemmBF16(ta, tb, m, n, kk, 0.5, a, lda, b, ldb, 1.5, c[i], n)
-					}
-					for i := range c[0] {
-						if c[0][i] != c[1][i] {
-							t.Fatalf("%s %v tA=%v tB=%v: element %d: tiles %v, strips %v", k.name, sz, ta, tb, i, c[0][i], c[1][i])
-						}
-					}
+				if cpu > 0 {
+					b.ReportMetric(flop*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 				}
-			}
+			})
 		}
 	}
 }
