@@ -23,9 +23,10 @@ import (
 //	amx-32x32        AMX-BF16 (TDPBF16PS), where the CPU and Linux allow it
 //	avx512bf16-8x32  VDPBF16PS
 //	avx512f-8x32     VDPBF16PS emulated with FMA (AVX-512F)
+//	avx2-4x16        the same with AVX2 and FMA
 //	go-4x4           portable Go emulation (also -tags purego)
 //
-// The last three are exact: for each element of C and each pair of k in
+// The others are exact: for each element of C and each pair of k in
 // order they compute
 //
 //	acc = fma(a[2q+1]·b[2q+1] + acc)   then   acc = fma(a[2q]·b[2q] + acc)

@@ -20,14 +20,18 @@ import (
 //	             float32 → bf16 with VCVTNE2PS2BF16
 //	AVX-512F     8×32 tile, VDPBF16PS emulated with two FMAs under MXCSR.FTZ
 //	             (same bits); float32 → bf16 in Go
+//	AVX2, FMA    4×16 tile, the same emulation
 //
-// Without AVX-512F the portable Go kernel runs (same bits).
+// Otherwise the portable Go kernel runs (same bits).
 
 //go:noescape
 func bf16dotAVX512(kc2 int, a, b *uint32, c *float32, ldc int, alpha float32, acc bool)
 
 //go:noescape
 func bf16fmaAVX512(kc2 int, a, b *uint32, c *float32, ldc int, alpha float32, acc bool)
+
+//go:noescape
+func bf16fmaAVX2(kc2 int, a, b *uint32, c *float32, ldc int, alpha float32, acc bool)
 
 //go:noescape
 func cvtBF16AVX512(dst *uint16, src *float32, n int)
@@ -112,6 +116,11 @@ func bf16KernelDot(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, 
 	bf16dotAVX512(kc2, &a[0], &b[0], &c[0], ldc, alpha, acc)
 }
 
+func bf16KernelAVX2(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, acc bool) {
+	_, _, _ = a[kc2*4-1], b[kc2*16-1], c[3*ldc+15]
+	bf16fmaAVX2(kc2, &a[0], &b[0], &c[0], ldc, alpha, acc)
+}
+
 func bf16KernelFMA(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, acc bool) {
 	_, _, _ = a[kc2*8-1], b[kc2*32-1], c[7*ldc+31]
 	bf16fmaAVX512(kc2, &a[0], &b[0], &c[0], ldc, alpha, acc)
@@ -120,6 +129,9 @@ func bf16KernelFMA(kc2 int, a, b []uint32, c []float32, ldc int, alpha float32, 
 // bf16AsmKernels lists the bf16 kernels this CPU can run, best last.
 func bf16AsmKernels() []bf16Kernel {
 	var ks []bf16Kernel
+	if cpuLevel() >= 1 {
+		ks = append(ks, newBF16Kernel(4, 16, bf16KernelAVX2, "avx2-4x16"))
+	}
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, newBF16Kernel(8, 32, bf16KernelFMA, "avx512f-8x32"))
 	}
@@ -148,6 +160,9 @@ func cvtBF16Asm(dst []uint16, src []float32) int {
 }
 
 func init() {
+	if cpuLevel() >= 1 {
+		kernelBF16 = newBF16Kernel(4, 16, bf16KernelAVX2, "avx2-4x16")
+	}
 	if cpu.X86.HasAVX512F {
 		kernelBF16 = newBF16Kernel(8, 32, bf16KernelFMA, "avx512f-8x32")
 	}

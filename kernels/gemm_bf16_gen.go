@@ -234,6 +234,83 @@ func main() {
 	store("bf16fmaAVX512")
 	p("")
 
+	p("// func bf16fmaAVX2(kc2 int, a, b *uint32, c *float32, ldc int, alpha float32, acc bool)")
+	p("//")
+	p("// AVX2 and FMA: bf16fmaAVX512 for a 4×16 tile (packed strips A kc2×4, B")
+	p("// kc2×16). Tile row r in Y2r, Y2r+1; B's high halves in Y10, Y11, low")
+	p("// halves in Y8, Y9; A's pair of a row in Y12 (low) and Y13 (high).")
+	p("TEXT ·bf16fmaAVX2(SB), NOSPLIT, $8-45")
+	p("\tMOVQ kc2+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ b+16(FP), DI")
+	p("\tMOVQ c+24(FP), DX")
+	p("\tMOVQ ldc+32(FP), R8")
+	p("\tSHLQ $2, R8")
+	for i := 0; i < 8; i++ {
+		p("\tVPXOR Y%d, Y%d, Y%d", i, i, i)
+	}
+	p("\tSTMXCSR 0(SP)")
+	p("\tMOVL 0(SP), AX")
+	p("\tORL $0x8000, AX")
+	p("\tMOVL AX, 4(SP)")
+	p("\tLDMXCSR 4(SP)")
+	p("\tMOVL $0xffff0000, AX")
+	p("\tMOVD AX, X15")
+	p("\tVPBROADCASTD X15, Y15")
+	p("\tTESTQ CX, CX")
+	p("\tJEQ bf16fmaAVX2_done")
+	p("bf16fmaAVX2_loop:")
+	p("\tVMOVDQU 0(DI), Y8")
+	p("\tVMOVDQU 32(DI), Y9")
+	p("\tVPAND Y15, Y8, Y10")
+	p("\tVPAND Y15, Y9, Y11")
+	p("\tVPSLLD $16, Y8, Y8")
+	p("\tVPSLLD $16, Y9, Y9")
+	for r := 0; r < 4; r++ {
+		p("\tVPBROADCASTD %d(SI), Y12", 4*r)
+		p("\tVPAND Y15, Y12, Y13")
+		p("\tVPSLLD $16, Y12, Y12")
+		p("\tVFMADD231PS Y10, Y13, Y%d", 2*r)
+		p("\tVFMADD231PS Y11, Y13, Y%d", 2*r+1)
+		p("\tVFMADD231PS Y8, Y12, Y%d", 2*r)
+		p("\tVFMADD231PS Y9, Y12, Y%d", 2*r+1)
+	}
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DI")
+	p("\tDECQ CX")
+	p("\tJNZ bf16fmaAVX2_loop")
+	p("bf16fmaAVX2_done:")
+	p("\tLDMXCSR 0(SP)")
+	p("\tVBROADCASTSS alpha+40(FP), Y15")
+	for i := 0; i < 8; i++ {
+		p("\tVMULPS Y15, Y%d, Y%d", i, i)
+	}
+	p("\tMOVBLZX acc+44(FP), R9")
+	p("\tTESTQ R9, R9")
+	p("\tJEQ bf16fmaAVX2_overwrite")
+	for r := 0; r < 4; r++ {
+		if r > 0 {
+			p("\tADDQ R8, DX")
+		}
+		p("\tVADDPS 0(DX), Y%d, Y%d", 2*r, 2*r)
+		p("\tVMOVUPS Y%d, 0(DX)", 2*r)
+		p("\tVADDPS 32(DX), Y%d, Y%d", 2*r+1, 2*r+1)
+		p("\tVMOVUPS Y%d, 32(DX)", 2*r+1)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("bf16fmaAVX2_overwrite:")
+	for r := 0; r < 4; r++ {
+		if r > 0 {
+			p("\tADDQ R8, DX")
+		}
+		p("\tVMOVUPS Y%d, 0(DX)", 2*r)
+		p("\tVMOVUPS Y%d, 32(DX)", 2*r+1)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
 	p("// func cvtBF16AVX512(dst *uint16, src *float32, n int)")
 	p("//")
 	p("// dst[i] = bf16(src[i]) by VCVTNE2PS2BF16 (round to nearest even, NaN")
