@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -49,7 +50,7 @@ import (
 // 14-50 % of the elements of random products, by an ulp or so); its error
 // stays within the float32 accumulation bound that TestGemmBF16 checks.
 // Its bits do not depend on the tiling or the number of threads either.
-// FT_BF16_NOAMX=1 keeps to the exact kernels.
+// DisableAMX keeps to the exact kernels (ft: FT_BF16_NOAMX=1).
 //
 // Speed on Sapphire Rapids: VDPBF16PS (zmm) issues once per 2 cycles with
 // 64 flops, FMA twice per cycle with 32: the VDPBF16PS kernel is no faster
@@ -584,3 +585,11 @@ func getPackBF16(n int) *[]uint32 {
 }
 
 func putPackBF16(b *[]uint32) { packPoolBF16.Put(b) }
+
+// noAMX is set by DisableAMX.
+var noAMX atomic.Bool
+
+// DisableAMX keeps bf16 products off AMX, on the kernels whose bits follow
+// VDPBF16PS's definition on every CPU (slower where AMX exists). Call it
+// before the first bf16 product: the kernel is chosen once.
+func DisableAMX() { noAMX.Store(true) }

@@ -3,7 +3,6 @@
 package kernels
 
 import (
-	"os"
 	"sync"
 
 	"golang.org/x/sys/cpu"
@@ -92,10 +91,10 @@ func newAMXKernel() bf16Kernel {
 }
 
 // amxOK reports whether AMX-BF16 can run: the CPU has it and the OS gives
-// this process the tile data state (amxPermit). FT_BF16_NOAMX=1 keeps AMX
-// off (the bits of VDPBF16PS on every CPU).
+// this process the tile data state (amxPermit). DisableAMX keeps AMX off
+// (the bits of VDPBF16PS on every CPU).
 var amxOK = sync.OnceValue(func() bool {
-	if !hasBF16 || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || os.Getenv("FT_BF16_NOAMX") != "" {
+	if !hasBF16 || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || noAMX.Load() {
 		return false
 	}
 	return amxPermit()

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+
+	"ft/kernels"
 )
 
 type command struct {
@@ -43,6 +45,11 @@ func usage(w io.Writer) {
 }
 
 func main() {
+	// FT_BF16_NOAMX=1 keeps bf16 products off AMX (bits that follow
+	// VDPBF16PS on every CPU).
+	if os.Getenv("FT_BF16_NOAMX") != "" {
+		kernels.DisableAMX()
+	}
 	// FT_CPUPROFILE=file writes a CPU profile (for performance work).
 	if p := os.Getenv("FT_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
