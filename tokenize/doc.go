@@ -74,7 +74,9 @@
 // model (Precompiled normalizer). Offsets, word ids and sequence ids are
 // matched on all of them too, and on 670 pre-split inputs (WNUT-17 and
 // UD-EWT dev sentences, hard words, empty words, pairs), also for RoBERTa
-// with add_prefix_space.
+// with add_prefix_space, and for three more pipelines: Llama-2's
+// (Prepend/Replace, byte-fallback BPE), a Unigram with Metaspace
+// prepend_scheme "first" and GPT-2's (ByteLevel post-processor).
 //
 // github.com/sugarme/tokenizer supplies the WordPiece model and the
 // byte-level alphabet, which it has right. The rest is ours, because sugarme
