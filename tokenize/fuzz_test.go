@@ -106,7 +106,8 @@ func shrunkFixture(f *testing.F, name string) []byte {
 func FuzzLoad(f *testing.F) {
 	text := "Hello, world! Café naïve 😍 中文 it's <mask> [MASK]  x"
 	f.Add([]byte(tinyWordPiece), []byte(`{"pad_token": "[PAD]", "model_max_length": 16}`), text)
-	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge", "xlmr-spm"} {
+	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge", "xlmr-spm",
+		"llama-bpe", "metaspace-first", "gpt2-bpe", "wordlevel-whitespace", "split-bpe", "split-wordlevel"} {
 		cfg, err := os.ReadFile(filepath.Join(fixtures, name, "tokenizer_config.json"))
 		if err != nil {
 			f.Fatal(err)

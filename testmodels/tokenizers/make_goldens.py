@@ -899,8 +899,71 @@ def train_gpt2(corpus, d):
                      "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"})
 
 
+def cls_sep(tok):
+    return processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+WL_CONFIG = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512,
+             "unk_token": "[UNK]", "pad_token": "[PAD]"}
+
+
+def train_wordlevel(corpus, d):
+    """WordLevel with Lowercase and the Whitespace pre-tokenizer."""
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(
+        vocab_size=SMALL_VOCAB, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
+def train_split_bpe(corpus, d):
+    """BPE behind a Sequence of splitting pre-tokenizers: Split on a regex
+    (removed), Punctuation merged with the previous piece, individual Digits,
+    CharDelimiterSplit on '-', Split on a string merged with the next."""
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+        pre_tokenizers.Punctuation(behavior="merged_with_previous"),
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.CharDelimiterSplit("-"),
+        pre_tokenizers.Split("'", behavior="merged_with_next"),
+    ])
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=SMALL_VOCAB, min_frequency=2, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
+def train_split_wordlevel(corpus, d):
+    """WordLevel behind WhitespaceSplit, contiguous Digits, an inverted
+    contiguous Split on vowels, isolated string Split and removed
+    Punctuation."""
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.Split(Regex("[aeiouAEIOU]+"), behavior="contiguous", invert=True),
+        pre_tokenizers.Split("th", behavior="isolated"),
+        pre_tokenizers.Punctuation(behavior="removed"),
+    ])
+    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(
+        vocab_size=SMALL_VOCAB, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
 MORE_PIPELINES = (("llama-bpe", train_llama_bpe), ("metaspace-first", train_metaspace_first),
-                  ("gpt2-bpe", train_gpt2))
+                  ("gpt2-bpe", train_gpt2), ("wordlevel-whitespace", train_wordlevel),
+                  ("split-bpe", train_split_bpe), ("split-wordlevel", train_split_wordlevel))
 
 
 def lowercase_override(cases, d):
