@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+
+	"ft/tensor"
 )
 
 type command struct {
@@ -42,7 +44,22 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun `ft <command> --help` for a command's flags.\n")
 }
 
+// setMemoryLimitFromEnv sets the memory limit FT_MEMORY_LIMIT asks for
+// (tensor.MemoryLimitFromEnv; unset: the memory the process may use).
+func setMemoryLimitFromEnv() error {
+	lim, err := tensor.MemoryLimitFromEnv()
+	if err != nil {
+		return err
+	}
+	tensor.SetMemoryLimit(lim)
+	return nil
+}
+
 func main() {
+	if err := setMemoryLimitFromEnv(); err != nil {
+		fmt.Fprintf(os.Stderr, "ft: %v\n", err)
+		os.Exit(2)
+	}
 	// FT_CPUPROFILE=file writes a CPU profile (for performance work).
 	if p := os.Getenv("FT_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
