@@ -12,6 +12,7 @@ package fileio
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -102,6 +103,30 @@ func Open(path string) (*os.File, error) {
 	if !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
 		f.Close()
 		return nil, &NotRegularError{Path: path, Mode: fst.Mode()}
+	}
+	return f, nil
+}
+
+// OpenAppend opens path for reading and appending, creating it (mode 0644)
+// when missing. A path that exists must be, or link to, a regular file: a
+// named pipe would block or a device swallow what is written. The open does
+// not block, and the file opened is checked again.
+func OpenAppend(path string) (*os.File, error) {
+	if _, err := Stat(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|oNonblock, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
 	}
 	return f, nil
 }
