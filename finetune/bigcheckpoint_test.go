@@ -213,10 +213,11 @@ func TestBigCheckpointResumeExport(t *testing.T) {
 // read back (ReadCheckpointInfo), resumed (the trainer loads it, finds no
 // step left and writes the last checkpoint again from the state it loaded)
 // and exported; the export and the checkpoint hold the synthetic values
-// bit for bit. Peak RSS is logged; about 12 GB at 300M.
+// bit for bit. Peak RSS is logged: 11.2 GiB and 5 minutes at 300M (3.0 GB
+// on disk; 2 shared cores), 3.8 GiB and 70 s at 100M.
 func TestBigSyntheticCheckpoint(t *testing.T) {
 	if os.Getenv("FT_BIG_TESTS") == "" {
-		t.Skip("set FT_BIG_TESTS=1: writes, reads, resumes and exports a 300M-parameter checkpoint (minutes, ~12 GB)")
+		t.Skip("set FT_BIG_TESTS=1: writes, reads, resumes and exports a 300M-parameter checkpoint (5 minutes, 11.2 GiB)")
 	}
 	params := 300_000_000
 	if v := os.Getenv("FT_BIG_PARAMS"); v != "" {
