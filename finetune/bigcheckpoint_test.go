@@ -66,6 +66,49 @@ func bigModel(t *testing.T, dir string, rows int) {
 	}
 }
 
+// bigParams is FT_BIG_PARAMS, or def where it is unset.
+func bigParams(def int64) int64 {
+	if v := os.Getenv("FT_BIG_PARAMS"); v != "" {
+		fmt.Sscan(v, &def)
+	}
+	return def
+}
+
+// bigRun is the set-up of a big-checkpoint test.
+type bigRun struct {
+	base, run, out string // the grown model, the run folder, the export folder
+	args           finetune.Args
+	n              int               // trainable parameters
+	logf           func(what string) // logs the time and the peak RSS so far
+}
+
+// newBigRun grows tiny-bert to bigParams(def) parameters and returns a
+// trainer of it for maxSteps steps of batch 2, saving every step.
+func newBigRun(t *testing.T, def int64, maxSteps int) (*bigRun, *finetune.Trainer) {
+	t.Helper()
+	params := bigParams(def)
+	start := time.Now()
+	b := &bigRun{base: t.TempDir(), run: t.TempDir(), out: t.TempDir()}
+	b.logf = func(what string) {
+		runtime.GC()
+		var r syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+		t.Logf("%6.1fs  peak RSS %5.1f GB  %s", time.Since(start).Seconds(), float64(r.Maxrss)/(1<<20), what)
+	}
+	bigModel(t, b.base, int(params/64))
+	b.logf("model written")
+	b.args = finetune.Args{LearningRate: 1e-3, MaxSteps: maxSteps, PerDeviceTrainBatchSize: 2, Seed: 5, OutputDir: b.run, SaveSteps: 1}
+	a := bigTrainer(t, b.base, b.args)
+	for _, p := range a.Trainable {
+		b.n += p.Value.Len()
+	}
+	if int64(b.n) < params {
+		t.Fatalf("%d parameters, want %d", b.n, params)
+	}
+	b.logf("model loaded")
+	return b, a
+}
+
 func bigTrainer(t *testing.T, model string, args finetune.Args) *finetune.Trainer {
 	t.Helper()
 	id2label, err := finetune.ExportLabels(model)
@@ -101,31 +144,8 @@ func TestBigCheckpointResumeExport(t *testing.T) {
 	if os.Getenv("FT_BIG_TESTS") == "" {
 		t.Skip("set FT_BIG_TESTS=1: trains, checkpoints, resumes and exports a 300M-parameter model (minutes, ~10 GB)")
 	}
-	params := 100_000_000
-	if v := os.Getenv("FT_BIG_PARAMS"); v != "" {
-		fmt.Sscan(v, &params)
-	}
-	rows := params / 64
-	start := time.Now()
-	logf := func(what string) {
-		var r syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r)
-		t.Logf("%6.1fs  peak RSS %5.1f GB  %s", time.Since(start).Seconds(), float64(r.Maxrss)/(1<<20), what)
-	}
-	base, run, out := t.TempDir(), t.TempDir(), t.TempDir()
-	bigModel(t, base, rows)
-	runtime.GC()
-	logf("model written")
-	args := finetune.Args{LearningRate: 1e-3, MaxSteps: 2, PerDeviceTrainBatchSize: 2, Seed: 5, OutputDir: run, SaveSteps: 1}
-	a := bigTrainer(t, base, args)
-	n := 0
-	for _, p := range a.Trainable {
-		n += p.Value.Len()
-	}
-	if n < params {
-		t.Fatalf("%d parameters, want %d", n, params)
-	}
-	logf("model loaded")
+	bg, a := newBigRun(t, 100_000_000, 2)
+	base, run, out, args, logf := bg.base, bg.run, bg.out, bg.args, bg.logf
 	// interrupted after step 1 (its checkpoint written)
 	ctx, cancel := context.WithCancel(context.Background())
 	a.Events = func(e finetune.Event) {
@@ -219,32 +239,13 @@ func TestBigSyntheticCheckpoint(t *testing.T) {
 	if os.Getenv("FT_BIG_TESTS") == "" {
 		t.Skip("set FT_BIG_TESTS=1: writes, reads, resumes and exports a 300M-parameter checkpoint (5 minutes, 11.2 GiB)")
 	}
-	params := 300_000_000
-	if v := os.Getenv("FT_BIG_PARAMS"); v != "" {
-		fmt.Sscan(v, &params)
-	}
-	// The live heap is about 7 GB at 300M at its highest: keep the
-	// collector from letting garbage double it.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(params) * 36))
-	start := time.Now()
-	logf := func(what string) {
-		runtime.GC()
-		var r syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r)
-		t.Logf("%6.1fs  peak RSS %5.1f GB  %s", time.Since(start).Seconds(), float64(r.Maxrss)/(1<<20), what)
-	}
-	base, run, out := t.TempDir(), t.TempDir(), t.TempDir()
-	bigModel(t, base, params/64)
-	logf("model written")
-	args := finetune.Args{LearningRate: 1e-3, MaxSteps: 3, PerDeviceTrainBatchSize: 2, Seed: 5, OutputDir: run, SaveSteps: 1}
-	a := bigTrainer(t, base, args)
-	n := 0
-	for _, p := range a.Trainable {
-		n += p.Value.Len()
-	}
-	if n < params {
-		t.Fatalf("%d parameters, want %d", n, params)
-	}
+	// At its highest (resuming) the heap holds the weights, their XOR
+	// base, AdamW's two slots and the checkpoint's 12 bytes a parameter
+	// read whole: keep the collector from letting garbage double that.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(bigParams(300_000_000) * 36))
+	bg, a := newBigRun(t, 300_000_000, 3)
+	base, run, out, args, logf := bg.base, bg.run, bg.out, bg.args, bg.logf
+	n := bg.n
 	ckpt, err := a.WriteSyntheticCheckpoint(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -91,7 +91,13 @@ func Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	return openRegular(path, os.O_RDONLY, st)
+}
+
+// openRegular opens path with flag (and O_NONBLOCK) and returns the file if
+// it is a regular file, and the same file as st where st is not nil.
+func openRegular(path string, flag int, st fs.FileInfo) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|oNonblock, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +106,7 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+	if !fst.Mode().IsRegular() || (st != nil && !os.SameFile(st, fst)) {
 		f.Close()
 		return nil, &NotRegularError{Path: path, Mode: fst.Mode()}
 	}
@@ -115,20 +121,7 @@ func OpenAppend(path string) (*os.File, error) {
 	if _, err := Stat(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|oNonblock, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
-	}
-	return f, nil
+	return openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, nil)
 }
 
 // TooLargeError is the error for a file above the read limit.
