@@ -31,18 +31,15 @@ const (
 // .tab; .jsonl, .ndjson or .json (JSON lines, one object per line, as
 // Hugging Face datasets' "json" loader reads them).
 func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return FormatCSV, nil
-	case ".tsv", ".tab":
-		return FormatTSV, nil
-	case ".jsonl", ".ndjson", ".json":
-		return FormatJSONL, nil
+	ext := filepath.Ext(path)
+	if f, err := ParseFormat(strings.TrimPrefix(ext, ".")); err == nil && ext != "" {
+		return f, nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the extension %q: name the file .csv, .tsv or .jsonl, or set the format", path, filepath.Ext(path))
+	return "", fmt.Errorf("%s: cannot tell the format from the extension %q: name the file .csv, .tsv or .jsonl, or set the format", path, ext)
 }
 
-// ParseFormat reads a format name ("csv", "tsv", "jsonl"; "json" means JSON lines).
+// ParseFormat reads a format name, in any case: "csv"; "tsv" or "tab";
+// "jsonl", "ndjson" or "json" (all JSON lines).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(s) {
 	case "csv":

@@ -537,3 +537,25 @@ func TestStrayQuote(t *testing.T) {
 		})
 	}
 }
+
+// TestFormatOf: the extensions FormatOf knows are the names ParseFormat
+// knows, in any case; others, and none, are refused naming the file.
+func TestFormatOf(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want Format // "" for an error
+	}{
+		{"train.csv", FormatCSV}, {"dir.v2/Train.CSV", FormatCSV},
+		{"dev.tsv", FormatTSV}, {"dev.tab", FormatTSV},
+		{"d.jsonl", FormatJSONL}, {"d.ndjson", FormatJSONL}, {"d.JSON", FormatJSONL},
+		{"data.txt", ""}, {"csv", ""}, {"data.", ""}, {"data.csv.gz", ""},
+	} {
+		got, err := FormatOf(tc.path)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("FormatOf(%q) = %q, %v; want %q", tc.path, got, err, tc.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("FormatOf(%q): error %q does not name the file", tc.path, err)
+		}
+	}
+}
