@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unicode/utf8"
 
 	"ft/dataset"
 	"ft/onnx"
@@ -322,4 +323,92 @@ func (s *TokenScorer) Metrics(outs [][]float32, targets []*tensor.Tensor) (map[s
 	}
 	s.Last = rep
 	return tokenclass.RunNERMetrics(rep, acc, s.EntityLevel), nil
+}
+
+// EntityOptions configures PredictEntities.
+type EntityOptions struct {
+	// Strategy is the pipeline's aggregation_strategy (default none, as
+	// transformers' token-classification pipeline).
+	Strategy tokenclass.Strategy
+	// MaxLength truncates each text (0: the tokenizer's model_max_length,
+	// as the pipeline truncates).
+	MaxLength int
+	// IgnoreLabels as tokenclass.AggregateOptions (nil: {"O"}).
+	IgnoreLabels []string
+}
+
+// PredictEntities tags each text and groups the tags into entities as
+// transformers' token-classification pipeline does (tokenclass.Aggregate):
+// offsets are character (code point) offsets into the text; the words are
+// joined by the decoder of the tokenizer's kind (WordPiece, byte-level BPE or
+// Metaspace). names gives the token strings (tokenize.LoadTokenNames of the
+// export folder).
+func (m *Model) PredictEntities(tok *tokenize.Tokenizer, names *tokenize.TokenNames, texts []string, opt EntityOptions) ([][]tokenclass.Entity, error) {
+	if m.Task != TaskTokenClassification {
+		return nil, fmt.Errorf("%s is a %s model: entities need a token-classification model", m.Path, m.Task)
+	}
+	ao := tokenclass.AggregateOptions{Strategy: opt.Strategy, Labels: m.Labels, IgnoreLabels: opt.IgnoreLabels}
+	switch names.Scheme() {
+	case "wordpiece":
+		ao.WordAware = names.ContinuingPrefix() != ""
+		ao.Decode = tokenclass.WordPieceDecode
+	case "bytelevel":
+		ao.Decode = tokenclass.ByteLevelDecode
+	case "metaspace":
+		ao.Decode = tokenclass.MetaspaceDecoder('▁', true)
+	}
+	out := make([][]tokenclass.Entity, len(texts))
+	const batch = 8
+	for lo := 0; lo < len(texts); lo += batch {
+		part := texts[lo:min(lo+batch, len(texts))]
+		enc, err := tok.EncodeBatch(part, nil, tokenize.Options{MaxLength: opt.MaxLength, ReturnOffsets: true})
+		if err != nil {
+			return nil, err
+		}
+		feeds, err := enc.Tensors(m.Graph.InputNames()...)
+		if err != nil {
+			return nil, err
+		}
+		res, err := m.Graph.Run(feeds, m.Output)
+		if err != nil {
+			return nil, err
+		}
+		y := res[m.Output]
+		c := len(m.Labels)
+		if y.Rank() != 3 || y.Shape[2] != c {
+			return nil, fmt.Errorf("the model's %s is %v, want [batch, sequence, %d]", m.Output, y.Shape, c)
+		}
+		seq := y.Shape[1]
+		d := y.F32()
+		for i, text := range part {
+			// byte offsets to code points
+			cp := make([]int, len(text)+1)
+			n := 0
+			for b := 0; b < len(text); n++ {
+				_, size := utf8.DecodeRuneInString(text[b:])
+				for j := 0; j < size; j++ {
+					cp[b+j] = n
+				}
+				b += size
+			}
+			cp[len(text)] = n
+			var toks []tokenclass.Token
+			var logits [][]float32
+			for k, id := range enc.InputIDs[i] {
+				if enc.AttentionMask[i][k] == 0 {
+					continue
+				}
+				off := enc.Offsets[i][k]
+				special := enc.SequenceIDs[i][k] < 0
+				toks = append(toks, tokenclass.Token{Text: names.Name(id), Start: cp[off[0]], End: cp[off[1]], Special: special, Unknown: names.IsUnknown(id)})
+				logits = append(logits, d[(i*seq+k)*c:(i*seq+k+1)*c])
+			}
+			ents, err := tokenclass.Aggregate(text, toks, logits, ao)
+			if err != nil {
+				return nil, fmt.Errorf("text %d: %w", lo+i+1, err)
+			}
+			out[lo+i] = ents
+		}
+	}
+	return out, nil
 }

@@ -214,16 +214,67 @@ def make(arch, out_dir):
     train(arch, out_dir, build(arch), with_tt)
 
 
+PIPELINE_TEXTS = [
+    "John Smith lives in New York and works for the United Nations.",
+    "the movie was filmed in paris , france last summer",
+    "Angela Merkel met Emmanuel Macron in Berlin on Tuesday.",
+    "I love this film!",
+    "Über den Wolken: São Paulo's café, naïve résumé.",
+    "xqzt blorf wibble 12345 @user #hashtag http://example.com",
+]
+
+
+def make_tiny(out_dir):
+    """tokcls-tiny: the bundled tiny BERT's sizes and tokenizer (vocab 2000,
+    hidden 64) as BertForTokenClassification, for the ft command's tests: an
+    export folder with tokenizer files, ONNX Runtime goldens, and
+    transformers' token-classification pipeline on PIPELINE_TEXTS for every
+    aggregation strategy (pipeline.json, the oracle of ft predict)."""
+    bundled = os.path.join(HERE, "..", "internal", "bundled", "tiny-bert")
+    cfg = tf.BertConfig(vocab_size=2000, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=128, max_position_embeddings=128, type_vocab_size=2, pad_token_id=0,
+                        num_labels=len(LABELS), id2label=dict(LABELS), label2id={v: k for k, v in LABELS.items()})
+    torch.manual_seed(mf.seed_of("tokcls-tiny"))
+    model = tf.BertForTokenClassification(cfg)
+    mf.randomize(model, mf.seed_of("tokcls-tiny") + 1)
+    model.eval()
+    mf.export_optimum(model, out_dir, "token-classification")
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(bundled, f), os.path.join(out_dir, f))
+    tok = tf.AutoTokenizer.from_pretrained(out_dir)
+    enc = tok(PIPELINE_TEXTS[:3], padding=True, return_tensors="np")
+    inputs = {k: v.astype(np.int64) for k, v in enc.items()}
+    feed, outs = mf.write_goldens(out_dir, inputs)
+    with torch.no_grad():
+        ref = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).logits.numpy()
+    diff = float(np.max(np.abs(ref - outs["logits"])))
+    if diff > 1e-4:
+        raise RuntimeError(f"tokcls-tiny: torch and ONNX Runtime disagree by {diff}")
+    res = {"transformers": tf.__version__, "texts": PIPELINE_TEXTS, "entities": {}}
+    for strategy in ["none", "simple", "first", "average", "max"]:
+        pipe = tf.pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy=strategy,
+                           device="cpu")
+        got = pipe(PIPELINE_TEXTS)
+        res["entities"][strategy] = [[{k: (float(v) if k == "score" else (int(v) if k in ("start", "end", "index") else v))
+                                      for k, v in e.items()} for e in ents] for ents in got]
+    with open(os.path.join(out_dir, "pipeline.json"), "w") as f:
+        json.dump(res, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 def main():
-    archs = sys.argv[1:] or ARCHS
+    archs = sys.argv[1:] or ARCHS + ["tiny"]
     for arch in archs:
-        if arch not in CLASSES:
-            sys.exit(f"unknown architecture {arch!r}: use one of {', '.join(ARCHS)}")
+        if arch not in CLASSES and arch != "tiny":
+            sys.exit(f"unknown architecture {arch!r}: use one of {', '.join(ARCHS)}, tiny")
         out = os.path.join(mf.DEFAULT_OUT, "tokcls-" + arch)
         if os.path.exists(out):
             shutil.rmtree(out)
         os.makedirs(out)
-        make(arch, out)
+        if arch == "tiny":
+            make_tiny(out)
+        else:
+            make(arch, out)
         total = 0
         for root, _, files in os.walk(out):
             for f in files:

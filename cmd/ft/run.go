@@ -49,6 +49,8 @@ type runFlags struct {
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
+	// tok holds the flags of token classification (tokencls.go).
+	tok tokenFlags
 }
 
 type multiFlag []string
@@ -120,6 +122,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
+	addTokenFlags(f)
 	return f
 }
 
@@ -409,6 +412,11 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)
 	}
+	if tokens, err := f.isTokenTask(dir); err != nil {
+		return nil, err
+	} else if tokens {
+		return prepareTokens(f, dir, tok, stdout)
+	}
 	cfg, err := finetune.ExportLabels(dir)
 	if err != nil {
 		return nil, err
@@ -445,6 +453,37 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "model  %s (%s, inputs %v)\n", f.model, m.Task, m.Graph.InputNames())
+	j := &job{model: m, tok: tok, train: train, eval: eval}
+	trainable, err := j.selectTrainable(f, stdout)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := finetune.LossFor(train.Problem)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
+	if err != nil {
+		return nil, err
+	}
+	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
+		RunConfig: f.explicit, ResumeFrom: f.resumePath}
+	tr.Args.OutputDir = f.outputDir
+	if eval != nil {
+		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
+		if err != nil {
+			return nil, err
+		}
+		tr.Eval = es
+	}
+	j.trainer = tr
+	return j, nil
+}
+
+// selectTrainable adds LoRA adapters as the flags say, picks the parameters
+// that train and prints them (the table with --dry-run).
+func (j *job) selectTrainable(f *runFlags, stdout io.Writer) ([]*graph.Param, error) {
+	m := j.model
 	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: f.args.Seed}
 	adapters, err := applyLoRA(m, lora, f.topLayers)
 	if err != nil {
@@ -466,7 +505,6 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	for _, p := range trainable {
 		on[p.Name] = true
 	}
-	j := &job{model: m, tok: tok, train: train, eval: eval}
 	nTrain, nAll := 0, 0
 	for _, p := range m.Graph.Params {
 		r := &paramRow{name: p.Name, shape: p.Value.Shape, count: p.Value.Len(), train: on[p.Name]}
@@ -494,26 +532,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if len(trainable) == 0 {
 		return nil, fmt.Errorf("no parameter trains: check --train-params / --freeze / --train-top-layers")
 	}
-	loss, err := finetune.LossFor(train.Problem)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
-	if err != nil {
-		return nil, err
-	}
-	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
-		RunConfig: f.explicit, ResumeFrom: f.resumePath}
-	tr.Args.OutputDir = f.outputDir
-	if eval != nil {
-		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
-		if err != nil {
-			return nil, err
-		}
-		tr.Eval = es
-	}
-	j.trainer = tr
-	return j, nil
+	return trainable, nil
 }
 
 func isTerminal(w io.Writer) bool {
