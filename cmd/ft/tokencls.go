@@ -80,10 +80,20 @@ func taggedSummary(d *dataset.TaggedData) string {
 }
 
 // tokenLabels is the label list as run_ner.py makes it: the export's
-// id2label (its order) when it holds exactly the training tags, else the
-// sorted training tags.
-func tokenLabels(train *dataset.TaggedData, id2label []string) []string {
+// id2label (its order) when it holds exactly the data's tags, else the
+// sorted tags. The data's tags are the training file's and the evaluation
+// file's (a Hugging Face dataset's ClassLabel names them all; run_ner.py
+// with plain files would fail on a tag that only the evaluation file has).
+func tokenLabels(train, eval *dataset.TaggedData, id2label []string) []string {
 	tags := train.TagList()
+	if eval != nil {
+		for _, t := range eval.TagList() {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+		slices.Sort(tags)
+	}
 	have := slices.Clone(id2label)
 	slices.Sort(have)
 	if slices.Equal(have, tags) {
@@ -133,7 +143,6 @@ func prepareTokens(f *runFlags, dir string, tok *tokenize.Tokenizer, stdout io.W
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "train  %s\n", taggedSummary(train))
-	labels := tokenLabels(train, id2label)
 	var eval *dataset.TaggedData
 	if f.eval != "" {
 		if eval, err = dataset.ReadTagged(f.eval, f.taggedOptions(id2label)); err != nil {
@@ -141,6 +150,7 @@ func prepareTokens(f *runFlags, dir string, tok *tokenize.Tokenizer, stdout io.W
 		}
 		fmt.Fprintf(stdout, "eval   %s\n", taggedSummary(eval))
 	}
+	labels := tokenLabels(train, eval, id2label)
 	m, err := finetune.LoadModel(f.model, finetune.ModelOptions{Labels: labels, Seed: f.args.Seed, TokenClassification: true, Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return nil, err
