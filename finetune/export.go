@@ -56,6 +56,10 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if err := m.CheckFinite(); err != nil {
 		return err
 	}
+	rename, err := baseModelPrefix(m)
+	if err != nil {
+		return err
+	}
 	ts := map[string]*tensor.Tensor{}
 	for _, p := range m.Graph.Params {
 		v := p.Value
@@ -66,7 +70,7 @@ func (m *Model) SaveSafetensors(dir string) error {
 			v = transpose2(v)
 		}
 		for _, n := range m.Graph.StateDictNames(p) {
-			ts[n] = v
+			ts[rename(n)] = v
 		}
 	}
 	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})

@@ -412,3 +412,43 @@ func (m *Model) PredictEntities(tok *tokenize.Tokenizer, names *tokenize.TokenNa
 	}
 	return out, nil
 }
+
+// basePrefixes are transformers' base_model_prefix by model_type: the
+// attribute that holds the encoder in a *ForTokenClassification model.
+var basePrefixes = map[string]string{
+	"bert": "bert", "roberta": "roberta", "xlm-roberta": "roberta", "camembert": "roberta",
+	"deberta": "deberta", "deberta-v2": "deberta", "distilbert": "distilbert", "electra": "electra",
+	"albert": "albert", "mpnet": "mpnet", "modernbert": "model",
+}
+
+// baseModelPrefix returns how SaveSafetensors names a parameter: as is, or,
+// for the per-token head ft added to a feature-extraction export (whose
+// encoder parameters have no prefix), with the encoder's parameters under
+// transformers' base_model_prefix ("bert.embeddings...") beside
+// "classifier.*", the layout *ForTokenClassification loads.
+func baseModelPrefix(m *Model) (func(string) string, error) {
+	same := func(n string) string { return n }
+	if m.Task != TaskTokenClassification {
+		return same, nil
+	}
+	mt, _ := m.Config["model_type"].(string)
+	prefix, ok := basePrefixes[mt]
+	bare := false
+	for _, p := range m.Graph.Params {
+		if !strings.HasPrefix(p.Name, "classifier.") && !(ok && strings.HasPrefix(p.Name, prefix+".")) {
+			bare = true
+		}
+	}
+	if !bare {
+		return same, nil
+	}
+	if !ok {
+		return nil, fmt.Errorf("the safetensors export of a %q encoder with ft's per-token head needs the encoder's transformers prefix, which ft does not know for this model type: export ONNX instead", mt)
+	}
+	return func(n string) string {
+		if strings.HasPrefix(n, "classifier.") {
+			return n
+		}
+		return prefix + "." + n
+	}, nil
+}

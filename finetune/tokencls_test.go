@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -434,5 +435,78 @@ func TestTokenScorer(t *testing.T) {
 		if got := IsEntityTagSet(c.labels); got != c.want {
 			t.Errorf("IsEntityTagSet(%v) = %v", c.labels, got)
 		}
+	}
+}
+
+// TestTokenClassFESafetensors: the per-token head added to a
+// feature-extraction export is saved in *ForTokenClassification's layout
+// (encoder under its base_model_prefix, classifier.* beside it); with
+// FT_PYTHON set, transformers' AutoModelForTokenClassification loads it
+// (no newly initialised weights) and gives the logits of ft's ONNX save
+// under ONNX Runtime within 1e-4.
+func TestTokenClassFESafetensors(t *testing.T) {
+	m, err := LoadModel(filepath.Join("..", "testmodels", "fixtures", "bert-fe"), ModelOptions{Labels: []string{"O", "B-X", "I-X"}, TokenClassification: true, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ox := t.TempDir(), t.TempDir()
+	if err := m.SaveSafetensors(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(ox); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(st, SafetensorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24)
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(b[8:8+n], &header); err != nil {
+		t.Fatal(err)
+	}
+	for k := range header {
+		if k != "__metadata__" && !strings.HasPrefix(k, "bert.") && !strings.HasPrefix(k, "classifier.") {
+			t.Errorf("safetensors key %q: want bert.* or classifier.*", k)
+		}
+	}
+	if header["classifier.weight"] == nil || header["bert.embeddings.word_embeddings.weight"] == nil {
+		t.Fatalf("keys %v", len(header))
+	}
+	py := os.Getenv("FT_PYTHON")
+	if py == "" {
+		t.Skip("set FT_PYTHON to a Python with torch, transformers, onnx and onnxruntime to load the export in transformers")
+	}
+	script := `
+import sys, warnings
+import numpy as np, onnx, onnxruntime as ort, torch, transformers as tf
+from onnx import numpy_helper
+from transformers.utils import logging
+logging.set_verbosity_error()
+st, ox, ds = sys.argv[1:4]
+m, info = tf.AutoModelForTokenClassification.from_pretrained(st, output_loading_info=True)
+m.eval()
+sess = ort.InferenceSession(ox + "/model.onnx", providers=["CPUExecutionProvider"])
+feed = {i.name: numpy_helper.to_array(onnx.load_tensor(f"{ds}/input_{j}.pb")) for j, i in enumerate(sess.get_inputs())}
+b = sess.run(["logits"], feed)[0]
+with torch.no_grad():
+    a = m(**{k: torch.from_numpy(v) for k, v in feed.items()}).logits.numpy()
+print(type(m).__name__, len(info["missing_keys"]), len(info["unexpected_keys"]), float(np.abs(a - b).max()))
+`
+	ds, _ := filepath.Abs(filepath.Join("..", "testmodels", "fixtures", "bert-fe", "test_data_set_0"))
+	out, err := exec.Command(py, "-c", script, st, ox, ds).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var class string
+	var missing, unexpected int
+	var diff float64
+	if _, err := fmt.Sscan(lines[len(lines)-1], &class, &missing, &unexpected, &diff); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	t.Logf("%s: %d missing, %d unexpected keys, max |torch - ORT| = %.3g", class, missing, unexpected, diff)
+	if class != "BertForTokenClassification" || missing != 0 || unexpected != 0 || !(diff <= 1e-4) {
+		t.Errorf("transformers loads %s with %d missing and %d unexpected keys, logits off by %g", class, missing, unexpected, diff)
 	}
 }
