@@ -132,6 +132,29 @@ func tokenMetricName(name string, entityLevel bool) string {
 	return name
 }
 
+// tokenMetricKeys are the keys of a token-classification evaluation
+// (finetune.TokenScorer) for these labels, and loss.
+func tokenMetricKeys(labels []string, entityLevel bool) []string {
+	if !finetune.IsEntityTagSet(labels) {
+		return []string{"loss", "accuracy"}
+	}
+	if !entityLevel {
+		return []string{"loss", "precision", "recall", "f1", "accuracy"}
+	}
+	keys := []string{"loss", "overall_precision", "overall_recall", "overall_f1", "overall_accuracy"}
+	var types []string
+	for _, l := range labels {
+		if l != "O" && !slices.Contains(types, l[2:]) {
+			types = append(types, l[2:])
+		}
+	}
+	slices.Sort(types)
+	for _, t := range types {
+		keys = append(keys, t+"_precision", t+"_recall", t+"_f1", t+"_number")
+	}
+	return keys
+}
+
 // prepareTokens is prepare for token classification.
 func prepareTokens(f *runFlags, dir string, tok *tokenize.Tokenizer, stdout io.Writer) (*job, error) {
 	id2label, err := finetune.ExportLabels(dir)
@@ -174,6 +197,9 @@ func prepareTokens(f *runFlags, dir string, tok *tokenize.Tokenizer, stdout io.W
 		a.MetricForBestModel = "f1" // entity F1 (ft run's default, accuracy, for other tags)
 	}
 	a.MetricForBestModel = tokenMetricName(a.MetricForBestModel, f.tok.entityLevel)
+	if keys := tokenMetricKeys(m.Labels, f.tok.entityLevel); !slices.Contains(keys, a.MetricForBestModel) {
+		return nil, fmt.Errorf("--metric-for-best-model %q: a token-classification evaluation reports %s (with or without run_ner's eval_ prefix)", f.args.MetricForBestModel, strings.Join(keys, ", "))
+	}
 	tr := &finetune.Trainer{Model: m, Args: a, Loss: finetune.NewCrossEntropyLoss(), Train: ts, Trainable: trainable,
 		Metrics: sc.Metrics, RunConfig: f.explicit, ResumeFrom: f.resumePath}
 	tr.Args.OutputDir = f.outputDir

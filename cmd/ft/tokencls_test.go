@@ -259,3 +259,39 @@ print(json.dumps({"class": type(m).__name__, "safetensors": d1, "task_type": cfg
 		t.Errorf("PEFT: task_type %s, max |peft - merged ONNX| = %g", r.TaskType, r.PEFT)
 	}
 }
+
+// TestTokenMetricNames: --metric-for-best-model takes the names run_ner.py's
+// Trainer logs (eval_f1, or eval_overall_f1 with
+// --return-entity-level-metrics) and the bare ones.
+func TestTokenMetricNames(t *testing.T) {
+	for _, c := range []struct {
+		in          string
+		entityLevel bool
+		want        string
+	}{
+		{"f1", false, "f1"}, {"eval_f1", false, "f1"}, {"overall_f1", false, "f1"}, {"eval_overall_recall", false, "recall"},
+		{"accuracy", false, "accuracy"}, {"loss", false, "loss"}, {"eval_loss", false, "loss"},
+		{"f1", true, "overall_f1"}, {"eval_overall_f1", true, "overall_f1"}, {"eval_precision", true, "overall_precision"},
+		{"PER_f1", true, "PER_f1"}, {"eval_LOC_recall", true, "LOC_recall"}, {"loss", true, "loss"},
+	} {
+		if got := tokenMetricName(c.in, c.entityLevel); got != c.want {
+			t.Errorf("tokenMetricName(%q, %v) = %q, want %q", c.in, c.entityLevel, got, c.want)
+		}
+	}
+	for _, args := range [][]string{
+		{"--metric-for-best-model", "eval_overall_f1"},
+		{"--metric-for-best-model", "eval_overall_f1", "--return-entity-level-metrics"},
+		{"--metric-for-best-model", "eval_PER_f1", "--return-entity-level-metrics"},
+	} {
+		dir := t.TempDir()
+		code, out, errs := runIn(t, append([]string{"run", "--model", tokTiny, "--train", tokTrain, "--eval", tokDev, "--max-steps", "4",
+			"--eval-strategy", "steps", "--eval-steps", "2", "--batch-size", "8", "--learning-rate", "1e-3", "--load-best-model-at-end", "--output-dir", dir}, args...)...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s\n%s", args, code, errs, out)
+		}
+	}
+	code, _, errs := runIn(t, "run", "--model", tokTiny, "--train", tokTrain, "--eval", tokDev, "--max-steps", "2", "--metric-for-best-model", "eval_bleu", "--output-dir", t.TempDir())
+	if code != 1 || !strings.Contains(errs, "bleu") {
+		t.Errorf("an unknown metric: exit %d: %s", code, errs)
+	}
+}
