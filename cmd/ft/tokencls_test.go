@@ -295,3 +295,22 @@ func TestTokenMetricNames(t *testing.T) {
 		t.Errorf("an unknown metric: exit %d: %s", code, errs)
 	}
 }
+
+// TestTokenSweep: ft sweep runs token-classification trials (a regression
+// test: it took every source for a text source and panicked) and ranks them
+// by entity F1.
+func TestTokenSweep(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runIn(t, "sweep", "--model", tokTiny, "--train", tokTrain, "--eval", tokDev, "--sweep-learning-rate", "1e-4,1e-3",
+		"--num-train-epochs", "1", "--metric-for-best-model", "f1", "--output-dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "| f1 |") || strings.Count(string(b), "\n| ") < 3 {
+		t.Errorf("results.md:\n%s", b)
+	}
+}
