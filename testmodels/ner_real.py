@@ -19,6 +19,10 @@ Scores: WNUT-17 micro entity F1 on dev.conll (seqeval default mode, the
 figure run_ner reports as eval_f1), as the mean over the seeds; UD-EWT token
 accuracy over the words of dev.conllu. Each run reports wall time and peak
 memory (max RSS of ft's process / of this Python process for PyTorch).
+After the first seed, `ft predict` on --predict-check dev sentences (words
+joined by spaces) is compared with transformers' token-classification
+pipeline on ft's exported model (ONNX Runtime via optimum) for every
+aggregation strategy.
 
 ft trains the token-classification export given by --model-tok (optimum
 --task token-classification: its 2-label head is replaced), or with --head fe
@@ -176,7 +180,7 @@ def run_torch(train, dev, labels, a, seed):
     return res
 
 
-def run_ft(train_path, dev_path, a, seed):
+def run_ft(train_path, dev_path, a, seed, export=False):
     out = os.path.join(a.work, f"ft-{a.task}-{seed}")
     model = a.model_fe if a.head == "fe" else a.model_tok
     cmd = ["/usr/bin/time", "-v", a.ft, "run", "--task", "token-classification", "--model", model,
@@ -184,7 +188,7 @@ def run_ft(train_path, dev_path, a, seed):
            "--learning-rate", str(a.lr), "--weight-decay", str(a.weight_decay), "--warmup-ratio", str(a.warmup_ratio),
            "--max-grad-norm", "1.0", "--batch-size", str(a.batch), "--num-train-epochs", str(a.epochs),
            "--max-length", str(a.max_length), "--seed", str(seed), "--logging-steps", "50",
-           "--eval-strategy", "no", "--save-strategy", "no", "--export-model", "none"]
+           "--eval-strategy", "no", "--save-strategy", "no", "--export-model", "last" if export else "none"]
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
@@ -206,6 +210,44 @@ def run_ft(train_path, dev_path, a, seed):
     m.pop("loss", None)
     m.update({"wall_s": wall, "peak_rss_mb": rss})
     return m
+
+
+def predict_check(model_dir, texts, a):
+    """ft predict against transformers' token-classification pipeline on the
+    same exported model (ONNX Runtime through optimum's
+    ORTModelForTokenClassification), for every aggregation strategy: labels,
+    words and offsets must be equal, scores within 1e-4."""
+    from optimum.onnxruntime import ORTModelForTokenClassification
+    from transformers import AutoTokenizer, pipeline
+
+    path = os.path.join(a.work, "predict-texts.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(texts) + "\n")
+    model = ORTModelForTokenClassification.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    out = {}
+    for strategy in ["none", "simple", "first", "average", "max"]:
+        p = subprocess.run([a.ft, "predict", "--model", model_dir, "--aggregation-strategy", strategy, "--file", path],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit("ft predict failed: " + p.stderr[-2000:])
+        got = [json.loads(l)["entities"] for l in p.stdout.splitlines()]
+        want = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy=strategy)(texts)
+        bad, n, worst = 0, 0, 0.0
+        for g, w in zip(got, want):
+            keyf = lambda e: (e.get("entity"), e.get("entity_group"), e["word"], int(e["start"]), int(e["end"]))
+            if len(g) != len(w) or [keyf(x) for x in g] != [keyf(x) for x in w]:
+                bad += 1
+                continue
+            for x, y in zip(g, w):
+                worst = max(worst, abs(x["score"] - float(y["score"])))
+            n += len(g)
+        if len(got) != len(texts):
+            bad += abs(len(texts) - len(got))
+        out[strategy] = {"texts": len(texts), "texts_differing": bad, "entities_equal": n, "max_score_diff": worst,
+                         "ok": bad == 0 and worst <= 1e-4}
+        print(f"predict check {strategy}: {json.dumps(out[strategy])}", flush=True)
+    return out
 
 
 def mean(xs):
@@ -232,6 +274,8 @@ def main():
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads")
     ap.add_argument("--only", choices=["ft", "torch", "both"], default="both")
+    ap.add_argument("--predict-check", type=int, default=200,
+                    help="after the first seed's ft run, compare ft predict with transformers' pipeline on the exported model on this many dev sentences (0: off)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     if a.only != "torch":
@@ -257,11 +301,15 @@ def main():
     res = {"task": a.task, "metric": metric, "train_sentences": len(train), "dev_sentences": len(dev),
            "labels": labels, "recipe": {k: getattr(a, k) for k in ("lr", "weight_decay", "warmup_ratio", "batch", "epochs", "max_length", "head")},
            "runs": []}
-    for seed in [int(s) for s in a.seeds.split(",")]:
+    for k, seed in enumerate([int(s) for s in a.seeds.split(",")]):
         run = {"seed": seed}
         if a.only in ("ft", "both"):
-            run["ft"] = run_ft(train_path, dev_path, a, seed)
+            check = k == 0 and a.predict_check > 0
+            run["ft"] = run_ft(train_path, dev_path, a, seed, export=check)
             print(f"seed {seed} ft:", json.dumps(run["ft"]), flush=True)
+            if check:
+                texts = [" ".join(t) for t, _ in dev[:a.predict_check]]
+                res["predict_check"] = predict_check(os.path.join(a.work, f"ft-{a.task}-{seed}", "model"), texts, a)
         if a.only in ("torch", "both"):
             run["torch"] = run_torch(train, dev, labels, a, seed)
             print(f"seed {seed} torch:", json.dumps(run["torch"]), flush=True)
