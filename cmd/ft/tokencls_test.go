@@ -314,3 +314,43 @@ func TestTokenSweep(t *testing.T) {
 		t.Errorf("results.md:\n%s", b)
 	}
 }
+
+// TestTokenDataFormats: JSON lines {"tokens", "tags"} and CoNLL-U (UPOS, or
+// XPOS with --tag-column xpos) train too; tags other than the export's
+// id2label replace its head (a note says so) and part-of-speech tags are
+// scored by accuracy alone.
+func TestTokenDataFormats(t *testing.T) {
+	dir := t.TempDir()
+	jl := filepath.Join(dir, "train.jsonl")
+	if err := os.WriteFile(jl, []byte(`{"tokens": ["Mary", "lives", "in", "Paris"], "tags": ["B-PER", "O", "O", "B-LOC"]}
+{"tokens": ["John", "Smith", "left"], "tags": ["B-PER", "I-PER", "O"]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cu := filepath.Join(dir, "train.conllu")
+	if err := os.WriteFile(cu, []byte("# text = Mary lives here.\n1\tMary\tMary\tPROPN\tNNP\t_\t2\tnsubj\t_\t_\n2\tlives\tlive\tVERB\tVBZ\t_\t0\troot\t_\t_\n3\there\there\tADV\tRB\t_\t2\tadvmod\t_\tSpaceAfter=No\n4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--train", jl, "--eval", jl}, []string{"jsonl, 2 sentences", "f1 "}},
+		{[]string{"--train", cu, "--eval", cu}, []string{"4 tags (column upos)", "classifier is replaced by a new one for 4 labels [ADV PROPN PUNCT VERB]", "accuracy "}},
+		{[]string{"--train", cu, "--eval", cu, "--tag-column", "xpos", "--label-all-tokens"}, []string{"4 tags (column xpos)", "[. NNP RB VBZ]"}},
+	} {
+		code, out, errs := runIn(t, append([]string{"run", "--model", tokTiny, "--max-steps", "2", "--output-dir", t.TempDir(), "--export-model", "none"}, c.args...)...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s\n%s", c.args, code, errs, out)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", c.args, w, out)
+			}
+		}
+		if strings.Contains(c.args[1], "conllu") && strings.Contains(out, "f1 ") {
+			t.Errorf("%v: part-of-speech tags scored with entity F1:\n%s", c.args, out)
+		}
+	}
+}
