@@ -394,6 +394,9 @@ type job struct {
 	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
+	// report, when set, is printed after the final evaluation (token
+	// classification: seqeval's per-type table).
+	report func() string
 }
 
 type paramRow struct {
@@ -660,6 +663,9 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "eval %s: %s\n", f.eval, formatMetrics(m))
 		if acc, ok := m["accuracy"]; ok {
 			fmt.Fprintf(stdout, "accuracy %.4f\n", acc)
+		}
+		if j.report != nil {
+			fmt.Fprintf(stdout, "\n%s", j.report())
 		}
 	}
 	return nil

@@ -211,6 +211,12 @@ func prepareTokens(f *runFlags, dir string, tok *tokenize.Tokenizer, stdout io.W
 		tr.Eval = es
 	}
 	j.trainer = tr
+	j.report = func() string {
+		if sc.Last == nil {
+			return ""
+		}
+		return sc.Last.Format(4)
+	}
 	return j, nil
 }
 

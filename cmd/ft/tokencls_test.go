@@ -62,6 +62,9 @@ func TestTokenRunEval(t *testing.T) {
 		t.Errorf("ft eval f1 %v, the run's last evaluation %v\n%s", em, m[len(m)-1], eout)
 	}
 	for _, want := range []string{"precision    recall  f1-score   support", "PER", "LOC", "micro avg", "weighted avg"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ft run output lacks %q:\n%s", want, out)
+		}
 		if !strings.Contains(eout, want) {
 			t.Errorf("ft eval output lacks %q:\n%s", want, eout)
 		}
