@@ -28,6 +28,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if f.model == "" || f.eval == "" {
 		return fmt.Errorf("give --model DIR and --eval FILE")
 	}
+	if tokens, err := f.isTokenTask(f.model); err != nil {
+		return err
+	} else if tokens {
+		return evalTokens(f, stdout)
+	}
 	tok, err := tokenize.Load(f.model)
 	if err != nil {
 		return err
@@ -90,9 +95,10 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "fine-tuned export folder (e.g. OUTPUT-DIR/model from ft run)")
 	file := fs.String("file", "", "read texts from this file, one per line (default: the arguments, else standard input)")
-	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens")
+	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens (token classification: default the tokenizer's model_max_length, as transformers' pipeline)")
+	strategy := fs.String("aggregation-strategy", "none", "token classification: group tokens into entities as transformers' pipeline: none, simple, first, average or max")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
+		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}; for a token-classification model\n{\"text\", \"entities\": [{\"entity_group\" (\"entity\" with --aggregation-strategy none), \"score\", \"word\", \"start\", \"end\"}, ...]}\nwith character offsets, as transformers' token-classification pipeline.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(reorder(fs, args)); err != nil {
@@ -115,6 +121,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return err
+	}
+	if m.Task == finetune.TaskTokenClassification {
+		ml := 0
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == "max-length" {
+				ml = *maxLength
+			}
+		})
+		return predictTokens(m, tok, *model, texts, *strategy, ml, stdout)
 	}
 	preds, err := m.Predict(context.Background(), tok, texts, *maxLength)
 	if err != nil {

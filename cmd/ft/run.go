@@ -49,6 +49,8 @@ type runFlags struct {
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
+	// tok holds the flags of token classification (tokencls.go).
+	tok tokenFlags
 }
 
 type multiFlag []string
@@ -121,6 +123,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
+	addTokenFlags(f)
 	return f
 }
 
@@ -412,6 +415,9 @@ type job struct {
 	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
+	// report, when set, is printed after the final evaluation (token
+	// classification: seqeval's per-type table).
+	report func() string
 }
 
 type paramRow struct {
@@ -429,6 +435,11 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	tok, err := tokenize.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)
+	}
+	if tokens, err := f.isTokenTask(dir); err != nil {
+		return nil, err
+	} else if tokens {
+		return prepareTokens(f, dir, tok, stdout)
 	}
 	cfg, err := finetune.ExportLabels(dir)
 	if err != nil {
@@ -480,6 +491,37 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "model  %s (%s, inputs %v)\n", f.model, m.Task, m.Graph.InputNames())
+	j := &job{model: m, tok: tok, train: train, eval: eval}
+	trainable, err := j.selectTrainable(f, stdout)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := finetune.LossFor(train.Problem)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
+	if err != nil {
+		return nil, err
+	}
+	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
+		RunConfig: f.explicit, ResumeFrom: f.resumePath}
+	tr.Args.OutputDir = f.outputDir
+	if eval != nil {
+		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
+		if err != nil {
+			return nil, err
+		}
+		tr.Eval = es
+	}
+	j.trainer = tr
+	return j, nil
+}
+
+// selectTrainable adds LoRA adapters as the flags say, picks the parameters
+// that train and prints them (the table with --dry-run).
+func (j *job) selectTrainable(f *runFlags, stdout io.Writer) ([]*graph.Param, error) {
+	m := j.model
 	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: f.args.Seed}
 	adapters, err := applyLoRA(m, lora, f.topLayers)
 	if err != nil {
@@ -501,7 +543,6 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	for _, p := range trainable {
 		on[p.Name] = true
 	}
-	j := &job{model: m, tok: tok, train: train, eval: eval}
 	nTrain, nAll := 0, 0
 	for _, p := range m.Graph.Params {
 		r := &paramRow{name: p.Name, shape: p.Value.Shape, count: p.Value.Len(), train: on[p.Name]}
@@ -529,26 +570,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if len(trainable) == 0 {
 		return nil, fmt.Errorf("no parameter trains: check --train-params / --freeze / --train-top-layers")
 	}
-	loss, err := finetune.LossFor(train.Problem)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
-	if err != nil {
-		return nil, err
-	}
-	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
-		RunConfig: f.explicit, ResumeFrom: f.resumePath}
-	tr.Args.OutputDir = f.outputDir
-	if eval != nil {
-		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
-		if err != nil {
-			return nil, err
-		}
-		tr.Eval = es
-	}
-	j.trainer = tr
-	return j, nil
+	return trainable, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -676,6 +698,9 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "eval %s: %s\n", f.eval, formatMetrics(m))
 		if acc, ok := m["accuracy"]; ok {
 			fmt.Fprintf(stdout, "accuracy %.4f\n", acc)
+		}
+		if j.report != nil {
+			fmt.Fprintf(stdout, "\n%s", j.report())
 		}
 	}
 	return nil

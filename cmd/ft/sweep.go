@@ -327,14 +327,18 @@ func (r *sweepRun) tokenizeOnce() error {
 		return err
 	}
 	t0 := time.Now()
-	train, err := first.trainer.Train.(*dataset.TextSource).Cached()
-	if err != nil {
-		return err
+	train, eval := first.trainer.Train, first.trainer.Eval
+	if ts, ok := train.(*dataset.TextSource); ok {
+		if train, err = ts.Cached(); err != nil {
+			return err
+		}
 	}
-	eval, err := first.trainer.Eval.(*dataset.TextSource).Cached()
-	if err != nil {
-		return err
+	if es, ok := eval.(*dataset.TextSource); ok {
+		if eval, err = es.Cached(); err != nil {
+			return err
+		}
 	}
+	// (a token-classification source tokenizes each batch: it is cheap next to a trial)
 	r.trainSrc, r.evalSrc = train, eval
 	fmt.Fprintf(r.stdout, "tokenized %d training and %d evaluation rows once for all trials (max length %d) in %s\n\n",
 		train.Len(), eval.Len(), r.f.maxLength, time.Since(t0).Round(time.Millisecond))
