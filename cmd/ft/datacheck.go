@@ -64,9 +64,9 @@ How texts are compared: %s
 
 Flags:
 `, dataset.ComparisonRule)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := checkInt("--examples", examples, 0, maxCount, "examples a finding"); err != nil {

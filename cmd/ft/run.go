@@ -49,6 +49,13 @@ type runFlags struct {
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
+	// groups are the sections of --help; only, when set, the flags a
+	// command (ft eval) uses: its help lists those, its command line
+	// takes no other.
+	groups *flagGroups
+	only   map[string]bool
+	// given holds the flags given on the command line (not by --config).
+	given map[string]bool
 }
 
 type multiFlag []string
@@ -59,35 +66,38 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, strings.Split(s, ",").
 func newRunFlags(name string, stderr io.Writer) *runFlags {
 	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs := f.fs
+	f.groups = newFlagGroups(fs)
 	fs.SetOutput(stderr)
 	a := &f.args
+	// The groups of ft run --help, in order; a flag is in the group of the
+	// section above it (flagGroups), so a new flag goes into its block.
+	sec := f.groups.section
+
+	sec("Model")
 	fs.StringVar(&f.model, "model", "", "Hugging Face ONNX export folder (model.onnx, config.json, tokenizer.json) or .onnx file (default: the bundled tiny BERT)")
-	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
-	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: the SST-2 test set)")
-	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
-	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
-	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
-	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
-	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
-	fs.StringVar(&f.labelCol, "label-column", "", "label column (default: label, else labels; the last column without a header)")
-	fs.StringVar(&f.problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.StringVar(&f.pooling, "pooling", "", "pooling for a feature-extraction export: mean or cls (default: as sentence-transformers would, mean)")
 	fs.Var(&f.trainParams, "train-params", "train only parameters matching these globs or substrings (repeatable, comma-separated)")
 	fs.Var(&f.freeze, "freeze", "freeze parameters matching these globs or substrings (repeatable, comma-separated)")
 	fs.IntVar(&f.topLayers, "train-top-layers", 0, "train only the top N encoder layers and the head")
 	fs.BoolVar(&f.freezeEmb, "freeze-embeddings", false, "freeze the embeddings")
-	fs.IntVar(&f.loraR, "lora-r", 0, "train LoRA adapters of this rank beside the frozen weights, plus the head (0: off; PEFT's default rank is 8); model/ gets them merged")
-	fs.Float64Var(&f.loraAlpha, "lora-alpha", 8, "LoRA alpha: the adapters' update is scaled by alpha/r")
-	fs.Float64Var(&f.loraDropout, "lora-dropout", 0, "LoRA dropout (only 0: ft trains without dropout)")
-	fs.Var(&f.loraTargets, "lora-targets", "linear layers that get LoRA adapters: module names as PEFT's target_modules (query) or globs over parameter names (*.layer.1*.value) (default: query,value for BERT-like models)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+
+	sec("Data")
+	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
+	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: a validation split held out of the bundled training sample)")
+	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
+	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
+	fs.StringVar(&f.labelCol, "label-column", "", "label column (default: label, else labels; the last column without a header)")
+	fs.StringVar(&f.problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.IntVar(&f.maxLength, "max-length", 128, "truncate texts to this many tokens (special tokens included)")
+	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
+	fs.BoolVar(&a.GroupByLength, "group-by-length", false, "batch rows of similar length together (less padding, faster; HF group_by_length): shuffled, then sorted by length within groups of 50 batches")
+
+	sec("Training")
 	fs.Float64Var(&a.LearningRate, "learning-rate", 5e-5, "peak learning rate")
 	fs.Float64Var(&a.NumTrainEpochs, "num-train-epochs", 3, "passes over the training data (fractions allowed)")
 	fs.IntVar(&a.MaxSteps, "max-steps", -1, "stop after this many optimizer steps (overrides epochs when > 0)")
 	fs.IntVar(&a.PerDeviceTrainBatchSize, "per-device-train-batch-size", 8, "training batch size")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "alias of --per-device-train-batch-size")
-	fs.IntVar(&a.PerDeviceEvalBatchSize, "per-device-eval-batch-size", 0, "evaluation batch size (default: the training batch size)")
 	fs.IntVar(&a.GradientAccumulationSteps, "gradient-accumulation-steps", 1, "micro-batches per optimizer step")
 	fs.Float64Var(&a.WeightDecay, "weight-decay", 0, "decoupled weight decay (AdamW); none on biases and LayerNorm weights")
 	fs.Float64Var(&a.WarmupRatio, "warmup-ratio", 0, "fraction of the steps spent warming up the learning rate")
@@ -105,33 +115,61 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	var seed uint64 = 42
 	fs.Uint64Var(&seed, "seed", 42, "seed for shuffling and new heads (same seed, same bits)")
 	a.Seed = seed
-	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when --eval is given)")
-	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps)")
-	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
+	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+
+	sec("Evaluation")
+	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when there is evaluation data)")
+	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps; default: --logging-steps, as transformers)")
+	fs.IntVar(&a.PerDeviceEvalBatchSize, "per-device-eval-batch-size", 0, "evaluation batch size (default: the training batch size)")
 	fs.StringVar(&a.MetricForBestModel, "metric-for-best-model", "", "eval metric for best-model tracking and early stopping (accuracy, f1_macro, loss, ...; default accuracy)")
 	fs.StringVar(&f.greater, "greater-is-better", "", "true/false (default: false for loss, true otherwise)")
 	fs.IntVar(&a.EarlyStoppingPatience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: off)")
 	fs.BoolVar(&a.LoadBestModelAtEnd, "load-best-model-at-end", false, "restore the best evaluated weights before saving")
-	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
-	fs.BoolVar(&a.GroupByLength, "group-by-length", false, "batch rows of similar length together (less padding, faster; HF group_by_length): shuffled, then sorted by length within groups of 50 batches")
+
+	sec("Checkpoints")
 	fs.StringVar(&a.SaveStrategy, "save-strategy", "steps", "when to write a checkpoint (OUTPUT-DIR/checkpoint-<step>.ftckpt): steps (every --save-steps), epoch or no; also at each new best evaluation, on Ctrl-C/SIGTERM and at the end")
 	fs.IntVar(&a.SaveSteps, "save-steps", 500, "write a checkpoint every N optimizer steps (with --save-strategy steps)")
 	fs.IntVar(&a.SaveTotalLimit, "save-total-limit", 0, "keep only the newest N checkpoints, and the best (0: keep all)")
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run from its OUTPUT-DIR (its newest checkpoint) or a checkpoint file, with the settings stored in the checkpoint (flags given here override them)")
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
-	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+
+	sec("LoRA")
+	fs.IntVar(&f.loraR, "lora-r", 0, "train LoRA adapters of this rank beside the frozen weights, plus the head (0: off; PEFT's default rank is 8); model/ gets them merged")
+	fs.Float64Var(&f.loraAlpha, "lora-alpha", 8, "LoRA alpha: the adapters' update is scaled by alpha/r")
+	fs.Float64Var(&f.loraDropout, "lora-dropout", 0, "LoRA dropout (only 0: ft trains without dropout)")
+	fs.Var(&f.loraTargets, "lora-targets", "linear layers that get LoRA adapters: module names as PEFT's target_modules (query) or globs over parameter names (*.layer.1*.value) (default: query,value for BERT-like models)")
+
+	sec("Output")
+	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
+	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
+	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
+	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
 	return f
 }
 
 // parse reads the flags, then the config file for the flags not given.
 func (f *runFlags) parse(args []string) error {
-	if err := f.fs.Parse(reorder(f.fs, args)); err != nil {
+	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
 	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags only; see --help)", f.fs.Arg(0))
+		return flagError{f.fs.Name(), fmt.Sprintf("unexpected argument %q (flags only)", f.fs.Arg(0))}
 	}
+	if f.only != nil {
+		var unused string
+		f.fs.Visit(func(fl *flag.Flag) {
+			if !f.only[fl.Name] && unused == "" {
+				unused = fl.Name
+			}
+		})
+		if unused != "" {
+			return flagError{f.fs.Name(), fmt.Sprintf("ft %s does not use --%s (it is a training flag of ft run)", f.fs.Name(), unused)}
+		}
+	}
+	f.given = map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if f.config != "" {
 		set := map[string]bool{}
 		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -226,9 +264,10 @@ metrics.jsonl and curves.png. With no flags it fine-tunes the bundled tiny BERT
 on a sample of SST-2 and prints its accuracy. Names and defaults follow the
 Hugging Face Trainer. Ctrl-C stops after the current step and saves.
 
-Flags:
+Flags (HF's underscore spellings work too: --learning_rate):
+
 `)
-		f.fs.PrintDefaults()
+		f.groups.print(stderr, nil)
 	}
 	if err := f.parse(args); err != nil {
 		return err
