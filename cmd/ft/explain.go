@@ -82,6 +82,9 @@ Flags:
 	if err != nil {
 		return fmt.Errorf("%w (ft explain explains a classifier's logits: fine-tune the export with ft run first and explain OUTPUT-DIR/model)", err)
 	}
+	if err := checkModelPath(*model); err != nil {
+		return err
+	}
 	tok, err := tokenize.Load(*model)
 	if err != nil {
 		return err

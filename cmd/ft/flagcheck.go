@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"strings"
 
 	"ft/finetune"
@@ -94,4 +96,21 @@ func batchMin(f *runFlags, name string) int {
 // oneLine joins the lines of a message (yaml's errors have several).
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, ":\n", ": ")), " ")
+}
+
+// modelPathError reports a --model that cannot be read: a folder that does
+// not exist is said to be missing (not its tokenizer.json).
+func modelPathError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--model %s: no such folder or file (give a Hugging Face ONNX export folder with model.onnx, config.json and tokenizer.json, or a .onnx file)", path)
+	}
+	return fmt.Errorf("--model %s: %v", path, err)
+}
+
+// checkModelPath returns modelPathError when path cannot be read.
+func checkModelPath(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return modelPathError(path, err)
+	}
+	return nil
 }

@@ -36,6 +36,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if f.model == "" || f.eval == "" {
 		return fmt.Errorf("give --model DIR and --eval FILE")
 	}
+	if err := checkModelPath(f.model); err != nil {
+		return err
+	}
 	tok, err := tokenize.Load(f.model)
 	if err != nil {
 		return err
@@ -114,6 +117,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	texts, err := readTexts(fs.Args(), *file)
 	if err != nil {
+		return err
+	}
+	if err := checkModelPath(*model); err != nil {
 		return err
 	}
 	tok, err := tokenize.Load(*model)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"ft/finetune"
 	"ft/graph"
 	"ft/internal/bundled"
+	"ft/optim"
 	"ft/tokenize"
 )
 
@@ -56,6 +58,42 @@ type runFlags struct {
 	only   map[string]bool
 	// given holds the flags given on the command line (not by --config).
 	given map[string]bool
+	// test is a file scored once after training (the demo's test set);
+	// holdOut: the evaluation data is every holdOutEvery-th training row
+	// (the demo's validation split), not a file.
+	test    string
+	holdOut bool
+}
+
+// holdOutEvery: the demo holds out every 10th training row for validation.
+const holdOutEvery = 10
+
+// demoSettings lists the demo's training settings as flags.
+func demoSettings(f *runFlags) string {
+	var parts []string
+	for _, n := range []string{"learning-rate", "num-train-epochs", "per-device-train-batch-size", "warmup-ratio"} {
+		parts = append(parts, "--"+n+" "+f.fs.Lookup(n).Value.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// splitHoldOut moves every k-th example of d (from the k-th) into a
+// validation set and returns it; d keeps the others.
+func splitHoldOut(d *dataset.Dataset, k int) *dataset.Dataset {
+	v := *d
+	v.Path = fmt.Sprintf("%s (every %dth row, held out)", d.Path, k)
+	v.Examples, v.Warnings = nil, nil
+	var keep []dataset.Example
+	for i, e := range d.Examples {
+		if (i+1)%k == 0 {
+			v.Examples = append(v.Examples, e)
+		} else {
+			keep = append(keep, e)
+		}
+	}
+	d.Examples = keep
+	d.Path = fmt.Sprintf("%s (without the held-out rows)", d.Path)
+	return &v
 }
 
 type multiFlag []string
@@ -281,7 +319,10 @@ Flags (HF's underscore spellings work too: --learning_rate):
 		defer cleanup()
 		f.model = filepath.Join(dir, bundled.Model)
 		if f.train == "" {
-			f.train, f.eval = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
+			// select on a validation split held out of the training
+			// sample; the test set is scored once, at the end
+			f.train, f.test = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
+			f.holdOut = f.eval == ""
 		}
 		// settings for a small random-weight model; flags still override
 		setDefault(f.fs, "learning-rate", "1e-3")
@@ -291,7 +332,14 @@ Flags (HF's underscore spellings work too: --learning_rate):
 		if f.args.PerDeviceTrainBatchSize == 8 {
 			f.args.PerDeviceTrainBatchSize = 32
 		}
-		fmt.Fprintf(stdout, "ft run with built-in defaults: fine-tuning the bundled tiny BERT (random weights, 2 layers, hidden 64)\non %s, evaluating on %s\n\n", f.train, f.eval)
+		fmt.Fprintf(stdout, "ft run with built-in defaults: fine-tuning the bundled tiny BERT (random weights, 2 layers, hidden 64)\n")
+		fmt.Fprintf(stdout, "demo settings (not --help's defaults; flags override them): %s\n", demoSettings(f))
+		switch {
+		case f.holdOut:
+			fmt.Fprintf(stdout, "training on %s, selecting the best model on every %dth row of it (held out), scoring it once on %s\n\n", f.train, holdOutEvery, f.test)
+		case f.test != "":
+			fmt.Fprintf(stdout, "training on %s, evaluating on %s, scoring once on %s\n\n", f.train, f.eval, f.test)
+		}
 	}
 	if f.train == "" {
 		return fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
@@ -451,6 +499,10 @@ type job struct {
 	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
+	// test is scored once after training (nil: none); nTrain of nAll
+	// parameters train.
+	test        dataset.Source
+	nTrain, nAll int
 }
 
 type paramRow struct {
@@ -462,7 +514,11 @@ type paramRow struct {
 
 func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	dir := f.model
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, modelPathError(f.model, err)
+	}
+	if !st.IsDir() {
 		dir = filepath.Dir(dir)
 	}
 	tok, err := tokenize.Load(dir)
@@ -486,14 +542,26 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "train  %s\n", train.Summary())
-	for _, w := range train.Warnings {
+	for _, w := range append(train.Warnings, datasetLabelTypos(train)...) {
 		fmt.Fprintf(stdout, "       warning: %s\n", w)
 	}
 	var labels []string
 	if train.Labels != nil {
 		labels = train.Labels.Names
 	}
-	var eval *dataset.Dataset
+	var eval, test *dataset.Dataset
+	if f.holdOut {
+		eval = splitHoldOut(train, holdOutEvery)
+		fmt.Fprintf(stdout, "       %d rows train, %d rows held out for validation\n", train.Len(), eval.Len())
+	}
+	if f.test != "" {
+		to := ro
+		to.Labels, to.Problem = train.Labels, train.Problem
+		if test, err = dataset.Read(f.test, to); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "test   %s\n", test.Summary())
+	}
 	if f.eval != "" {
 		eo := ro
 		eo.Labels = train.Labels
@@ -586,6 +654,12 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		}
 		tr.Eval = es
 	}
+	if test != nil {
+		if j.test, err = dataset.NewTextSource(test, tok, m.Graph.InputNames(), f.maxLength); err != nil {
+			return nil, err
+		}
+	}
+	j.nTrain, j.nAll = nTrain, nAll
 	j.trainer = tr
 	return j, nil
 }
@@ -623,32 +697,21 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	defer ml.Close()
 	j.trainer.MetricsLog = ml
 	tty := isTerminal(stderr)
-	lastPrint := time.Time{}
+	bar := newProgressBar(stderr)
 	lastCheckpoint := ""
 	j.trainer.Events = func(e finetune.Event) {
 		switch e.Kind {
 		case finetune.EventStep:
 			if tty {
-				if time.Since(lastPrint) < 100*time.Millisecond && e.Step != e.Total {
-					return
-				}
-				lastPrint = time.Now()
-				const width = 30
-				done := width * e.Step / max(1, e.Total)
-				fmt.Fprintf(stderr, "\r[%s%s] %d/%d epoch %.2f loss %.4f lr %.2e %.0f samples/s ETA %s   ",
-					strings.Repeat("=", done), strings.Repeat(" ", width-done), e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
+				bar.step(e)
 			} else if e.Step%j.trainer.Args.LoggingSteps == 0 || e.Step == e.Total {
 				fmt.Fprintf(stdout, "step %d/%d epoch %.2f loss %.4f lr %.3g %.0f samples/s ETA %s\n", e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
 			}
 		case finetune.EventEval:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.clear()
 			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
 		case finetune.EventSkip, finetune.EventWarning:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.clear()
 			fmt.Fprintf(stderr, "warning: %s\n", e.Message)
 		case finetune.EventResumed:
 			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
@@ -658,16 +721,13 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
 			}
 		case finetune.EventInterrupted:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.done()
 			fmt.Fprintf(stdout, "interrupted after step %d\n", e.Step)
 		case finetune.EventDone:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.done()
 		}
 	}
+	printSettings(stdout, j, f)
 	start := time.Now()
 	res, err := j.trainer.Fit(ctx)
 	if err != nil {
@@ -712,12 +772,76 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		fmt.Fprintf(stdout, "eval %s: %s\n", f.eval, formatMetrics(m))
-		if acc, ok := m["accuracy"]; ok {
+		name := f.eval
+		if f.holdOut {
+			name = "validation (held-out rows)"
+		}
+		fmt.Fprintf(stdout, "eval %s: %s\n", name, formatMetrics(m))
+		if acc, ok := m["accuracy"]; ok && j.test == nil {
 			fmt.Fprintf(stdout, "accuracy %.4f\n", acc)
 		}
 	}
+	if j.test != nil {
+		// scored once, after the model was chosen on the validation data
+		m, err := j.trainer.Evaluate(context.Background(), j.test)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "test %s (scored once, not used to choose the model): %s\n", f.test, formatMetrics(m))
+		if acc, ok := m["accuracy"]; ok {
+			fmt.Fprintf(stdout, "test accuracy %.4f\n", acc)
+		}
+	}
 	return nil
+}
+
+// printSettings says what will run, as transformers' "***** Running
+// training *****" block.
+func printSettings(w io.Writer, j *job, f *runFlags) {
+	a := j.trainer.Args
+	a.Defaults()
+	n := j.trainer.Train.Len()
+	perEpoch := dataset.StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
+	total := a.MaxSteps
+	epochs := fmt.Sprint(a.NumTrainEpochs)
+	if total <= 0 {
+		total = int(math.Ceil(a.NumTrainEpochs * float64(perEpoch)))
+	} else {
+		epochs = fmt.Sprintf("%.2f (--max-steps %d)", float64(total)/float64(max(1, perEpoch)), total)
+	}
+	warmup := optim.WarmupSteps(a.WarmupSteps, a.WarmupRatio, total)
+	evalWhat := "none (no evaluation data)"
+	if j.trainer.Eval != nil {
+		strategy := a.EvalStrategy
+		if strategy == "" {
+			strategy = "epoch"
+		}
+		evalWhat = fmt.Sprintf("%d rows, every %s", j.trainer.Eval.Len(), strategy)
+		if strategy == "steps" {
+			evalWhat = fmt.Sprintf("%d rows, every %d steps", j.trainer.Eval.Len(), a.EvalSteps)
+		} else if strategy == "no" {
+			evalWhat = fmt.Sprintf("%d rows, at the end only (--eval-strategy no)", j.trainer.Eval.Len())
+		}
+		evalWhat += fmt.Sprintf("; best model by %s", a.MetricForBestModel)
+	}
+	rows := [][2]string{
+		{"Num examples", fmt.Sprint(n)},
+		{"Num epochs", epochs},
+		{"Per-device batch size", fmt.Sprint(a.PerDeviceTrainBatchSize)},
+		{"Gradient accumulation steps", fmt.Sprint(a.GradientAccumulationSteps)},
+		{"Total batch size", fmt.Sprint(a.PerDeviceTrainBatchSize * a.GradientAccumulationSteps)},
+		{"Total optimization steps", fmt.Sprint(total)},
+		{"Learning rate", fmt.Sprintf("%g, %s schedule, %d warmup steps", a.LearningRate, a.LRSchedulerType, warmup)},
+		{"Optimizer", fmt.Sprintf("%s, weight decay %g", a.Optim, a.WeightDecay)},
+		{"Trainable parameters", fmt.Sprintf("%d of %d (%.1f%%)", j.nTrain, j.nAll, 100*float64(j.nTrain)/float64(max(1, j.nAll)))},
+		{"Evaluation", evalWhat},
+		{"Output", f.outputDir},
+	}
+	fmt.Fprintf(w, "\n***** Running training *****\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-28s = %s\n", r[0], r[1])
+	}
+	fmt.Fprintln(w)
 }
 
 func formatMetrics(m map[string]float64) string {
