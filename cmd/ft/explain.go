@@ -78,12 +78,12 @@ Flags:
 	if len(texts) == 0 {
 		return fmt.Errorf("no texts to explain: give them as arguments, with --file, or on standard input")
 	}
+	if err := checkModelPath(*model); err != nil {
+		return err
+	}
 	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return fmt.Errorf("%w (ft explain explains a classifier's logits: fine-tune the export with ft run first and explain OUTPUT-DIR/model)", err)
-	}
-	if err := checkModelPath(*model); err != nil {
-		return err
 	}
 	tok, err := tokenize.Load(*model)
 	if err != nil {

@@ -501,7 +501,7 @@ type job struct {
 	trainer   *finetune.Trainer
 	// test is scored once after training (nil: none); nTrain of nAll
 	// parameters train.
-	test        dataset.Source
+	test         dataset.Source
 	nTrain, nAll int
 }
 
