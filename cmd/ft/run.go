@@ -761,7 +761,11 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	} else {
 		dst = "(not exported: --export-model none)"
 	}
-	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
+	bestStep := 0
+	if j.trainer.Eval != nil && !math.IsNaN(res.BestMetric) {
+		bestStep = res.BestStep
+	}
+	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png"), bestStep, j.trainer.Args.MetricForBestModel); err != nil {
 		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
