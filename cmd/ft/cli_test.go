@@ -466,6 +466,12 @@ func TestCompletionBash(t *testing.T) {
 			if out, err := exec.Command(bin, "-n", p).CombinedOutput(); err != nil {
 				t.Errorf("%s -n: %v\n%s", sh, err, out)
 			}
+			if sh == "fish" {
+				out, err := exec.Command(bin, "-c", "source "+p+"; complete -C 'ft ru'; complete -C 'ft run --learning-r'").CombinedOutput()
+				if err != nil || !strings.HasPrefix(string(out), "run\t") || !strings.Contains(string(out), "\n--learning-rate\tpeak learning rate") {
+					t.Errorf("fish completion: %v %q", err, out)
+				}
+			}
 		}
 	}
 }

@@ -128,24 +128,30 @@ complete -o default -o filenames -F _ft ft
 func zshQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func writeZsh(w io.Writer, cmds []completionCommand) {
-	fmt.Fprintf(w, "#compdef ft\n# zsh completion for ft (ft completion zsh)\n_ft() {\n  local -a commands flags words\n  commands=(\n")
+	// ($words is zsh's array of the command line: the fixed arguments are
+	// in $ftargs)
+	fmt.Fprintf(w, "#compdef ft\n# zsh completion for ft (ft completion zsh)\ncompdef _ft ft\n\n_ft() {\n  local -a commands ftflags ftargs\n  commands=(\n")
 	for _, c := range cmds {
 		fmt.Fprintf(w, "    %s\n", zshQuote(c.name+":"+strings.ReplaceAll(c.summary, ":", `\:`)))
 	}
 	fmt.Fprintf(w, "  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' commands\n    return\n  fi\n  case $words[2] in\n")
 	for _, c := range cmds {
-		fmt.Fprintf(w, "    %s)\n      flags=(%s)\n      words=(%s)\n      ;;\n", c.name, flagWords(c), strings.Join(c.words, " "))
+		fmt.Fprintf(w, "    %s)\n      ftflags=(%s)\n      ftargs=(%s)\n      ;;\n", c.name, flagWords(c), strings.Join(c.words, " "))
 	}
 	fmt.Fprintf(w, `  esac
   if [[ $PREFIX == -* ]]; then
-    compadd -- $flags
-  elif (( CURRENT == 3 && ${#words} > 0 )) && [[ -n $words ]]; then
-    compadd -- $words
+    compadd -- $ftflags
+  elif (( CURRENT == 3 && ${#ftargs} > 0 )); then
+    compadd -- $ftargs
   else
     _files
   fi
 }
-compdef _ft ft
+
+# autoloaded from $fpath: complete now (sourced: compdef above suffices)
+if [ "$funcstack[1]" = "_ft" ]; then
+  _ft "$@"
+fi
 `)
 }
 

@@ -22,6 +22,8 @@ type progressBar struct {
 	fd    int
 	last  time.Time
 	drawn bool
+	// state is the last step drawn (done redraws it once more).
+	state *finetune.Event
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -48,6 +50,7 @@ func (p *progressBar) step(e finetune.Event) {
 		return
 	}
 	p.last = time.Now()
+	p.state = &e
 	fmt.Fprintf(p.w, "\r%s\x1b[K", progressLine(e, p.width()))
 	p.drawn = true
 }
@@ -60,12 +63,18 @@ func (p *progressBar) clear() {
 	}
 }
 
-// done leaves the last state of the line and ends it.
+// done leaves the last state of the line (drawn again if an evaluation
+// line cleared it) and ends it.
 func (p *progressBar) done() {
+	if !p.drawn && p.state != nil {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", progressLine(*p.state, p.width()))
+		p.drawn = true
+	}
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
+	p.state = nil
 }
 
 // progressLine is the progress line for a terminal of width columns: at
