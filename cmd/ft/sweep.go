@@ -439,16 +439,16 @@ func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (ma
 	return m, nil
 }
 
-// trialProgress draws a trial's progress on the terminal.
+// trialProgress draws a trial's progress on the terminal: ft run's
+// progress line (fitted to the width), cleared when the trial ends.
 func (r *sweepRun) trialProgress() func(finetune.Event) {
-	last := time.Time{}
+	bar := newProgressBar(r.stderr)
 	return func(e finetune.Event) {
-		if e.Kind == finetune.EventStep && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
-			last = time.Now()
-			fmt.Fprintf(r.stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
-		}
-		if e.Kind == finetune.EventDone || e.Kind == finetune.EventInterrupted {
-			fmt.Fprint(r.stderr, "\r\033[K")
+		switch e.Kind {
+		case finetune.EventStep:
+			bar.step(e)
+		case finetune.EventDone, finetune.EventInterrupted:
+			bar.clear()
 		}
 	}
 }
