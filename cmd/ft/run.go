@@ -239,7 +239,11 @@ func (f *runFlags) parse(args []string) error {
 				name = "model"
 			}
 			if f.fs.Lookup(name) == nil {
-				return fmt.Errorf("%s: unknown setting %q (settings are the flags of ft run --help)", f.config, k)
+				msg := fmt.Sprintf("%s: unknown setting %q (settings are the flags of ft run --help", f.config, k)
+				if d := didYouMean(name, flagNamesOf(f.fs)); d != "" {
+					msg += fmt.Sprintf("; did you mean %s?", strings.ReplaceAll(d, "-", "_"))
+				}
+				return errors.New(msg + ")")
 			}
 			if set[name] {
 				continue
