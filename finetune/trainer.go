@@ -40,7 +40,7 @@ type Args struct {
 	NoShuffle                 bool    // keep the training rows in file order
 	GroupByLength             bool    // batches of rows of similar length (HF group_by_length; the Source must be a dataset.LengthSource)
 	EvalStrategy              string  // "no", "steps", "epoch" (default "epoch" when there is eval data)
-	EvalSteps                 int     // with EvalStrategy "steps" (default: LoggingSteps, as transformers)
+	EvalSteps                 int
 	LoggingSteps              int    // 10
 	MetricForBestModel        string // "accuracy" / "f1" / "loss" ...; default "loss"
 	GreaterIsBetter           *bool  // default: false for loss, true otherwise
