@@ -108,27 +108,27 @@ const maxHeader = 100 << 20
 // Limit is the largest checkpoint content (header and tensor bytes,
 // decoded) that Write and Read accept by default: the memory the process
 // may use (tensor.SystemMemory: physical memory, RLIMIT_AS, cgroup), or
-// the memory limit (FT_MEMORY_LIMIT) where that is set higher; 0 (none)
-// where the memory limit is off (FT_MEMORY_LIMIT=0) or nothing is known.
+// the memory limit (tensor.SetMemoryLimit; ft: FT_MEMORY_LIMIT) where that is set higher; 0 (none)
+// where the memory limit is off (0) or nothing is known.
 // Reading holds the whole content in memory, so a checkpoint above it
 // could not be read back; writing checks the same limit. It is not the
 // memory limit itself, which bounds each tensor: a model's checkpoint
 // (weights and optimizer state) is several times its largest tensor.
-func Limit() (int64, error) {
-	lim, err := tensor.MemoryLimit()
-	if err != nil || lim == 0 {
-		return 0, err
+func Limit() int64 {
+	lim := tensor.MemoryLimit()
+	if lim == 0 {
+		return 0
 	}
-	return max(lim, systemMemory()), nil
+	return max(lim, systemMemory())
 }
 
 // systemMemory is tensor.SystemMemory (tests lower it).
 var systemMemory = tensor.SystemMemory
 
 // limitOf returns the limit an option asks for (<= 0: Limit()).
-func limitOf(maxBytes int64) (int64, error) {
+func limitOf(maxBytes int64) int64 {
 	if maxBytes > 0 {
-		return maxBytes, nil
+		return maxBytes
 	}
 	return Limit()
 }
@@ -304,10 +304,7 @@ func baseOf(opt Options, name string) *tensor.Tensor {
 // one tensor's bytes at a time besides f: a first pass hashes the content,
 // a second encodes and writes it.
 func Encode(w io.Writer, f *File, opt Options) error {
-	limit, err := limitOf(opt.MaxBytes)
-	if err != nil {
-		return err
-	}
+	limit := limitOf(opt.MaxBytes)
 	seen := map[string]bool{}
 	h := sha256.New()
 	var size int64
@@ -474,10 +471,7 @@ func ReadMeta(path string) (map[string]string, []string, error) {
 
 // ReadMetaWith is ReadMeta with a limit (opt.MaxBytes; Base is not used).
 func ReadMetaWith(path string, opt ReadOptions) (map[string]string, []string, error) {
-	limit, err := limitOf(opt.MaxBytes)
-	if err != nil {
-		return nil, nil, err
-	}
+	limit := limitOf(opt.MaxBytes)
 	fh, err := fileio.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read checkpoint: %w", err)
@@ -652,10 +646,7 @@ func checkMagic(br *bufio.Reader) error {
 // header, and the content SHA-256. It holds one tensor's encoded bytes at
 // a time besides the tensors it returns.
 func Decode(r io.Reader, opt ReadOptions) (*File, error) {
-	limit, err := limitOf(opt.MaxBytes)
-	if err != nil {
-		return nil, err
-	}
+	limit := limitOf(opt.MaxBytes)
 	zr, err := newReader(r, limit)
 	if err != nil {
 		return nil, err

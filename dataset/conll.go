@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"ft/internal/fileio"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -117,7 +117,7 @@ func (d *TaggedData) TagList() []string {
 // ReadTagged reads a token-tagged file (CoNLL, CoNLL-U or JSON lines). Bad
 // input is an error naming the file and line.
 func ReadTagged(path string, opt TaggedOptions) (*TaggedData, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0)
 	if err != nil {
 		return nil, err
 	}

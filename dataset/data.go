@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -371,7 +371,7 @@ type rawRow struct {
 
 // Read reads a labelled CSV, TSV or JSON-lines file.
 func Read(path string, opt ReadOptions) (*Dataset, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0)
 	if err != nil {
 		return nil, err
 	}

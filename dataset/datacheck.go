@@ -3,13 +3,13 @@ package dataset
 import (
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"ft/internal/fileio"
 	"ft/tokenize"
 )
 
@@ -318,7 +318,7 @@ func (r *DataCheck) emptyLists() {
 // readCheckFile reads a file as Read does, but sets rows with an
 // empty text or label aside (as findings) instead of failing on them.
 func readCheckFile(path string, ro ReadOptions, opt *CheckOptions) (*checkFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0)
 	if err != nil {
 		return nil, err
 	}

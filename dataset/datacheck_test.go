@@ -427,7 +427,7 @@ func readDataCheckGolden(t *testing.T, name string) dcGolden {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "datacheck", name))
 	if err != nil {
-		t.Fatalf("%v (make it with /root/ftvenv/bin/python testmodels/data_check_oracle.py)", err)
+		t.Fatalf("%v (make it with $FT_PYTHON testmodels/data_check_oracle.py)", err)
 	}
 	var g dcGolden
 	if err := json.Unmarshal(b, &g); err != nil {

@@ -147,6 +147,11 @@ const optimPrefix = "optimizer/"
 // st into dir/checkpoint-<step>.ftckpt; base holds the parameters' values
 // at the start of the run (the XOR base).
 func (t *Trainer) writeCheckpoint(dir string, st *TrainState, base map[string]*tensor.Tensor) (string, error) {
+	return t.writeCheckpointState(dir, st, base, t.opt.State())
+}
+
+// writeCheckpointState is writeCheckpoint with the optimizer state ost.
+func (t *Trainer) writeCheckpointState(dir string, st *TrainState, base map[string]*tensor.Tensor, ost *optim.State) (string, error) {
 	if err := checkFinite(t.Trainable); err != nil {
 		return "", err
 	}
@@ -161,7 +166,6 @@ func (t *Trainer) writeCheckpoint(dir string, st *TrainState, base map[string]*t
 	for _, p := range t.Trainable {
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: p.Name, T: p.Value})
 	}
-	ost := t.opt.State()
 	for _, k := range ost.SlotNames() {
 		v := ost.Slots[k]
 		cut := strings.LastIndexByte(k, '/')

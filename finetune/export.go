@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ft/onnx"
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -72,7 +72,7 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, SafetensorsFile), b); err != nil {
+	if err := fileio.WriteFile(filepath.Join(dir, SafetensorsFile), b); err != nil {
 		return err
 	}
 	return mc.saveConfigAndTokenizer(dir)

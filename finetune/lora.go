@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"ft/graph"
+	"ft/internal/fileio"
 	"ft/onnx"
 	"ft/tensor"
 )
@@ -737,7 +738,7 @@ func SavePEFT(m *Model, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, PEFTWeightsFile), b); err != nil {
+	if err := fileio.WriteFile(filepath.Join(dir, PEFTWeightsFile), b); err != nil {
 		return err
 	}
 	if len(head) > 0 {
@@ -745,7 +746,7 @@ func SavePEFT(m *Model, dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := onnx.WriteFileAtomic(filepath.Join(dir, PEFTHeadFile), hb); err != nil {
+		if err := fileio.WriteFile(filepath.Join(dir, PEFTHeadFile), hb); err != nil {
 			return err
 		}
 	}
@@ -753,7 +754,7 @@ func SavePEFT(m *Model, dir string) error {
 	if err != nil {
 		return err
 	}
-	return onnx.WriteFileAtomic(filepath.Join(dir, PEFTConfigFile), append(cb, '\n'))
+	return fileio.WriteFile(filepath.Join(dir, PEFTConfigFile), append(cb, '\n'))
 }
 
 func transpose2(t *tensor.Tensor) *tensor.Tensor {

@@ -46,7 +46,7 @@ type loraOracle struct {
 	Feeds       []string         `json:"feeds"`
 }
 
-const loraHint = "make it with /root/ftvenv/bin/python testmodels/lora_oracle.py"
+const loraHint = "make it with $FT_PYTHON testmodels/lora_oracle.py"
 
 var loraDir = filepath.Join("..", "testmodels", "fixtures", "lora")
 
@@ -685,7 +685,7 @@ func TestLoRAErrors(t *testing.T) {
 func TestLoRAExportForOracle(t *testing.T) {
 	out := os.Getenv("FT_LORA_EXPORT_DIR")
 	if out == "" {
-		t.Skip("set FT_LORA_EXPORT_DIR, or run /root/ftvenv/bin/python testmodels/check_lora_export.py")
+		t.Skip("set FT_LORA_EXPORT_DIR, or run $FT_PYTHON testmodels/check_lora_export.py")
 	}
 	o := readLoRAOracle(t)
 	m, _, trainable := loraModel(t, o)

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 
+	"ft/internal/fileio"
 	"ft/internal/jsonfloat"
-	"ft/onnx"
 )
 
 // Record is one line of metrics.jsonl: the step and epoch, and named values
@@ -118,7 +117,7 @@ func OpenMetricsLog(path string) (*MetricsLog, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := fileio.OpenAppend(path)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +156,7 @@ func (l *MetricsLog) Close() error { return l.f.Close() }
 // without its newline that does not parse (a write cut short) is skipped;
 // any other bad line is an error naming file:line.
 func ReadMetricsLog(path string) ([]Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := fileio.ReadFile(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +190,7 @@ func ReadMetricsLog(path string) ([]Record, error) {
 // TruncateMetricsLog keeps the records of a metrics.jsonl file up to step
 // (a resumed run appends from there); a missing file is fine.
 func TruncateMetricsLog(path string, step int) error {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 0)
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -219,5 +213,5 @@ func TruncateMetricsLog(path string, step int) error {
 		}
 		keep = append(keep, line...)
 	}
-	return onnx.WriteFileAtomic(path, keep)
+	return fileio.WriteFile(path, keep)
 }

@@ -2,7 +2,9 @@ package finetune
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -621,7 +623,7 @@ func (m *Model) saveConfigAndTokenizer(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, "config.json"), b); err != nil {
+	if err := fileio.WriteFile(filepath.Join(dir, "config.json"), append(b, '\n')); err != nil {
 		return err
 	}
 	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "merges.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"} {
@@ -629,10 +631,13 @@ func (m *Model) saveConfigAndTokenizer(dir string) error {
 			break
 		}
 		b, err := fileio.ReadFile(filepath.Join(m.Dir, f), 0)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := onnx.WriteFileAtomic(filepath.Join(dir, f), b); err != nil {
+		if err != nil {
+			return err
+		}
+		if err := fileio.WriteFile(filepath.Join(dir, f), b); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,7 @@ type trainOracle struct {
 	GradNorms     []float64 `json:"grad_norms"`
 }
 
-const trainOracleHint = "make it with /root/ftvenv/bin/python testmodels/train_oracle.py"
+const trainOracleHint = "make it with $FT_PYTHON testmodels/train_oracle.py"
 
 func readTensorPB(t *testing.T, path string) *tensor.Tensor {
 	t.Helper()

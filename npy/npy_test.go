@@ -237,7 +237,7 @@ func TestNPZRoundTripAndErrors(t *testing.T) {
 func TestNumpyReadsOurs(t *testing.T) {
 	py := os.Getenv("FT_PYTHON")
 	if py == "" {
-		t.Skip("set FT_PYTHON to a Python with numpy (e.g. FT_PYTHON=/root/ftvenv/bin/python) to check that numpy reads our files")
+		t.Skip("set FT_PYTHON to a Python with numpy (FT_PYTHON=path/to/venv/bin/python) to check that numpy reads our files")
 	}
 	dir := t.TempDir()
 	want := expected()

@@ -63,9 +63,6 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", path, err)
 	}
-	if _, err := tensor.MemoryLimit(); err != nil {
-		return nil, fmt.Errorf("load model %s: %w", path, err)
-	}
 	m.Path = path
 	m.Dir = filepath.Dir(path)
 	if err := m.checkExternal(); err != nil {

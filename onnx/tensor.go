@@ -42,9 +42,6 @@ func byteSize(t *TensorProto) (int64, error) {
 // checkLimit refuses a tensor above the memory limit (tensor.SetMemoryLimit,
 // FT_MEMORY_LIMIT) before its data is read or allocated.
 func checkLimit(t *TensorProto, shape []int) error {
-	if _, err := tensor.MemoryLimit(); err != nil {
-		return err
-	}
 	dt := DTypeOf(t.GetDataType())
 	if dt == tensor.Invalid {
 		dt = tensor.Float32 // FLOAT16 and BFLOAT16 are widened

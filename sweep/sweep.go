@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"ft/internal/fileio"
 	"ft/internal/jsonfloat"
 	"ft/internal/rng"
-	"ft/onnx"
 )
 
 // Param is one hyper-parameter of a search space: a list of values
@@ -265,7 +265,7 @@ func (r *TrialResult) UnmarshalJSON(data []byte) error {
 
 // ReadLog reads sweep.jsonl; a missing file is an empty sweep.
 func ReadLog(path string) ([]TrialResult, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -291,7 +291,7 @@ func ReadLog(path string) ([]TrialResult, error) {
 // appendLog adds one result to sweep.jsonl: the whole file is
 // rewritten atomically, so an interrupted write leaves the old file.
 func appendLog(path string, r TrialResult) error {
-	old, err := os.ReadFile(path)
+	old, err := fileio.ReadFile(path, 0)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -302,7 +302,7 @@ func appendLog(path string, r TrialResult) error {
 	if err != nil {
 		return err
 	}
-	return onnx.WriteFileAtomic(path, append(append(old, line...), '\n'))
+	return fileio.WriteFile(path, append(append(old, line...), '\n'))
 }
 
 // Sweep searches hyper-parameters: it runs an objective (a short training

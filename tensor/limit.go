@@ -10,58 +10,49 @@ import (
 	"sync/atomic"
 )
 
-// MemoryLimitEnv is the environment variable that sets the memory limit at
-// start-up ("8GiB", "512MB", "1000000"; see ParseBytes). "0": no limit;
-// unset: the memory this process may use (SystemMemory: the least of
-// physical memory, RLIMIT_AS and the cgroup's memory limit).
+// MemoryLimitEnv is the environment variable MemoryLimitFromEnv reads
+// ("8GiB", "512MB", "1000000"; see ParseBytes; "0": no limit).
 const MemoryLimitEnv = "FT_MEMORY_LIMIT"
 
-var (
-	memLimit atomic.Int64          // bytes; 0 = no limit
-	envErr   atomic.Pointer[error] // FT_MEMORY_LIMIT could not be read
-)
+// memLimit is the limit in bytes (0: none). No single tensor can be larger
+// than the memory the process may use, so it starts there: refused with an
+// error rather than letting the runtime abort or the kernel kill the
+// process.
+var memLimit atomic.Int64
 
-func init() {
+func init() { memLimit.Store(SystemMemory()) }
+
+// MemoryLimitFromEnv returns the memory limit FT_MEMORY_LIMIT asks for:
+// its size, 0 for "0" (no limit), or SystemMemory where it is unset or
+// blank; an error naming the variable where it is not a size. It only
+// reads; ft's command line passes the result to SetMemoryLimit, and a
+// library user may do the same.
+func MemoryLimitFromEnv() (int64, error) {
 	s := strings.TrimSpace(os.Getenv(MemoryLimitEnv))
 	if s == "" {
-		// No single tensor can be larger than the memory the process may
-		// use: refuse it with an error rather than let the runtime abort
-		// or the kernel kill the process.
-		memLimit.Store(SystemMemory())
-		return
+		return SystemMemory(), nil
 	}
 	n, err := ParseBytes(s)
 	if err != nil {
-		e := fmt.Errorf("%s=%q: %v", MemoryLimitEnv, s, err)
-		envErr.Store(&e)
-		return
+		return 0, fmt.Errorf("%s=%q: %v", MemoryLimitEnv, s, err)
 	}
-	memLimit.Store(n)
+	return n, nil
 }
 
 // SetMemoryLimit sets the largest single tensor (in bytes) that ft allocates
 // for a model's initializers and op outputs; 0 removes the limit. It returns
-// the previous limit. The limit starts at FT_MEMORY_LIMIT, or where that is
-// unset at SystemMemory (the least of physical memory, RLIMIT_AS and the
-// cgroup's memory limit; none where unknown). A bad model or
-// input that asks for more gets an *AllocError naming the tensor or node
-// instead of exhausting the machine's memory.
+// the previous limit. The limit starts at SystemMemory (the least of
+// physical memory, RLIMIT_AS and the cgroup's memory limit; none where
+// unknown); MemoryLimitFromEnv reads the one FT_MEMORY_LIMIT asks for. A bad
+// model or input that asks for more gets an *AllocError naming the tensor or
+// node instead of exhausting the machine's memory.
 func SetMemoryLimit(bytes int64) int64 {
-	if bytes < 0 {
-		bytes = 0
-	}
-	envErr.Store(nil)
-	return memLimit.Swap(bytes)
+	return memLimit.Swap(max(bytes, 0))
 }
 
-// MemoryLimit returns the limit in bytes (0: none), or an error when
-// FT_MEMORY_LIMIT holds something that is not a size (graph.Import reports
-// it; until then no limit applies).
-func MemoryLimit() (int64, error) {
-	if e := envErr.Load(); e != nil {
-		return 0, *e
-	}
-	return memLimit.Load(), nil
+// MemoryLimit returns the limit in bytes (0: none).
+func MemoryLimit() int64 {
+	return memLimit.Load()
 }
 
 // AllocError is the error (and, from Zeros, the panic value) for a tensor

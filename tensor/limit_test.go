@@ -2,11 +2,8 @@ package tensor
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -98,30 +95,39 @@ func TestBroadcastShapeLimit(t *testing.T) {
 	}
 }
 
-// TestMemoryLimitEnv runs this test binary again with FT_MEMORY_LIMIT set,
-// so that init reads it.
-func TestMemoryLimitEnv(t *testing.T) {
-	if os.Getenv("FT_LIMIT_CHILD") == "1" {
-		n, err := MemoryLimit()
-		fmt.Printf("limit=%d err=%v\n", n, err)
-		return
-	}
-	for env, want := range map[string]string{
-		"8GiB":  "limit=8589934592 err=<nil>",
-		"512MB": "limit=512000000 err=<nil>",
-		"lots":  `limit=0 err=FT_MEMORY_LIMIT="lots": unknown unit "lots"`,
-		"0":     "limit=0 err=<nil>",
-		"unset": fmt.Sprintf("limit=%d err=<nil>", SystemMemory()),
+// TestMemoryLimitFromEnv: FT_MEMORY_LIMIT's size, 0, or SystemMemory when
+// unset or blank; an error naming the variable for a value that is not a
+// size. Reading it does not change the limit in force.
+func TestMemoryLimitFromEnv(t *testing.T) {
+	before := MemoryLimit()
+	for _, tc := range []struct {
+		env     string // "unset": not in the environment
+		want    int64
+		wantErr string
+	}{
+		{"8GiB", 8 << 30, ""},
+		{"512MB", 512e6, ""},
+		{"0", 0, ""},
+		{"lots", 0, `FT_MEMORY_LIMIT="lots": unknown unit "lots" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)`},
+		{"  ", SystemMemory(), ""},
+		{"unset", SystemMemory(), ""},
 	} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryLimitEnv$")
-		cmd.Env = append(os.Environ(), "FT_LIMIT_CHILD=1", "FT_MEMORY_LIMIT="+env)
-		if env == "unset" {
-			cmd.Env = append(os.Environ(), "FT_LIMIT_CHILD=1")
-			cmd.Env = slices.DeleteFunc(cmd.Env, func(s string) bool { return strings.HasPrefix(s, "FT_MEMORY_LIMIT=") })
+		t.Setenv(MemoryLimitEnv, tc.env)
+		if tc.env == "unset" {
+			os.Unsetenv(MemoryLimitEnv)
 		}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), want) {
-			t.Errorf("FT_MEMORY_LIMIT=%s: %v\n%s\nwant %s", env, err, out, want)
+		n, err := MemoryLimitFromEnv()
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("%q: got %d, %v; want error %s", tc.env, n, err, tc.wantErr)
+			}
+			continue
 		}
+		if err != nil || n != tc.want {
+			t.Errorf("%q: got %d, %v; want %d", tc.env, n, err, tc.want)
+		}
+	}
+	if MemoryLimit() != before {
+		t.Errorf("MemoryLimitFromEnv changed the limit from %d to %d", before, MemoryLimit())
 	}
 }

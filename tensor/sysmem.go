@@ -13,7 +13,7 @@ import (
 // process's cgroup and its ancestors (cgroup v2 memory.max, v1
 // memory.limit_in_bytes; the cgroup is read from /proc/self/cgroup and
 // found through /proc/self/mountinfo). 0 where none of them is known. It is
-// the memory limit's default (FT_MEMORY_LIMIT unset).
+// the memory limit's default (and MemoryLimitFromEnv's where FT_MEMORY_LIMIT is unset).
 func SystemMemory() int64 {
 	return systemMemory("/", rlimitAS())
 }

@@ -35,7 +35,7 @@ func runOversized() {
 		fmt.Println("import:", err)
 		return
 	}
-	lim, _ := tensor.MemoryLimit()
+	lim := tensor.MemoryLimit()
 	fmt.Printf("limit=%d\n", lim)
 	out, err := g.Run(map[string]*tensor.Tensor{"S": tensor.New([]int{1}, []int64{1 << 30})})
 	if err != nil {

@@ -1,7 +1,7 @@
 """`ft exec --bench` next to ONNX Runtime on the same model, shapes, inputs and thread count.
 
-    go build -o /tmp/ft ./cmd/ft
-    /root/ftvenv/bin/python testmodels/bench_exec.py            # MiniLM, batch 32, sequence 128, 2 threads
+    go build -o ft ./cmd/ft          # /ft in the repository root is ignored by git
+    $FT_PYTHON testmodels/bench_exec.py            # MiniLM, batch 32, sequence 128, 2 threads
 
 1. runs `ft exec MODEL --random --dim batch_size=B --dim sequence_length=S --bench N --threads T`
    (plus --json, --save-inputs and --output, so ONNX Runtime gets the very inputs ft drew and the
@@ -51,7 +51,7 @@ def stats(lat_ms, batch):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=os.path.join(ROOT, "testmodels", "real", "minilm"))
-    ap.add_argument("--ft", default="/tmp/ft", help="the ft binary (go build -o /tmp/ft ./cmd/ft)")
+    ap.add_argument("--ft", default="./ft", help="the ft binary (go build -o ft ./cmd/ft)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """ft against PyTorch and ONNX Runtime on the same machine, in one run.
 
-    /root/ftvenv/bin/python testmodels/bench_train.py            # everything (about 5 minutes)
-    /root/ftvenv/bin/python testmodels/bench_train.py --only gemm,train
+    $FT_PYTHON testmodels/bench_train.py            # everything (about 5 minutes)
+    $FT_PYTHON testmodels/bench_train.py --only gemm,train
 
 (a) GEMM: GFLOP/s of every float32 product of a MiniLM-L6 and a BERT-base
     encoder layer at batch 32 x sequence 128, forward and backward (the shapes

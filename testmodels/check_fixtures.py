@@ -11,7 +11,7 @@ For every fixture folder:
     initializer named in names.json exists with the recorded shape;
   - sizes: each file < 2 MiB, all fixtures together < 12 MiB.
 
-Usage: /root/ftvenv/bin/python testmodels/check_fixtures.py [--dir DIR] [NAME ...]
+Usage: $FT_PYTHON testmodels/check_fixtures.py [--dir DIR] [NAME ...]
 Exit status 0 when everything holds; each failure is printed as FIXTURE: what.
 """
 import argparse

@@ -18,7 +18,7 @@ Then:
      beyond bert-fe's), and peft on BertModel + ft_head.safetensors, against
      ft's last_hidden_state and logits within 1e-4.
 
-    /root/ftvenv/bin/python testmodels/check_lora_export.py
+    $FT_PYTHON testmodels/check_lora_export.py
 """
 
 import os

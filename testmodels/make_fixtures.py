@@ -14,7 +14,7 @@ The models are tiny, built from configs with seeded random weights (no hub
 downloads). See README.md for what each fixture is and how to run this.
 
 Usage (from the repository root):
-    HF_HUB_OFFLINE=1 /root/ftvenv/bin/python testmodels/make_fixtures.py [NAME ...]
+    HF_HUB_OFFLINE=1 $FT_PYTHON testmodels/make_fixtures.py [NAME ...]
 With no names every fixture is (re)made. --out DIR writes elsewhere.
 """
 import argparse

@@ -13,7 +13,7 @@
    rebuilds by hand.
 
 Run from the repository root:
-    /root/ftvenv/bin/python testmodels/make_npy_fixtures.py
+    $FT_PYTHON testmodels/make_npy_fixtures.py
 The output is deterministic (numpy 2.4.6, onnx 1.23.2; see requirements.txt).
 """
 

@@ -27,7 +27,7 @@ Writes testmodels/fixtures/train/<name>/: the data as TensorProtos
 (<graph input>.pb, target.pb) and oracle.json (hyper-parameters, per-step
 losses and learning rates, gradient norms).
 
-    /root/ftvenv/bin/python testmodels/train_oracle.py
+    $FT_PYTHON testmodels/train_oracle.py
 
 Pinned versions: requirements-finetune.txt (torch 2.15.0, transformers
 4.57.6) plus onnx. Torch runs single-threaded with

@@ -61,7 +61,8 @@ func TestAlignGoldens(t *testing.T) {
 	cases := loadCases(t)
 	words := loadWordCases(t)
 	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram",
-		"albert-unigram", "unigram-edge", "xlmr-spm"} {
+		"albert-unigram", "unigram-edge", "xlmr-spm", "llama-bpe", "metaspace-first", "gpt2-bpe",
+		"wordlevel-whitespace", "split-bpe", "split-wordlevel"} {
 		t.Run(name, func(t *testing.T) {
 			tok := loadFixture(t, name)
 			checkAlign(t, tok, cases, words, filepath.Join(fixtures, name, "align.jsonl.zst"))

@@ -32,20 +32,22 @@
 // XLM-R/ALBERT (Unigram with Metaspace) families:
 //
 //   - models: WordPiece, BPE (byte fallback, unk fusing, ignore_merges),
-//     Unigram (byte fallback);
+//     Unigram (byte fallback), WordLevel;
 //   - normalizers: BertNormalizer, Lowercase, StripAccents, NFD, NFKD, NFC,
 //     NFKC, Nmt, Precompiled (SentencePiece charsmaps), Strip, Prepend,
 //     Replace (literal or regex), Sequence;
-//   - pre-tokenizers: BertPreTokenizer, ByteLevel, Metaspace,
-//     WhitespaceSplit, Sequence;
+//   - pre-tokenizers: BertPreTokenizer, ByteLevel, Metaspace, Whitespace,
+//     WhitespaceSplit, Punctuation, Digits, CharDelimiterSplit, Split (a
+//     string or a regex without look-around, every behavior, invert),
+//     Sequence;
 //   - post-processors: TemplateProcessing, BertProcessing,
 //     RobertaProcessing, ByteLevel, Sequence;
 //   - added tokens (special or not) with single_word, lstrip, rstrip and
 //     normalized, found before the model sees the text.
 //
-// Anything else (an unknown model type such as WordLevel, a Split or Digits
-// pre-tokenizer, a regex with look-around, ...) makes Load return an error
-// naming it, as do ids HF cannot hold (negative or over 2^32-1: vocabulary,
+// Anything else (an unknown model type, a UnicodeScripts pre-tokenizer, a
+// regex with look-around such as the Split of Llama 3, Qwen2 or GPT-4-style
+// tokenizers, ...) makes Load return an error naming it, as do ids HF cannot hold (negative or over 2^32-1: vocabulary,
 // added tokens, post-processor ids and type ids).
 //
 // # Options
@@ -75,7 +77,9 @@
 // model (Precompiled normalizer). Offsets, word ids and sequence ids are
 // matched on all of them too, and on 670 pre-split inputs (WNUT-17 and
 // UD-EWT dev sentences, hard words, empty words, pairs), also for RoBERTa
-// with add_prefix_space.
+// with add_prefix_space, and for three more pipelines: Llama-2's
+// (Prepend/Replace, byte-fallback BPE), a Unigram with Metaspace
+// prepend_scheme "first" and GPT-2's (ByteLevel post-processor).
 //
 // github.com/sugarme/tokenizer supplies the WordPiece model and the
 // byte-level alphabet, which it has right. The rest is ours, because sugarme

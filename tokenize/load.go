@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"ft/internal/fileio"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,15 +39,15 @@ type Tokenizer struct {
 // Load reads tokenizer.json and, when present, tokenizer_config.json from an
 // export folder (the layout `optimum-cli export onnx` writes).
 func Load(dir string) (*Tokenizer, error) {
-	tj, err := os.ReadFile(filepath.Join(dir, "tokenizer.json"))
+	tj, err := fileio.ReadFile(filepath.Join(dir, "tokenizer.json"), 0)
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: %w", err)
 	}
-	cj, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	cj, err := fileio.ReadFile(filepath.Join(dir, "tokenizer_config.json"), 0)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("tokenize: %w", err)
 	}
-	sm, err := os.ReadFile(filepath.Join(dir, "special_tokens_map.json"))
+	sm, err := fileio.ReadFile(filepath.Join(dir, "special_tokens_map.json"), 0)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("tokenize: %w", err)
 	}

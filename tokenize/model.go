@@ -68,8 +68,10 @@ func buildModel(raw json.RawMessage) (model, error) {
 		return buildBPE(raw)
 	case "Unigram":
 		return buildUnigram(raw)
+	case "WordLevel":
+		return buildWordLevel(raw)
 	}
-	return nil, fmt.Errorf("unknown model type %q (supported: WordPiece, BPE, Unigram)", typ)
+	return nil, fmt.Errorf("unknown model type %q (supported: WordPiece, BPE, Unigram, WordLevel)", typ)
 }
 
 // checkID refuses an id Hugging Face cannot hold (ids are u32 there; a

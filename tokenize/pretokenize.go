@@ -28,6 +28,16 @@ func buildPreTokenizer(c *component) (preTokenizer, error) {
 		return bertPreTokenizer{}, nil
 	case "WhitespaceSplit":
 		return whitespaceSplit{}, nil
+	case "Whitespace":
+		return whitespacePre{}, nil
+	case "Split":
+		return buildSplit(c)
+	case "Punctuation":
+		return buildPunctuation(c)
+	case "Digits":
+		return buildDigits(c)
+	case "CharDelimiterSplit":
+		return buildCharDelimiter(c)
 	case "ByteLevel":
 		j := struct {
 			AddPrefixSpace *bool `json:"add_prefix_space"`

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+	"ft/internal/fileio"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,7 +27,7 @@ type TokenNames struct {
 // LoadTokenNames reads dir/tokenizer.json.
 func LoadTokenNames(dir string) (*TokenNames, error) {
 	p := filepath.Join(dir, "tokenizer.json")
-	b, err := os.ReadFile(p)
+	b, err := fileio.ReadFile(p, 0)
 	if err != nil {
 		return nil, err
 	}

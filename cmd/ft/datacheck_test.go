@@ -21,7 +21,7 @@ func TestDataCheckSST2(t *testing.T) {
 	}
 	b, err := os.ReadFile(filepath.Join("..", "..", "dataset", "testdata", "datacheck", "sst2_train_dev.json"))
 	if err != nil {
-		t.Fatalf("%v (make it with /root/ftvenv/bin/python testmodels/data_check_oracle.py)", err)
+		t.Fatalf("%v (make it with $FT_PYTHON testmodels/data_check_oracle.py)", err)
 	}
 	var g struct {
 		TrainCounts, EvalCounts  oracleFile

@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+
+	"ft/kernels"
+	"ft/tensor"
 )
 
 type command struct {
@@ -44,7 +47,27 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun `ft <command> --help` for a command's flags.\n")
 }
 
+// setMemoryLimitFromEnv sets the memory limit FT_MEMORY_LIMIT asks for
+// (tensor.MemoryLimitFromEnv; unset: the memory the process may use).
+func setMemoryLimitFromEnv() error {
+	lim, err := tensor.MemoryLimitFromEnv()
+	if err != nil {
+		return err
+	}
+	tensor.SetMemoryLimit(lim)
+	return nil
+}
+
 func main() {
+	// FT_BF16_NOAMX=1 keeps bf16 products off AMX (bits that follow
+	// VDPBF16PS on every CPU).
+	if os.Getenv("FT_BF16_NOAMX") != "" {
+		kernels.DisableAMX()
+	}
+	if err := setMemoryLimitFromEnv(); err != nil {
+		fmt.Fprintf(os.Stderr, "ft: %v\n", err)
+		os.Exit(2)
+	}
 	// FT_CPUPROFILE=file writes a CPU profile (for performance work).
 	if p := os.Getenv("FT_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {

