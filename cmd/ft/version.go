@@ -30,7 +30,7 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 
 func versionText() string {
 	var b strings.Builder
-	version, revision, when, modified := "(unknown)", "(unknown: built without VCS information, e.g. go run or -buildvcs=false)", "", ""
+	version, revision, when, modified := "(unknown)", "(not recorded in this build: go run, -buildvcs=false, or no git repository found at build time)", "", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		version = bi.Main.Version // "(devel)" for a build in the source tree
 		for _, s := range bi.Settings {
