@@ -18,15 +18,26 @@ import (
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	f := newRunFlags("eval", stderr)
+	// the flags of ft run that evaluation uses; its help lists these only
+	f.only = map[string]bool{}
+	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size"} {
+		f.only[n] = true
+	}
+	f.fs.Lookup("model").Usage = "the fine-tuned export folder, e.g. OUTPUT-DIR/model of ft run (required)"
+	f.fs.Lookup("eval").Usage = "labelled file to evaluate on: .csv, .tsv or .jsonl (required)"
+	f.fs.Lookup("per-device-eval-batch-size").Usage = "evaluation batch size (default 8)"
 	f.fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ft eval --model DIR --eval FILE [flags]\n\nEvaluates a fine-tuned export (e.g. OUTPUT-DIR/model from ft run) on a labelled file and prints\nloss, accuracy, precision, recall, F1 (macro and per class) and the confusion matrix.\n\nFlags (the data and batch flags of ft run apply):\n")
-		f.fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: ft eval --model DIR --eval FILE [flags]\n\nEvaluates a fine-tuned export (e.g. OUTPUT-DIR/model from ft run) on a labelled file and prints\nloss, accuracy, precision, recall, F1 (macro and per class) and the confusion matrix.\n\nFlags:\n\n")
+		f.groups.print(stderr, func(name string) bool { return f.only[name] })
 	}
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if f.model == "" || f.eval == "" {
 		return fmt.Errorf("give --model DIR and --eval FILE")
+	}
+	if err := checkModelPath(f.model); err != nil {
+		return err
 	}
 	if tokens, err := f.isTokenTask(f.model); err != nil {
 		return err
@@ -98,10 +109,10 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens (token classification: default the tokenizer's model_max_length, as transformers' pipeline)")
 	strategy := fs.String("aggregation-strategy", "none", "token classification: group tokens into entities as transformers' pipeline: none, simple, first, average or max")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}; for a token-classification model\n{\"text\", \"entities\": [{\"entity_group\" (\"entity\" with --aggregation-strategy none), \"score\", \"word\", \"start\", \"end\"}, ...]}\nwith character offsets, as transformers' token-classification pipeline.\n\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" {
@@ -112,6 +123,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	texts, err := readTexts(fs.Args(), *file)
 	if err != nil {
+		return err
+	}
+	if err := checkModelPath(*model); err != nil {
 		return err
 	}
 	tok, err := tokenize.Load(*model)
