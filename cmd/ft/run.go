@@ -186,6 +186,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
 	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+	sec("Token classification")
 	addTokenFlags(f)
 	return f
 }
