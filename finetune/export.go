@@ -16,7 +16,8 @@ const SafetensorsFile = "model.safetensors"
 // model.safetensors with every parameter under its state_dict name(s) and
 // in PyTorch's orientation (Linear weights [out, in]), config.json with the
 // labels, and the tokenizer files, so that
-// AutoModelForSequenceClassification.from_pretrained(dir) loads the
+// AutoModelForSequenceClassification.from_pretrained(dir) (for a
+// token-classification model AutoModelForTokenClassification) loads the
 // fine-tuned model. LoRA adapters are merged first. It needs a
 // text-classification export (the head ft adds to a feature-extraction
 // export has no transformers class).
@@ -28,7 +29,10 @@ func (m *Model) SaveSafetensors(dir string) error {
 		}
 		m = mm
 	}
-	if m.Task != "text-classification" {
+	suffix := "ForSequenceClassification"
+	if m.Task == TaskTokenClassification {
+		suffix = "ForTokenClassification" // the per-token head is transformers' own
+	} else if m.Task != "text-classification" {
 		return fmt.Errorf("the head ft added to this %s export (pooling and a linear layer) has no transformers class: export ONNX instead, or fine-tune a text-classification export (optimum-cli export onnx --task text-classification)", m.Task)
 	}
 	// optimum keeps the source config's architectures (often "BertModel"):
@@ -39,12 +43,12 @@ func (m *Model) SaveSafetensors(dir string) error {
 	}
 	if as, ok := cfg["architectures"].([]any); ok && len(as) == 1 {
 		a := fmt.Sprint(as[0])
-		if !strings.HasSuffix(a, "ForSequenceClassification") {
+		if !strings.HasSuffix(a, suffix) {
 			if i := strings.Index(a, "For"); i > 0 {
 				a = a[:i]
 			}
 			a = strings.TrimSuffix(a, "Model")
-			cfg["architectures"] = []any{a + "ForSequenceClassification"}
+			cfg["architectures"] = []any{a + suffix}
 		}
 	}
 	mc := *m
@@ -53,6 +57,10 @@ func (m *Model) SaveSafetensors(dir string) error {
 		return err
 	}
 	if err := m.checkNotBase(dir); err != nil {
+		return err
+	}
+	rename, err := baseModelPrefix(m)
+	if err != nil {
 		return err
 	}
 	ts := map[string]*tensor.Tensor{}
@@ -65,7 +73,7 @@ func (m *Model) SaveSafetensors(dir string) error {
 			v = transpose2(v)
 		}
 		for _, n := range m.Graph.StateDictNames(p) {
-			ts[n] = v
+			ts[rename(n)] = v
 		}
 	}
 	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})

@@ -690,9 +690,13 @@ func SavePEFT(m *Model, dir string) error {
 	}
 	task := "FEATURE_EXTRACTION"
 	var toSave []string
-	if m.Task == "text-classification" {
+	switch m.Task {
+	case "text-classification":
 		task = "SEQ_CLS"
 		toSave = []string{"classifier", "score"} // what PEFT writes for SEQ_CLS
+	case TaskTokenClassification:
+		task = "TOKEN_CLS"
+		toSave = []string{"classifier", "score"} // what PEFT writes for TOKEN_CLS
 	}
 	head := map[string]*tensor.Tensor{}
 	for _, p := range m.Graph.Params {
@@ -703,7 +707,7 @@ func SavePEFT(m *Model, dir string) error {
 		if p.Transposed {
 			v = transpose2(v)
 		}
-		if task == "SEQ_CLS" {
+		if toSave != nil {
 			st["base_model.model."+p.Name] = v
 		} else {
 			head[p.Name] = v

@@ -26,7 +26,8 @@ type Model struct {
 	Config map[string]any
 	// Labels are the class names, index = class id.
 	Labels []string
-	// Task is "text-classification" or "feature-extraction" (the export's task).
+	// Task is "text-classification", "token-classification" or
+	// "feature-extraction" (the export's task).
 	Task string
 	// Notes say what was changed (head replaced, pooling added), for the user.
 	Notes []string
@@ -48,6 +49,10 @@ type ModelOptions struct {
 	Pooling string
 	// Seed for the new head's initial weights.
 	Seed uint64
+	// TokenClassification adapts the export for tagging tokens: logits
+	// [batch, sequence, labels]; a feature-extraction export gets a
+	// per-token linear head instead of pooling (see tokencls.go).
+	TokenClassification bool `json:",omitempty"`
 	// Graph: how the model is imported and run (graph.OptionsFromEnv for
 	// ft's environment switches). A run setting, not part of the model: a
 	// checkpoint does not record it.
@@ -265,6 +270,9 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 	switch {
 	case outs["logits"]:
 		mod.Task, mod.Output = "text-classification", "logits"
+		if err := checkTokenLogits(m, mod, opt); err != nil {
+			return nil, err
+		}
 		if opt.Labels != nil && !sameLabels(mod.Labels, opt.Labels) {
 			if err := replaceClassifier(m, len(opt.Labels), std, r); err != nil {
 				return nil, err
@@ -279,6 +287,10 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 				mod.Notes = append(mod.Notes, fmt.Sprintf("%s; its classifier is replaced by a new one for %d labels %v (initialised N(0, %g), bias 0)", was, len(opt.Labels), opt.Labels, std))
 			}
 			mod.Labels = opt.Labels
+		}
+	case outs["last_hidden_state"] && opt.TokenClassification:
+		if err := addTokenHead(m, mod, opt, std, r); err != nil {
+			return nil, err
 		}
 	case outs["last_hidden_state"]:
 		mod.Task, mod.Output = "feature-extraction", "logits"
@@ -454,7 +466,11 @@ func replaceClassifier(m *onnx.Model, n int, std float64, r *rand.Rand) error {
 	}
 	for _, o := range gp.Output {
 		if o.GetName() == "logits" {
-			*o = *onnx.TensorValueInfo("logits", onnx.TensorProto_FLOAT, "batch_size", n)
+			if len(o.GetType().GetTensorType().GetShape().GetDim()) == 3 { // token classification
+				*o = *onnx.TensorValueInfo("logits", onnx.TensorProto_FLOAT, "batch_size", "sequence_length", n)
+			} else {
+				*o = *onnx.TensorValueInfo("logits", onnx.TensorProto_FLOAT, "batch_size", n)
+			}
 		}
 	}
 	return nil

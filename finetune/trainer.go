@@ -93,6 +93,9 @@ func (a *Args) Defaults() {
 	if a.LoggingSteps == 0 {
 		a.LoggingSteps = 10
 	}
+	if a.EvalStrategy == "steps" && a.EvalSteps == 0 {
+		a.EvalSteps = a.LoggingSteps // as transformers: eval_steps defaults to logging_steps
+	}
 	if a.MetricForBestModel == "" {
 		a.MetricForBestModel = "loss"
 	}

@@ -22,15 +22,28 @@ type namesFile struct {
 }
 
 // lossSeed returns d loss / d output for the fixture's loss, derived by hand:
-// mean softmax cross-entropy: (softmax(z) - onehot(y)) / B;
+// mean softmax cross-entropy: (softmax(z) - onehot(y)) / (rows whose label is not -100);
 // mean BCE on probabilities p: (p - y) / (p (1 - p)) / N.
 func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.Tensor {
 	z := out.F32()
 	g := make([]float32, len(z))
 	switch labels.DType() {
 	case tensor.Int64:
-		b, c := out.Shape[0], out.Shape[1]
-		for i := 0; i < b; i++ {
+		// logits [..., C] against labels [...] (token classification: [B, S, C]
+		// and [B, S]); labels -100 are ignored and the mean is over the rest,
+		// as torch's ignore_index
+		c := out.Shape[out.Rank()-1]
+		rows := len(z) / c
+		n := 0
+		for _, y := range labels.I64() {
+			if y != -100 {
+				n++
+			}
+		}
+		for i := 0; i < rows; i++ {
+			if labels.I64()[i] == -100 {
+				continue
+			}
 			row := z[i*c : (i+1)*c]
 			m := math.Inf(-1)
 			for _, v := range row {
@@ -45,7 +58,7 @@ func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.T
 				if int64(j) == labels.I64()[i] {
 					p--
 				}
-				g[i*c+j] = float32(p / float64(b))
+				g[i*c+j] = float32(p / float64(n))
 			}
 		}
 	case tensor.Float32:

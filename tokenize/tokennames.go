@@ -22,6 +22,7 @@ type TokenNames struct {
 	// marks a word start), "" (every token is a word).
 	scheme string
 	prefix string
+	unk    int64 // the unknown token's id, -1 when there is none
 }
 
 // LoadTokenNames reads dir/tokenizer.json.
@@ -42,6 +43,7 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 			Vocab  json.RawMessage `json:"vocab"`
 			Prefix *string         `json:"continuing_subword_prefix"`
 			Unk    string          `json:"unk_token"`
+			UnkID  *int64          `json:"unk_id"` // Unigram
 		} `json:"model"`
 		Decoder      json.RawMessage `json:"decoder"`
 		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
@@ -49,7 +51,7 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	tn := &TokenNames{names: map[int64]string{}, special: map[int64]bool{}}
+	tn := &TokenNames{names: map[int64]string{}, special: map[int64]bool{}, unk: -1}
 	var asMap map[string]int64
 	var asList [][]any
 	switch {
@@ -76,6 +78,16 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 			tn.special[a.ID] = true
 		}
 	}
+	if f.Model.Unk != "" {
+		for id, n := range tn.names {
+			if n == f.Model.Unk && (tn.unk < 0 || id < tn.unk) {
+				tn.unk = id
+			}
+		}
+	}
+	if f.Model.UnkID != nil {
+		tn.unk = *f.Model.UnkID
+	}
 	dec := append(append([]byte{}, f.Decoder...), f.PreTokenizer...)
 	switch {
 	case f.Model.Type == "WordPiece":
@@ -90,6 +102,23 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 	}
 	return tn, nil
 }
+
+// Scheme says how tokens mark words: "wordpiece" (ContinuingPrefix marks
+// a continuation), "bytelevel" (Ġ marks a word start), "metaspace" (▁ marks
+// a word start) or "" (every token is a word).
+func (tn *TokenNames) Scheme() string { return tn.scheme }
+
+// ContinuingPrefix is the WordPiece continuation prefix ("##"); "" for other
+// schemes.
+func (tn *TokenNames) ContinuingPrefix() string {
+	if tn.scheme != "wordpiece" {
+		return ""
+	}
+	return tn.prefix
+}
+
+// IsUnknown reports whether id is the model's unknown token.
+func (tn *TokenNames) IsUnknown(id int64) bool { return id >= 0 && id == tn.unk }
 
 // IsSpecial reports whether id is a special added token.
 func (tn *TokenNames) IsSpecial(id int64) bool { return tn.special[id] }

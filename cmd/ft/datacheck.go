@@ -49,6 +49,8 @@ func runDataCheck(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.IntVar(&maxLength, "max-length", 128, "count the rows longer than this many tokens (special tokens included), which ft run --max-length would truncate")
 	fs.IntVar(&examples, "examples", 3, "examples shown per finding (0: none)")
+	var failOn string
+	fs.StringVar(&failOn, "fail-on", "", "exit with status 1 when one of these comma-separated problems is found (for CI): leak (a text in both files), conflicts, duplicates, label-typos")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object (schema "+dataset.DataCheckSchema+", see README)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: ft data check TRAIN [--eval EVAL] [flags]
@@ -64,9 +66,9 @@ How texts are compared: %s
 
 Flags:
 `, dataset.ComparisonRule)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := checkInt("--examples", examples, 0, maxCount, "examples a finding"); err != nil {
@@ -82,6 +84,16 @@ Flags:
 	case train == "":
 		fs.Usage()
 		return fmt.Errorf("give the training file: ft data check TRAIN [--eval EVAL]")
+	}
+	fail := map[string]bool{}
+	if failOn != "" {
+		for _, p := range strings.Split(failOn, ",") {
+			p = strings.TrimSpace(p)
+			if err := checkChoice("--fail-on", p, false, dataProblems...); err != nil {
+				return flagError{"data check", err.Error()}
+			}
+			fail[p] = true
+		}
 	}
 	if maxLength <= 0 {
 		return fmt.Errorf("--max-length must be positive, got %d", maxLength)
@@ -130,13 +142,89 @@ Flags:
 	if err != nil {
 		return err
 	}
+	found := dataFindings(rep)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printDataCheck(stdout, rep)
+		fmt.Fprintf(stdout, "\n%s\n", verdict(found))
 	}
-	printDataCheck(stdout, rep)
+	var failed []string
+	for _, p := range dataProblems {
+		if fail[p] && found[p] != "" {
+			failed = append(failed, found[p])
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(stderr, "ft data check: failed (--fail-on %s): %s\n", failOn, strings.Join(failed, "; "))
+		return exitError{1}
+	}
 	return nil
+}
+
+// dataProblems are what --fail-on names, in the order of the verdict.
+var dataProblems = []string{"leak", "conflicts", "duplicates", "label-typos"}
+
+// dataFindings says, for each of dataProblems found in the report, what
+// was found ("" when not).
+func dataFindings(r *dataset.DataCheck) map[string]string {
+	f := map[string]string{}
+	files := []*dataset.FileCheck{r.Train}
+	if r.Eval != nil {
+		files = append(files, r.Eval)
+	}
+	var conflicts, dups, typos int
+	for _, fc := range files {
+		conflicts += fc.Conflicts.Texts
+		dups += fc.Duplicates.Rows
+		typos += len(fileCheckLabelTypos(fc))
+	}
+	if o := r.Overlap; o != nil && o.Exact.Texts > 0 {
+		f["leak"] = fmt.Sprintf("leak: %d texts in both files", o.Exact.Texts)
+	}
+	if o := r.Overlap; o != nil {
+		n := 0
+		for _, c := range []*dataset.Containment{o.TrainInEval, o.EvalInTrain} {
+			if c != nil {
+				n += c.InnerTexts
+			}
+		}
+		if n > 0 {
+			f["containment"] = fmt.Sprintf("%d texts inside longer texts of the other file (see overlap; not a --fail-on problem)", n)
+		}
+	}
+	if conflicts > 0 {
+		f["conflicts"] = fmt.Sprintf("conflicts: %d texts with more than one label", conflicts)
+	}
+	if dups > 0 {
+		f["duplicates"] = fmt.Sprintf("duplicates: %d repeated rows", dups)
+	}
+	if typos > 0 {
+		f["label-typos"] = fmt.Sprintf("label-typos: %d labels that look like typos", typos)
+	}
+	return f
+}
+
+// verdict is the last line of ft data check.
+func verdict(found map[string]string) string {
+	var parts []string
+	for _, p := range dataProblems {
+		if found[p] != "" {
+			parts = append(parts, found[p])
+		}
+	}
+	note := ""
+	if c := found["containment"]; c != "" {
+		note = "; note: " + c
+	}
+	if len(parts) == 0 {
+		return "verdict    ok: no leak, conflicts, duplicates or label typos" + note
+	}
+	return fmt.Sprintf("verdict    %d problem(s): %s (--fail-on %s makes this an error)%s", len(parts), strings.Join(parts, "; "), strings.Join(dataProblems, ","), note)
 }
 
 func printDataCheck(w io.Writer, r *dataset.DataCheck) {
@@ -187,6 +275,9 @@ func printFileCheck(w io.Writer, role string, f *dataset.FileCheck) {
 			parts = append(parts, fmt.Sprintf("no label %d", f.NoLabelRows))
 		}
 		fmt.Fprintf(w, "  labels        %s\n", strings.Join(parts, ", "))
+		for _, t := range fileCheckLabelTypos(f) {
+			fmt.Fprintf(w, "  warning       %s\n", t)
+		}
 	}
 	if len(f.LabelsNotInTrain) > 0 {
 		var parts []string

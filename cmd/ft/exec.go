@@ -71,7 +71,7 @@ the outputs, compares them with a reference (e.g. ONNX Runtime's) and times repe
 
 Flags:
 `)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
 	return f
 }
@@ -147,7 +147,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 func runExec(args []string, stdout, stderr io.Writer) error {
 	f := newExecFlags(stderr)
-	if err := f.fs.Parse(reorder(f.fs, args)); err != nil {
+	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
 	if f.fs.NArg() != 1 {

@@ -50,9 +50,9 @@ printed as a check. Green supports the target label, red speaks against it.
 
 Flags:
 `)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" {
@@ -77,6 +77,9 @@ Flags:
 	}
 	if len(texts) == 0 {
 		return fmt.Errorf("no texts to explain: give them as arguments, with --file, or on standard input")
+	}
+	if err := checkModelPath(*model); err != nil {
+		return err
 	}
 	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {

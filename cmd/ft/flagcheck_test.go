@@ -23,8 +23,11 @@ func TestNumericFlagsRefused(t *testing.T) {
 	}{
 		{"eval batch -1", run("--per-device-eval-batch-size", "-1"), "--per-device-eval-batch-size -1: an integer from 1"},
 		{"train batch -3", run("--per-device-train-batch-size", "-3"), "--per-device-train-batch-size -3: an integer from 1"},
-		{"batch alias -1", run("--batch-size", "-1"), "--batch-size -1: an integer from 0"},
-		{"batch 1e10", run("--batch-size", "10000000000"), "--batch-size 10000000000: an integer from 0 to 2147483647"},
+		{"batch alias -1", run("--batch-size", "-1"), "--batch-size -1: an integer from 1"},
+		{"batch alias -8", run("--batch-size", "-8"), "--batch-size -8: an integer from 1"},
+		{"batch alias 0", run("--batch-size", "0"), "--batch-size 0: an integer from 1"},
+		{"train batch 0", run("--per-device-train-batch-size", "0"), "--per-device-train-batch-size 0: an integer from 1"},
+		{"batch 1e10", run("--batch-size", "10000000000"), "--batch-size 10000000000: an integer from 1 to 2147483647"},
 		{"accumulation 0", run("--gradient-accumulation-steps", "-2"), "--gradient-accumulation-steps -2"},
 		{"lr NaN", run("--learning-rate", "NaN"), "--learning-rate NaN: a finite number"},
 		{"lr Inf", run("--learning-rate", "Inf"), "--learning-rate +Inf: a finite number"},

@@ -29,9 +29,9 @@ for the loss Σ w·output with fixed random weights w:
 Prints the worst relative error per op type and per parameter.
 
 `)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -5,34 +5,44 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"ft/graph"
+	"ft/internal/bundled"
 )
 
 // defaultCommand runs when ft is called without arguments.
 var defaultCommand = "run"
-
-// bundledModel is the small model the README's first command uses.
-const bundledModel = "testmodels/fixtures/bert"
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ft inspect [--json] [MODEL]\n\nMODEL is a .onnx file or a Hugging Face export folder (default %s).\n\n", bundledModel)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: ft inspect [--json] [MODEL]\n\nMODEL is a .onnx file or a Hugging Face export folder (default: the bundled tiny BERT of ft run's demo,\nwhich is inside the ft binary, so it works from any folder).\n\n")
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	path := bundledModel
+	if fs.NArg() > 1 {
+		return flagError{"inspect", fmt.Sprintf("one model at a time (got %d arguments)", fs.NArg())}
+	}
+	var path string
 	if fs.NArg() > 0 {
 		path = fs.Arg(0)
-	}
-	if fs.NArg() > 1 {
-		return fmt.Errorf("one model at a time (got %d arguments)", fs.NArg())
+		if err := checkModelPath(path); err != nil {
+			return fmt.Errorf("%s", strings.Replace(err.Error(), "--model ", "", 1))
+		}
+	} else {
+		dir, cleanup, err := bundled.Open("ft-inspect-")
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		path = filepath.Join(dir, bundled.Model)
+		fmt.Fprintf(stderr, "ft inspect: no MODEL given: the bundled tiny BERT of the demo (give a .onnx file or an export folder)\n")
 	}
 	r, err := graph.Inspect(path)
 	if err != nil {

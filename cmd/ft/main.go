@@ -34,6 +34,8 @@ func init() {
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},
 		{"exec", "run a model on .npy/.npz or random inputs; compare with a reference (e.g. ONNX Runtime) and time it", runExec},
 		{"data", "check labelled data: counts, balance, lengths, duplicates, conflicts, train/eval overlap", runData},
+		{"version", "print ft's version, VCS revision, Go version and the CPU features the kernels use", runVersion},
+		{"completion", "print a shell completion script: ft completion bash|zsh|fish", runCompletion},
 	}
 }
 
@@ -98,6 +100,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if errors.As(err, &ee) {
 				return ee.code
 			}
+			var fe flagError
+			if errors.As(err, &fe) {
+				// one line, and where the flags are: not the whole usage
+				fmt.Fprintf(stderr, "ft %s: %s\nRun `ft %s --help` for the flags.\n", c.name, fe.msg, fe.cmd)
+				return 2
+			}
 			if err != nil {
 				// library errors name Go fields; ft's flags have the run's names
 				err = flagNames(newRunFlags(c.name, io.Discard).fs, err)
@@ -107,7 +115,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	fmt.Fprintf(stderr, "ft: unknown command %q\n\n", args[0])
-	usage(stderr)
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	msg := fmt.Sprintf("ft: unknown command %q", args[0])
+	if d := didYouMean(args[0], names); d != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", d)
+	}
+	fmt.Fprintf(stderr, "%s\nRun `ft --help` for the commands.\n", msg)
 	return 2
 }

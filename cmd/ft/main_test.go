@@ -142,7 +142,7 @@ func TestRunConfigFile(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"learning_rat": 1}`), 0o644)
-	if code, _, stderr := runIn(t, "run", "--config", bad); code == 0 || !strings.Contains(stderr, "learning_rat") {
+	if code, _, stderr := runIn(t, "run", "--config", bad); code == 0 || !strings.Contains(stderr, "learning_rat") || !strings.Contains(stderr, "did you mean learning_rate?") {
 		t.Fatalf("unknown setting not reported: %s", stderr)
 	}
 }

@@ -18,15 +18,31 @@ import (
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	f := newRunFlags("eval", stderr)
+	// the flags of ft run that evaluation uses; its help lists these only
+	f.only = map[string]bool{}
+	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size"} {
+		f.only[n] = true
+	}
+	f.fs.Lookup("model").Usage = "the fine-tuned export folder, e.g. OUTPUT-DIR/model of ft run (required)"
+	f.fs.Lookup("eval").Usage = "labelled file to evaluate on: .csv, .tsv or .jsonl (required)"
+	f.fs.Lookup("per-device-eval-batch-size").Usage = "evaluation batch size (default 8)"
 	f.fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ft eval --model DIR --eval FILE [flags]\n\nEvaluates a fine-tuned export (e.g. OUTPUT-DIR/model from ft run) on a labelled file and prints\nloss, accuracy, precision, recall, F1 (macro and per class) and the confusion matrix.\n\nFlags (the data and batch flags of ft run apply):\n")
-		f.fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: ft eval --model DIR --eval FILE [flags]\n\nEvaluates a fine-tuned export (e.g. OUTPUT-DIR/model from ft run) on a labelled file and prints\nloss, accuracy, precision, recall, F1 (macro and per class) and the confusion matrix.\n\nFlags:\n\n")
+		f.groups.print(stderr, func(name string) bool { return f.only[name] })
 	}
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if f.model == "" || f.eval == "" {
 		return fmt.Errorf("give --model DIR and --eval FILE")
+	}
+	if err := checkModelPath(f.model); err != nil {
+		return err
+	}
+	if tokens, err := f.isTokenTask(f.model); err != nil {
+		return err
+	} else if tokens {
+		return evalTokens(f, stdout)
 	}
 	tok, err := tokenize.Load(f.model)
 	if err != nil {
@@ -90,12 +106,13 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "fine-tuned export folder (e.g. OUTPUT-DIR/model from ft run)")
 	file := fs.String("file", "", "read texts from this file, one per line (default: the arguments, else standard input)")
-	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens")
+	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens (token classification: default the tokenizer's model_max_length, as transformers' pipeline)")
+	strategy := fs.String("aggregation-strategy", "none", "token classification: group tokens into entities as transformers' pipeline: none, simple, first, average or max")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" {
@@ -108,6 +125,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkModelPath(*model); err != nil {
+		return err
+	}
 	tok, err := tokenize.Load(*model)
 	if err != nil {
 		return err
@@ -115,6 +135,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
 	if err != nil {
 		return err
+	}
+	if m.Task == finetune.TaskTokenClassification {
+		ml := 0
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == "max-length" {
+				ml = *maxLength
+			}
+		})
+		return predictTokens(m, tok, *model, texts, *strategy, ml, stdout)
 	}
 	preds, err := m.Predict(context.Background(), tok, texts, *maxLength)
 	if err != nil {

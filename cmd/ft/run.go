@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"ft/finetune"
 	"ft/graph"
 	"ft/internal/bundled"
+	"ft/optim"
 	"ft/tokenize"
 )
 
@@ -49,6 +51,51 @@ type runFlags struct {
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
+	// tok holds the flags of token classification (tokencls.go).
+	tok tokenFlags
+	// groups are the sections of --help; only, when set, the flags a
+	// command (ft eval) uses: its help lists those, its command line
+	// takes no other.
+	groups *flagGroups
+	only   map[string]bool
+	// given holds the flags given on the command line (not by --config).
+	given map[string]bool
+	// test is a file scored once after training (the demo's test set);
+	// holdOut: the evaluation data is every holdOutEvery-th training row
+	// (the demo's validation split), not a file.
+	test    string
+	holdOut bool
+}
+
+// holdOutEvery: the demo holds out every 10th training row for validation.
+const holdOutEvery = 10
+
+// demoSettings lists the demo's training settings as flags.
+func demoSettings(f *runFlags) string {
+	var parts []string
+	for _, n := range []string{"learning-rate", "num-train-epochs", "per-device-train-batch-size", "warmup-ratio"} {
+		parts = append(parts, "--"+n+" "+f.fs.Lookup(n).Value.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// splitHoldOut moves every k-th example of d (from the k-th) into a
+// validation set and returns it; d keeps the others.
+func splitHoldOut(d *dataset.Dataset, k int) *dataset.Dataset {
+	v := *d
+	v.Path = fmt.Sprintf("%s (every %dth row, held out)", d.Path, k)
+	v.Examples, v.Warnings = nil, nil
+	var keep []dataset.Example
+	for i, e := range d.Examples {
+		if (i+1)%k == 0 {
+			v.Examples = append(v.Examples, e)
+		} else {
+			keep = append(keep, e)
+		}
+	}
+	d.Examples = keep
+	d.Path = fmt.Sprintf("%s (without the held-out rows)", d.Path)
+	return &v
 }
 
 type multiFlag []string
@@ -59,35 +106,38 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, strings.Split(s, ",").
 func newRunFlags(name string, stderr io.Writer) *runFlags {
 	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs := f.fs
+	f.groups = newFlagGroups(fs)
 	fs.SetOutput(stderr)
 	a := &f.args
+	// The groups of ft run --help, in order; a flag is in the group of the
+	// section above it (flagGroups), so a new flag goes into its block.
+	sec := f.groups.section
+
+	sec("Model")
 	fs.StringVar(&f.model, "model", "", "Hugging Face ONNX export folder (model.onnx, config.json, tokenizer.json) or .onnx file (default: the bundled tiny BERT)")
-	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
-	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: the SST-2 test set)")
-	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
-	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
-	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
-	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
-	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
-	fs.StringVar(&f.labelCol, "label-column", "", "label column (default: label, else labels; the last column without a header)")
-	fs.StringVar(&f.problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.StringVar(&f.pooling, "pooling", "", "pooling for a feature-extraction export: mean or cls (default: as sentence-transformers would, mean)")
 	fs.Var(&f.trainParams, "train-params", "train only parameters matching these globs or substrings (repeatable, comma-separated)")
 	fs.Var(&f.freeze, "freeze", "freeze parameters matching these globs or substrings (repeatable, comma-separated)")
 	fs.IntVar(&f.topLayers, "train-top-layers", 0, "train only the top N encoder layers and the head")
 	fs.BoolVar(&f.freezeEmb, "freeze-embeddings", false, "freeze the embeddings")
-	fs.IntVar(&f.loraR, "lora-r", 0, "train LoRA adapters of this rank beside the frozen weights, plus the head (0: off; PEFT's default rank is 8); model/ gets them merged")
-	fs.Float64Var(&f.loraAlpha, "lora-alpha", 8, "LoRA alpha: the adapters' update is scaled by alpha/r")
-	fs.Float64Var(&f.loraDropout, "lora-dropout", 0, "LoRA dropout (only 0: ft trains without dropout)")
-	fs.Var(&f.loraTargets, "lora-targets", "linear layers that get LoRA adapters: module names as PEFT's target_modules (query) or globs over parameter names (*.layer.1*.value) (default: query,value for BERT-like models)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+
+	sec("Data")
+	fs.StringVar(&f.train, "train", "", "training file: .csv, .tsv or .jsonl (default: the bundled SST-2 sample)")
+	fs.StringVar(&f.eval, "eval", "", "evaluation file, same format (default with the bundled model: a validation split held out of the bundled training sample)")
+	fs.StringVar(&f.textCol, "text-column", "", "text column (default: text, else sentence, else sentence1; column 0 without a header)")
+	fs.StringVar(&f.pairCol, "text-pair-column", "", "second text column for sentence pairs (default: text_pair or sentence2 when present)")
+	fs.StringVar(&f.labelCol, "label-column", "", "label column (default: label, else labels; the last column without a header)")
+	fs.StringVar(&f.problem, "problem-type", "", "single_label_classification, multi_label_classification or regression (default: from the labels)")
 	fs.IntVar(&f.maxLength, "max-length", 128, "truncate texts to this many tokens (special tokens included)")
+	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
+	fs.BoolVar(&a.GroupByLength, "group-by-length", false, "batch rows of similar length together (less padding, faster; HF group_by_length): shuffled, then sorted by length within groups of 50 batches")
+
+	sec("Training")
 	fs.Float64Var(&a.LearningRate, "learning-rate", 5e-5, "peak learning rate")
 	fs.Float64Var(&a.NumTrainEpochs, "num-train-epochs", 3, "passes over the training data (fractions allowed)")
 	fs.IntVar(&a.MaxSteps, "max-steps", -1, "stop after this many optimizer steps (overrides epochs when > 0)")
 	fs.IntVar(&a.PerDeviceTrainBatchSize, "per-device-train-batch-size", 8, "training batch size")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "alias of --per-device-train-batch-size")
-	fs.IntVar(&a.PerDeviceEvalBatchSize, "per-device-eval-batch-size", 0, "evaluation batch size (default: the training batch size)")
 	fs.IntVar(&a.GradientAccumulationSteps, "gradient-accumulation-steps", 1, "micro-batches per optimizer step")
 	fs.Float64Var(&a.WeightDecay, "weight-decay", 0, "decoupled weight decay (AdamW); none on biases and LayerNorm weights")
 	fs.Float64Var(&a.WarmupRatio, "warmup-ratio", 0, "fraction of the steps spent warming up the learning rate")
@@ -105,33 +155,63 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	var seed uint64 = 42
 	fs.Uint64Var(&seed, "seed", 42, "seed for shuffling and new heads (same seed, same bits)")
 	a.Seed = seed
-	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when --eval is given)")
-	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps)")
-	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
+	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+
+	sec("Evaluation")
+	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when there is evaluation data)")
+	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps; default: --logging-steps, as transformers)")
+	fs.IntVar(&a.PerDeviceEvalBatchSize, "per-device-eval-batch-size", 0, "evaluation batch size (default: the training batch size)")
 	fs.StringVar(&a.MetricForBestModel, "metric-for-best-model", "", "eval metric for best-model tracking and early stopping (accuracy, f1_macro, loss, ...; default accuracy)")
 	fs.StringVar(&f.greater, "greater-is-better", "", "true/false (default: false for loss, true otherwise)")
 	fs.IntVar(&a.EarlyStoppingPatience, "early-stopping-patience", 0, "stop after N evaluations without improvement (0: off)")
 	fs.BoolVar(&a.LoadBestModelAtEnd, "load-best-model-at-end", false, "restore the best evaluated weights before saving")
-	fs.BoolVar(&a.NoShuffle, "no-shuffle", false, "keep the training rows in file order")
-	fs.BoolVar(&a.GroupByLength, "group-by-length", false, "batch rows of similar length together (less padding, faster; HF group_by_length): shuffled, then sorted by length within groups of 50 batches")
+
+	sec("Checkpoints")
 	fs.StringVar(&a.SaveStrategy, "save-strategy", "steps", "when to write a checkpoint (OUTPUT-DIR/checkpoint-<step>.ftckpt): steps (every --save-steps), epoch or no; also at each new best evaluation, on Ctrl-C/SIGTERM and at the end")
 	fs.IntVar(&a.SaveSteps, "save-steps", 500, "write a checkpoint every N optimizer steps (with --save-strategy steps)")
 	fs.IntVar(&a.SaveTotalLimit, "save-total-limit", 0, "keep only the newest N checkpoints, and the best (0: keep all)")
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run from its OUTPUT-DIR (its newest checkpoint) or a checkpoint file, with the settings stored in the checkpoint (flags given here override them)")
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
-	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+
+	sec("LoRA")
+	fs.IntVar(&f.loraR, "lora-r", 0, "train LoRA adapters of this rank beside the frozen weights, plus the head (0: off; PEFT's default rank is 8); model/ gets them merged")
+	fs.Float64Var(&f.loraAlpha, "lora-alpha", 8, "LoRA alpha: the adapters' update is scaled by alpha/r")
+	fs.Float64Var(&f.loraDropout, "lora-dropout", 0, "LoRA dropout (only 0: ft trains without dropout)")
+	fs.Var(&f.loraTargets, "lora-targets", "linear layers that get LoRA adapters: module names as PEFT's target_modules (query) or globs over parameter names (*.layer.1*.value) (default: query,value for BERT-like models)")
+
+	sec("Output")
+	fs.StringVar(&f.outputDir, "output-dir", "runs/ft-run", "where metrics.jsonl, curves.png and model/ (the fine-tuned export) go")
+	fs.BoolVar(&f.overwrite, "overwrite-output-dir", false, "start over in an OUTPUT-DIR that holds an earlier run: its checkpoints, metrics.jsonl, curves.png and model/ are removed (files ft did not write are kept)")
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
+	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
+	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+	sec("Token classification")
+	addTokenFlags(f)
 	return f
 }
 
 // parse reads the flags, then the config file for the flags not given.
 func (f *runFlags) parse(args []string) error {
-	if err := f.fs.Parse(reorder(f.fs, args)); err != nil {
+	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
 	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags only; see --help)", f.fs.Arg(0))
+		return flagError{f.fs.Name(), fmt.Sprintf("unexpected argument %q (flags only)", f.fs.Arg(0))}
 	}
+	if f.only != nil {
+		var unused string
+		f.fs.Visit(func(fl *flag.Flag) {
+			if !f.only[fl.Name] && unused == "" {
+				unused = fl.Name
+			}
+		})
+		if unused != "" {
+			return flagError{f.fs.Name(), fmt.Sprintf("ft %s does not use --%s (it is a training flag of ft run)", f.fs.Name(), unused)}
+		}
+	}
+	f.given = map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if f.config != "" {
 		set := map[string]bool{}
 		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -163,7 +243,11 @@ func (f *runFlags) parse(args []string) error {
 				name = "model"
 			}
 			if f.fs.Lookup(name) == nil {
-				return fmt.Errorf("%s: unknown setting %q (settings are the flags of ft run --help)", f.config, k)
+				msg := fmt.Sprintf("%s: unknown setting %q (settings are the flags of ft run --help", f.config, k)
+				if d := didYouMean(name, flagNamesOf(f.fs)); d != "" {
+					msg += fmt.Sprintf("; did you mean %s?", strings.ReplaceAll(d, "-", "_"))
+				}
+				return errors.New(msg + ")")
 			}
 			if set[name] {
 				continue
@@ -226,9 +310,10 @@ metrics.jsonl and curves.png. With no flags it fine-tunes the bundled tiny BERT
 on a sample of SST-2 and prints its accuracy. Names and defaults follow the
 Hugging Face Trainer. Ctrl-C stops after the current step and saves.
 
-Flags:
+Flags (HF's underscore spellings work too: --learning_rate):
+
 `)
-		f.fs.PrintDefaults()
+		f.groups.print(stderr, nil)
 	}
 	if err := f.parse(args); err != nil {
 		return err
@@ -242,7 +327,10 @@ Flags:
 		defer cleanup()
 		f.model = filepath.Join(dir, bundled.Model)
 		if f.train == "" {
-			f.train, f.eval = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
+			// select on a validation split held out of the training
+			// sample; the test set is scored once, at the end
+			f.train, f.test = filepath.Join(dir, bundled.Train), filepath.Join(dir, bundled.Eval)
+			f.holdOut = f.eval == ""
 		}
 		// settings for a small random-weight model; flags still override
 		setDefault(f.fs, "learning-rate", "1e-3")
@@ -252,7 +340,14 @@ Flags:
 		if f.args.PerDeviceTrainBatchSize == 8 {
 			f.args.PerDeviceTrainBatchSize = 32
 		}
-		fmt.Fprintf(stdout, "ft run with built-in defaults: fine-tuning the bundled tiny BERT (random weights, 2 layers, hidden 64)\non %s, evaluating on %s\n\n", f.train, f.eval)
+		fmt.Fprintf(stdout, "ft run with built-in defaults: fine-tuning the bundled tiny BERT (random weights, 2 layers, hidden 64)\n")
+		fmt.Fprintf(stdout, "demo settings (not --help's defaults; flags override them): %s\n", demoSettings(f))
+		switch {
+		case f.holdOut:
+			fmt.Fprintf(stdout, "training on %s, selecting the best model on every %dth row of it (held out), scoring it once on %s\n\n", f.train, holdOutEvery, f.test)
+		case f.test != "":
+			fmt.Fprintf(stdout, "training on %s, evaluating on %s, scoring once on %s\n\n", f.train, f.eval, f.test)
+		}
 	}
 	if f.train == "" {
 		return fmt.Errorf("give the training file with --train FILE (.csv, .tsv or .jsonl)")
@@ -412,6 +507,13 @@ type job struct {
 	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
+	// report, when set, is printed after the final evaluation (token
+	// classification: seqeval's per-type table).
+	report func() string
+	// test is scored once after training (nil: none); nTrain of nAll
+	// parameters train.
+	test         dataset.Source
+	nTrain, nAll int
 }
 
 type paramRow struct {
@@ -423,12 +525,21 @@ type paramRow struct {
 
 func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	dir := f.model
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, modelPathError(f.model, err)
+	}
+	if !st.IsDir() {
 		dir = filepath.Dir(dir)
 	}
 	tok, err := tokenize.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)
+	}
+	if tokens, err := f.isTokenTask(dir); err != nil {
+		return nil, err
+	} else if tokens {
+		return prepareTokens(f, dir, tok, stdout)
 	}
 	cfg, err := finetune.ExportLabels(dir)
 	if err != nil {
@@ -447,14 +558,26 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "train  %s\n", train.Summary())
-	for _, w := range train.Warnings {
+	for _, w := range append(train.Warnings, datasetLabelTypos(train)...) {
 		fmt.Fprintf(stdout, "       warning: %s\n", w)
 	}
 	var labels []string
 	if train.Labels != nil {
 		labels = train.Labels.Names
 	}
-	var eval *dataset.Dataset
+	var eval, test *dataset.Dataset
+	if f.holdOut {
+		eval = splitHoldOut(train, holdOutEvery)
+		fmt.Fprintf(stdout, "       %d rows train, %d rows held out for validation\n", train.Len(), eval.Len())
+	}
+	if f.test != "" {
+		to := ro
+		to.Labels, to.Problem = train.Labels, train.Problem
+		if test, err = dataset.Read(f.test, to); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "test   %s\n", test.Summary())
+	}
 	if f.eval != "" {
 		eo := ro
 		eo.Labels = train.Labels
@@ -480,6 +603,42 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "model  %s (%s, inputs %v)\n", f.model, m.Task, m.Graph.InputNames())
+	j := &job{model: m, tok: tok, train: train, eval: eval}
+	trainable, err := j.selectTrainable(f, stdout)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := finetune.LossFor(train.Problem)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
+	if err != nil {
+		return nil, err
+	}
+	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
+		RunConfig: f.explicit, ResumeFrom: f.resumePath}
+	tr.Args.OutputDir = f.outputDir
+	if eval != nil {
+		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
+		if err != nil {
+			return nil, err
+		}
+		tr.Eval = es
+	}
+	if test != nil {
+		if j.test, err = dataset.NewTextSource(test, tok, m.Graph.InputNames(), f.maxLength); err != nil {
+			return nil, err
+		}
+	}
+	j.trainer = tr
+	return j, nil
+}
+
+// selectTrainable adds LoRA adapters as the flags say, picks the parameters
+// that train and prints them (the table with --dry-run).
+func (j *job) selectTrainable(f *runFlags, stdout io.Writer) ([]*graph.Param, error) {
+	m := j.model
 	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: f.args.Seed}
 	adapters, err := applyLoRA(m, lora, f.topLayers)
 	if err != nil {
@@ -501,7 +660,6 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	for _, p := range trainable {
 		on[p.Name] = true
 	}
-	j := &job{model: m, tok: tok, train: train, eval: eval}
 	nTrain, nAll := 0, 0
 	for _, p := range m.Graph.Params {
 		r := &paramRow{name: p.Name, shape: p.Value.Shape, count: p.Value.Len(), train: on[p.Name]}
@@ -511,6 +669,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 			nTrain += r.count
 		}
 	}
+	j.nTrain, j.nAll = nTrain, nAll
 	if f.dryRun {
 		w := 10
 		for _, r := range j.trainable {
@@ -529,26 +688,7 @@ func prepare(f *runFlags, stdout io.Writer) (*job, error) {
 	if len(trainable) == 0 {
 		return nil, fmt.Errorf("no parameter trains: check --train-params / --freeze / --train-top-layers")
 	}
-	loss, err := finetune.LossFor(train.Problem)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := dataset.NewTextSource(train, tok, m.Graph.InputNames(), f.maxLength)
-	if err != nil {
-		return nil, err
-	}
-	tr := &finetune.Trainer{Model: m, Args: f.args, Loss: loss, Train: ts, Trainable: trainable, Problem: train.Problem,
-		RunConfig: f.explicit, ResumeFrom: f.resumePath}
-	tr.Args.OutputDir = f.outputDir
-	if eval != nil {
-		es, err := dataset.NewTextSource(eval, tok, m.Graph.InputNames(), f.maxLength)
-		if err != nil {
-			return nil, err
-		}
-		tr.Eval = es
-	}
-	j.trainer = tr
-	return j, nil
+	return trainable, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -584,32 +724,21 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	defer ml.Close()
 	j.trainer.MetricsLog = ml
 	tty := isTerminal(stderr)
-	lastPrint := time.Time{}
+	bar := newProgressBar(stderr)
 	lastCheckpoint := ""
 	j.trainer.Events = func(e finetune.Event) {
 		switch e.Kind {
 		case finetune.EventStep:
 			if tty {
-				if time.Since(lastPrint) < 100*time.Millisecond && e.Step != e.Total {
-					return
-				}
-				lastPrint = time.Now()
-				const width = 30
-				done := width * e.Step / max(1, e.Total)
-				fmt.Fprintf(stderr, "\r[%s%s] %d/%d epoch %.2f loss %.4f lr %.2e %.0f samples/s ETA %s   ",
-					strings.Repeat("=", done), strings.Repeat(" ", width-done), e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
+				bar.step(e)
 			} else if e.Step%j.trainer.Args.LoggingSteps == 0 || e.Step == e.Total {
 				fmt.Fprintf(stdout, "step %d/%d epoch %.2f loss %.4f lr %.3g %.0f samples/s ETA %s\n", e.Step, e.Total, e.Epoch, e.Loss, e.LearningRate, e.SamplesPerSec, e.ETA.Round(time.Second))
 			}
 		case finetune.EventEval:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.clear()
 			fmt.Fprintf(stdout, "eval at step %d (epoch %.2f): %s\n", e.Step, e.Epoch, formatMetrics(e.Metrics))
 		case finetune.EventSkip, finetune.EventWarning:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.clear()
 			fmt.Fprintf(stderr, "warning: %s\n", e.Message)
 		case finetune.EventResumed:
 			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
@@ -619,16 +748,13 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
 			}
 		case finetune.EventInterrupted:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.done()
 			fmt.Fprintf(stdout, "interrupted after step %d\n", e.Step)
 		case finetune.EventDone:
-			if tty {
-				fmt.Fprintln(stderr)
-			}
+			bar.done()
 		}
 	}
+	printSettings(stdout, j, f)
 	start := time.Now()
 	res, err := j.trainer.Fit(ctx)
 	if err != nil {
@@ -662,7 +788,11 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	} else {
 		dst = "(not exported: --export-model none)"
 	}
-	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png")); err != nil {
+	bestStep := 0
+	if j.trainer.Eval != nil && !math.IsNaN(res.BestMetric) {
+		bestStep = res.BestStep
+	}
+	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png"), bestStep, j.trainer.Args.MetricForBestModel); err != nil {
 		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
@@ -673,12 +803,79 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		fmt.Fprintf(stdout, "eval %s: %s\n", f.eval, formatMetrics(m))
-		if acc, ok := m["accuracy"]; ok {
+		name := f.eval
+		if f.holdOut {
+			name = "validation (held-out rows)"
+		}
+		fmt.Fprintf(stdout, "eval %s: %s\n", name, formatMetrics(m))
+		if acc, ok := m["accuracy"]; ok && j.test == nil {
 			fmt.Fprintf(stdout, "accuracy %.4f\n", acc)
+		}
+		if j.report != nil {
+			fmt.Fprintf(stdout, "\n%s", j.report())
+		}
+	}
+	if j.test != nil {
+		// scored once, after the model was chosen on the validation data
+		m, err := j.trainer.Evaluate(context.Background(), j.test)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "test %s (scored once, not used to choose the model): %s\n", f.test, formatMetrics(m))
+		if acc, ok := m["accuracy"]; ok {
+			fmt.Fprintf(stdout, "test accuracy %.4f\n", acc)
 		}
 	}
 	return nil
+}
+
+// printSettings says what will run, as transformers' "***** Running
+// training *****" block.
+func printSettings(w io.Writer, j *job, f *runFlags) {
+	a := j.trainer.Args
+	a.Defaults()
+	n := j.trainer.Train.Len()
+	perEpoch := dataset.StepsPerEpoch(n, a.PerDeviceTrainBatchSize, a.GradientAccumulationSteps, false)
+	total := a.MaxSteps
+	epochs := fmt.Sprint(a.NumTrainEpochs)
+	if total <= 0 {
+		total = int(math.Ceil(a.NumTrainEpochs * float64(perEpoch)))
+	} else {
+		epochs = fmt.Sprintf("%.2f (--max-steps %d)", float64(total)/float64(max(1, perEpoch)), total)
+	}
+	warmup := optim.WarmupSteps(a.WarmupSteps, a.WarmupRatio, total)
+	evalWhat := "none (no evaluation data)"
+	if j.trainer.Eval != nil {
+		strategy := a.EvalStrategy
+		if strategy == "" {
+			strategy = "epoch"
+		}
+		evalWhat = fmt.Sprintf("%d rows, every %s", j.trainer.Eval.Len(), strategy)
+		if strategy == "steps" {
+			evalWhat = fmt.Sprintf("%d rows, every %d steps", j.trainer.Eval.Len(), a.EvalSteps)
+		} else if strategy == "no" {
+			evalWhat = fmt.Sprintf("%d rows, at the end only (--eval-strategy no)", j.trainer.Eval.Len())
+		}
+		evalWhat += fmt.Sprintf("; best model by %s", a.MetricForBestModel)
+	}
+	rows := [][2]string{
+		{"Num examples", fmt.Sprint(n)},
+		{"Num epochs", epochs},
+		{"Per-device batch size", fmt.Sprint(a.PerDeviceTrainBatchSize)},
+		{"Gradient accumulation steps", fmt.Sprint(a.GradientAccumulationSteps)},
+		{"Total batch size", fmt.Sprint(a.PerDeviceTrainBatchSize * a.GradientAccumulationSteps)},
+		{"Total optimization steps", fmt.Sprint(total)},
+		{"Learning rate", fmt.Sprintf("%g, %s schedule, %d warmup steps", a.LearningRate, a.LRSchedulerType, warmup)},
+		{"Optimizer", fmt.Sprintf("%s, weight decay %g", a.Optim, a.WeightDecay)},
+		{"Trainable parameters", fmt.Sprintf("%d of %d (%.1f%%)", j.nTrain, j.nAll, 100*float64(j.nTrain)/float64(max(1, j.nAll)))},
+		{"Evaluation", evalWhat},
+		{"Output", f.outputDir},
+	}
+	fmt.Fprintf(w, "\n***** Running training *****\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-28s = %s\n", r[0], r[1])
+	}
+	fmt.Fprintln(w)
 }
 
 func formatMetrics(m map[string]float64) string {

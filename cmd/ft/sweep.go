@@ -201,11 +201,24 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 // what a sweep needs.
 func parseSweepFlags(args []string, stderr io.Writer) (*runFlags, *sweepFlags, error) {
 	f := newRunFlags("sweep", stderr)
+	f.groups.section("Sweep")
 	sw := addSweepFlags(f.fs)
 	f.sections = map[string]any{"sweep": nil}
+	// what ft run defaults to and ft sweep does not: the bundled model and
+	// data (a sweep needs them named), runs/ft-run
+	for name, usage := range map[string]string{
+		"model": "Hugging Face ONNX export folder (model.onnx, config.json, tokenizer.json) or .onnx file (required)",
+		"train": "training file: .csv, .tsv or .jsonl (required)",
+		"eval":  "evaluation file, same format (required: trials are ranked by its metric)",
+	} {
+		f.fs.Lookup(name).Usage = usage
+	}
+	od := f.fs.Lookup("output-dir")
+	od.DefValue = "runs/ft-sweep"
+	od.Usage = "where sweep.jsonl, results.md, lr.png, best.yaml and trial-N/ go"
 	f.fs.Usage = func() {
 		fmt.Fprint(stderr, sweepUsage)
-		f.fs.PrintDefaults()
+		f.groups.print(stderr, nil)
 	}
 	if err := f.parse(args); err != nil {
 		return nil, nil, err
@@ -259,6 +272,7 @@ type sweepRun struct {
 	out               string
 	trainSrc, evalSrc dataset.Source // tokenized once
 	skipped           int            // trials found in the log, not yet reported
+	nextNumber        int            // the number of the next trial (sweep.TrialResult.Number)
 }
 
 // makePlan builds the search from the flags.
@@ -327,14 +341,18 @@ func (r *sweepRun) tokenizeOnce() error {
 		return err
 	}
 	t0 := time.Now()
-	train, err := first.trainer.Train.(*dataset.TextSource).Cached()
-	if err != nil {
-		return err
+	train, eval := first.trainer.Train, first.trainer.Eval
+	if ts, ok := train.(*dataset.TextSource); ok {
+		if train, err = ts.Cached(); err != nil {
+			return err
+		}
 	}
-	eval, err := first.trainer.Eval.(*dataset.TextSource).Cached()
-	if err != nil {
-		return err
+	if es, ok := eval.(*dataset.TextSource); ok {
+		if eval, err = es.Cached(); err != nil {
+			return err
+		}
 	}
+	// (a token-classification source tokenizes each batch: it is cheap next to a trial)
 	r.trainSrc, r.evalSrc = train, eval
 	fmt.Fprintf(r.stdout, "tokenized %d training and %d evaluation rows once for all trials (max length %d) in %s\n\n",
 		train.Len(), eval.Len(), r.f.maxLength, time.Since(t0).Round(time.Millisecond))
@@ -351,12 +369,18 @@ func (r *sweepRun) events() func(sweep.Event) {
 		switch e.Kind {
 		case sweep.EventSkip:
 			r.skipped++
+			r.nextNumber++
 		case sweep.EventStart:
 			if r.skipped > 0 {
 				fmt.Fprintf(r.stdout, "resuming: %d trials already in %s\n", r.skipped, r.s.Log)
 				r.skipped = 0
 			}
-			fmt.Fprintf(r.stdout, "trial %d/%s  %s\n", e.Index+1, of, formatParams(r.names, e.Trial.Params))
+			// numbered as in results.md, sweep.jsonl and trial-N/ (from 0)
+			fmt.Fprintf(r.stdout, "trial %d (%d/%s)  %s\n", r.nextNumber, e.Index+1, of, formatParams(r.names, e.Trial.Params))
+		case sweep.EventDone, sweep.EventFailed:
+			r.nextNumber = e.Result.Number + 1
+		}
+		switch e.Kind {
 		case sweep.EventDone:
 			fmt.Fprintf(r.stdout, "  %s %.4f, loss %.4f (%.1f s)\n", r.metric, e.Result.Metrics[r.metric], e.Result.Metrics["loss"], e.Result.Seconds)
 		case sweep.EventFailed:
@@ -419,16 +443,16 @@ func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (ma
 	return m, nil
 }
 
-// trialProgress draws a trial's progress on the terminal.
+// trialProgress draws a trial's progress on the terminal: ft run's
+// progress line (fitted to the width), cleared when the trial ends.
 func (r *sweepRun) trialProgress() func(finetune.Event) {
-	last := time.Time{}
+	bar := newProgressBar(r.stderr)
 	return func(e finetune.Event) {
-		if e.Kind == finetune.EventStep && (time.Since(last) > 100*time.Millisecond || e.Step == e.Total) {
-			last = time.Now()
-			fmt.Fprintf(r.stderr, "\r  step %d/%d loss %.4f ETA %s   ", e.Step, e.Total, e.Loss, e.ETA.Round(time.Second))
-		}
-		if e.Kind == finetune.EventDone || e.Kind == finetune.EventInterrupted {
-			fmt.Fprint(r.stderr, "\r\033[K")
+		switch e.Kind {
+		case finetune.EventStep:
+			bar.step(e)
+		case finetune.EventDone, finetune.EventInterrupted:
+			bar.clear()
 		}
 	}
 }

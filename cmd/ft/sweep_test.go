@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -286,6 +287,15 @@ func TestSweepRandomSavesModels(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, n, "model", "model.onnx")); err != nil {
 			t.Errorf("--save-trial-models: %v", err)
 		}
+	}
+	// progress numbers the trials as results.md and trial-N/ (issue 22, 9)
+	for i, r := range results {
+		if !strings.Contains(stdout, fmt.Sprintf("trial %d (%d/2)", r.Number, i+1)) {
+			t.Errorf("progress does not name trial %d as the results do:\n%s", r.Number, stdout)
+		}
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("best: trial %d,", results[0].Number)) && !strings.Contains(stdout, fmt.Sprintf("best: trial %d,", results[1].Number)) {
+		t.Errorf("no best trial:\n%s", stdout)
 	}
 }
 
