@@ -13,14 +13,16 @@ import (
 	"ft/internal/testfixture"
 )
 
-// sharedData returns the folder of the shared real data sets, or skips.
-func sharedData(t *testing.T) string {
+// sharedData returns the folder of the shared real data sets (FT_DATA, or
+// ../../shared/data), or skips t when it does not hold want (a file in it,
+// as "sst2/train.tsv").
+func sharedData(t *testing.T, want string) string {
 	t.Helper()
 	dir := os.Getenv("FT_DATA")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "shared", "data")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "sst2", "train.tsv")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(want))); err != nil {
 		t.Skipf("real data not found at %s (set FT_DATA to the shared/data folder)", dir)
 	}
 	return dir
@@ -363,7 +365,7 @@ func TestLabelTensor(t *testing.T) {
 // TestRealData reads the shared SST-2 and AG News files and compares every
 // text and label with what Python's csv module reads (fixture data.json).
 func TestRealData(t *testing.T) {
-	dir := sharedData(t)
+	dir := sharedData(t, "sst2/train.tsv")
 	var fx struct {
 		Files []struct {
 			File           string         `json:"file"`

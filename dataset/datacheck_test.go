@@ -462,7 +462,7 @@ func readDataCheckGolden(t *testing.T, name string) dcGolden {
 // TestCheckDataSST2Oracle compares every count on the real SST-2 files with
 // testmodels/data_check_oracle.py (plain Python and HF tokenizers).
 func TestCheckDataSST2Oracle(t *testing.T) {
-	data := sharedData(t)
+	data := sharedData(t, "sst2/train.tsv")
 	tok, err := tokenize.Load(dcTokenizerDir)
 	if err != nil {
 		t.Fatal(err)
