@@ -248,23 +248,17 @@ func fromBytes(dt tensor.DType, shape []int, b []byte) *tensor.Tensor {
 }
 
 // shuffle groups byte k of every element together (k = 0..size-1).
-func shuffle(b []byte, size int) []byte {
-	n := len(b) / size
-	out := make([]byte, len(b))
-	for i := 0; i < n; i++ {
-		for k := 0; k < size; k++ {
-			out[k*n+i] = b[i*size+k]
-		}
-	}
-	return out
-}
+func shuffle(b []byte, size int) []byte { return transpose(b, len(b)/size, size) }
 
-func unshuffle(b []byte, size int) []byte {
-	n := len(b) / size
+// unshuffle undoes shuffle.
+func unshuffle(b []byte, size int) []byte { return transpose(b, size, len(b)/size) }
+
+// transpose returns the rows×cols byte matrix b (row-major) transposed.
+func transpose(b []byte, rows, cols int) []byte {
 	out := make([]byte, len(b))
-	for i := 0; i < n; i++ {
-		for k := 0; k < size; k++ {
-			out[i*size+k] = b[k*n+i]
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			out[j*rows+i] = b[i*cols+j]
 		}
 	}
 	return out
@@ -305,42 +299,75 @@ func baseOf(opt Options, name string) *tensor.Tensor {
 // a second encodes and writes it.
 func Encode(w io.Writer, f *File, opt Options) error {
 	limit := limitOf(opt.MaxBytes)
+	digest, err := contentDigest(f, limit)
+	if err != nil {
+		return err
+	}
+	hj, kinds, err := encodeHeader(f, opt, digest, limit)
+	if err != nil {
+		return err
+	}
+	level := opt.Level
+	if level == 0 {
+		level = zstd.SpeedBetterCompression
+	}
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(true))
+	if err != nil {
+		return err
+	}
+	if err := writeBody(zw, f, opt, hj, kinds); err != nil {
+		zw.Close()
+		return err
+	}
+	return zw.Close()
+}
+
+// contentDigest checks f's tensors (names, values, types, sizes within
+// limit) and returns the hex SHA-256 of their content (see hashTensor).
+func contentDigest(f *File, limit int64) (string, error) {
 	seen := map[string]bool{}
 	h := sha256.New()
 	var size int64
 	for _, t := range f.Tensors {
 		if t.Name == "" || t.Name == "__metadata__" {
-			return fmt.Errorf("checkpoint: invalid tensor name %q", t.Name)
+			return "", fmt.Errorf("checkpoint: invalid tensor name %q", t.Name)
 		}
 		if seen[t.Name] {
-			return fmt.Errorf("checkpoint: tensor %q given twice", t.Name)
+			return "", fmt.Errorf("checkpoint: tensor %q given twice", t.Name)
 		}
 		seen[t.Name] = true
 		if t.T == nil {
-			return fmt.Errorf("checkpoint: tensor %q has no value", t.Name)
+			return "", fmt.Errorf("checkpoint: tensor %q has no value", t.Name)
 		}
 		if _, ok := dtypeNames[t.T.DType()]; !ok {
-			return fmt.Errorf("checkpoint: tensor %q is %s; checkpoints hold float32, float64, int64 and int32", t.Name, t.T.DType())
+			return "", fmt.Errorf("checkpoint: tensor %q is %s; checkpoints hold float32, float64, int64 and int32", t.Name, t.T.DType())
 		}
 		if err := tensor.CheckAlloc(t.T.DType(), t.T.Shape); err != nil { // reading checks the same
-			return fmt.Errorf("checkpoint: tensor %q: %w", t.Name, err)
+			return "", fmt.Errorf("checkpoint: tensor %q: %w", t.Name, err)
 		}
 		size += tensor.Bytes(t.T.DType(), t.T.Shape)
 		if limit > 0 && size > limit {
-			return &LimitError{Bytes: size, Limit: limit}
+			return "", &LimitError{Bytes: size, Limit: limit}
 		}
 		b, err := rawBytes(t.T)
 		if err != nil {
-			return err
+			return "", err
 		}
 		hashTensor(h, t.Name, t.T.DType(), t.T.Shape, b)
 	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// encodeHeader chooses each tensor's encoding ("raw", "shuffle" or
+// "xor+shuffle" against opt.Base) and returns the safetensors header (JSON
+// padded to a multiple of 8 bytes, metadata included) and the encodings.
+func encodeHeader(f *File, opt Options, digest string, limit int64) ([]byte, []string, error) {
 	meta := map[string]string{}
 	for k, v := range f.Meta {
 		meta[k] = v
 	}
 	meta["format"] = Format
-	meta["content_sha256"] = hex.EncodeToString(h.Sum(nil))
+	meta["content_sha256"] = digest
 	enc := map[string]string{}
 	kinds := make([]string, len(f.Tensors))
 	header := map[string]any{}
@@ -369,46 +396,40 @@ func Encode(w io.Writer, f *File, opt Options) error {
 	header["__metadata__"] = meta
 	hj, err := json.Marshal(header)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// safetensors pads the header with spaces to a multiple of 8
 	for len(hj)%8 != 0 {
 		hj = append(hj, ' ')
 	}
 	if len(hj) > maxHeader {
-		return fmt.Errorf("checkpoint: the header (names, shapes, metadata) is %d bytes, above the limit of %d", len(hj), maxHeader)
+		return nil, nil, fmt.Errorf("checkpoint: the header (names, shapes, metadata) is %d bytes, above the limit of %d", len(hj), maxHeader)
 	}
 	if total := 8 + int64(len(hj)) + off; limit > 0 && total > limit {
-		return &LimitError{Bytes: total, Limit: limit}
+		return nil, nil, &LimitError{Bytes: total, Limit: limit}
 	}
-	level := opt.Level
-	if level == 0 {
-		level = zstd.SpeedBetterCompression
-	}
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(true))
-	if err != nil {
-		return err
-	}
+	return hj, kinds, nil
+}
+
+// writeBody writes the header's length, the header and each tensor's
+// bytes encoded as kinds says.
+func writeBody(w io.Writer, f *File, opt Options, hj []byte, kinds []string) error {
 	var n [8]byte
 	binary.LittleEndian.PutUint64(n[:], uint64(len(hj)))
-	if _, err := zw.Write(n[:]); err != nil {
-		zw.Close()
+	if _, err := w.Write(n[:]); err != nil {
 		return err
 	}
-	if _, err := zw.Write(hj); err != nil {
-		zw.Close()
+	if _, err := w.Write(hj); err != nil {
 		return err
 	}
 	for i, t := range f.Tensors {
 		b, err := rawBytes(t.T)
 		if err != nil {
-			zw.Close()
 			return err
 		}
 		if kinds[i] == "xor+shuffle" {
 			bb, err := rawBytes(baseOf(opt, t.Name))
 			if err != nil {
-				zw.Close()
 				return err
 			}
 			xorInto(b, bb)
@@ -416,12 +437,11 @@ func Encode(w io.Writer, f *File, opt Options) error {
 		if kinds[i] != "raw" {
 			b = shuffle(b, elemSize(t.T.DType()))
 		}
-		if _, err := zw.Write(b); err != nil {
-			zw.Close()
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
-	return zw.Close()
+	return nil
 }
 
 // Write writes f to path atomically: a temporary file in the same folder,

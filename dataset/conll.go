@@ -233,18 +233,7 @@ func (d *TaggedData) conllParse(data []byte, opt TaggedOptions) error {
 	} else {
 		d.TagColumn = strconv.Itoa(tagCol)
 	}
-	var cur TaggedSentence
-	flush := func() {
-		if len(cur.Tokens) > 0 {
-			d.Sentences = append(d.Sentences, cur)
-		}
-		cur = TaggedSentence{}
-	}
-	err = taggedLines(data, func(line string, no int) error {
-		if strings.TrimSpace(line) == "" {
-			flush()
-			return nil
-		}
+	return d.readSentences(data, func(line string, no int) (string, string, error) {
 		var fields []string
 		if strings.IndexByte(line, '\t') >= 0 {
 			fields = strings.Split(line, "\t")
@@ -252,43 +241,33 @@ func (d *TaggedData) conllParse(data []byte, opt TaggedOptions) error {
 			fields = strings.Fields(line)
 		}
 		if strings.TrimSpace(fields[0]) == "-DOCSTART-" {
-			return nil
+			return "", "", errNoWord
 		}
 		if len(fields) < 2 {
-			return fmt.Errorf("%s:%d: one field %s: a CoNLL line holds a token and its tag separated by a tab (token<TAB>tag); a sentence ends at a blank line", d.Path, no, conllClip(line))
+			return "", "", fmt.Errorf("%s:%d: one field %s: a CoNLL line holds a token and its tag separated by a tab (token<TAB>tag); a sentence ends at a blank line", d.Path, no, conllClip(line))
 		}
 		tc := tagCol
 		if tc < 0 {
 			tc = len(fields) - 1
 		}
 		if tc >= len(fields) {
-			return fmt.Errorf("%s:%d: %d fields, but the tag column is %d (counted from 0); fix the line or choose another --tag-column", d.Path, no, len(fields), tc)
+			return "", "", fmt.Errorf("%s:%d: %d fields, but the tag column is %d (counted from 0); fix the line or choose another --tag-column", d.Path, no, len(fields), tc)
 		}
 		if tokCol >= len(fields) {
-			return fmt.Errorf("%s:%d: %d fields, but the token column is %d (counted from 0); fix the line or choose another --token-column", d.Path, no, len(fields), tokCol)
+			return "", "", fmt.Errorf("%s:%d: %d fields, but the token column is %d (counted from 0); fix the line or choose another --token-column", d.Path, no, len(fields), tokCol)
 		}
 		if tc == tokCol {
-			return fmt.Errorf("%s: the token and the tag would both be column %d: choose them with --token-column and --tag-column", d.Path, tc)
+			return "", "", fmt.Errorf("%s: the token and the tag would both be column %d: choose them with --token-column and --tag-column", d.Path, tc)
 		}
 		tok, tag := fields[tokCol], strings.TrimSpace(fields[tc])
 		if tok == "" {
-			return fmt.Errorf("%s:%d: the token (column %d) is empty; fix or remove the line", d.Path, no, tokCol)
+			return "", "", fmt.Errorf("%s:%d: the token (column %d) is empty; fix or remove the line", d.Path, no, tokCol)
 		}
 		if tag == "" {
-			return fmt.Errorf("%s:%d: the tag (column %d) of %s is empty; every token needs a tag", d.Path, no, tc, conllClip(tok))
+			return "", "", fmt.Errorf("%s:%d: the tag (column %d) of %s is empty; every token needs a tag", d.Path, no, tc, conllClip(tok))
 		}
-		if len(cur.Tokens) == 0 {
-			cur.Line = no
-		}
-		cur.Tokens = append(cur.Tokens, tok)
-		cur.Tags = append(cur.Tags, tag)
-		return nil
+		return tok, tag, nil
 	})
-	if err != nil {
-		return err
-	}
-	flush()
-	return nil
 }
 
 func (d *TaggedData) conlluParse(data []byte, opt TaggedOptions) error {
@@ -301,6 +280,40 @@ func (d *TaggedData) conlluParse(data []byte, opt TaggedOptions) error {
 	default:
 		return fmt.Errorf("%s: tag column %q: a CoNLL-U file tags with upos (the default) or xpos", d.Path, opt.TagColumn)
 	}
+	return d.readSentences(data, func(line string, no int) (string, string, error) {
+		if strings.HasPrefix(line, "#") {
+			return "", "", errNoWord
+		}
+		fields := strings.Split(line, "\t")
+		if len(fields) != 10 {
+			return "", "", fmt.Errorf("%s:%d: %d tab-separated fields, but a CoNLL-U word line has 10 (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC)", d.Path, no, len(fields))
+		}
+		id := fields[0]
+		if a, b, ok := strings.Cut(id, "-"); ok && conlluIsNum(a) && conlluIsNum(b) {
+			return "", "", errNoWord // multi-word token: its words follow
+		}
+		if a, b, ok := strings.Cut(id, "."); ok && conlluIsNum(a) && conlluIsNum(b) {
+			return "", "", errNoWord // empty node
+		}
+		if !conlluIsNum(id) {
+			return "", "", fmt.Errorf("%s:%d: ID %s is not a word number, a range (1-2) or an empty node (8.1)", d.Path, no, conllClip(id))
+		}
+		tag := fields[tagField]
+		if tag == "" {
+			return "", "", fmt.Errorf("%s:%d: the %s field is empty", d.Path, no, strings.ToUpper(d.TagColumn))
+		}
+		return fields[1], tag, nil
+	})
+}
+
+// errNoWord is what readSentences' word function returns for a line that
+// holds no word (a comment, -DOCSTART-, a multi-word token's range).
+var errNoWord = errors.New("no word on the line")
+
+// readSentences reads the words of data, one a line, into d.Sentences, a
+// blank line ending a sentence. word gives a line's token and tag, or
+// errNoWord.
+func (d *TaggedData) readSentences(data []byte, word func(line string, no int) (tok, tag string, err error)) error {
 	var cur TaggedSentence
 	flush := func() {
 		if len(cur.Tokens) > 0 {
@@ -313,31 +326,17 @@ func (d *TaggedData) conlluParse(data []byte, opt TaggedOptions) error {
 			flush()
 			return nil
 		}
-		if strings.HasPrefix(line, "#") {
+		tok, tag, err := word(line, no)
+		if err == errNoWord {
 			return nil
 		}
-		fields := strings.Split(line, "\t")
-		if len(fields) != 10 {
-			return fmt.Errorf("%s:%d: %d tab-separated fields, but a CoNLL-U word line has 10 (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC)", d.Path, no, len(fields))
-		}
-		id := fields[0]
-		if a, b, ok := strings.Cut(id, "-"); ok && conlluIsNum(a) && conlluIsNum(b) {
-			return nil // multi-word token: its words follow
-		}
-		if a, b, ok := strings.Cut(id, "."); ok && conlluIsNum(a) && conlluIsNum(b) {
-			return nil // empty node
-		}
-		if !conlluIsNum(id) {
-			return fmt.Errorf("%s:%d: ID %s is not a word number, a range (1-2) or an empty node (8.1)", d.Path, no, conllClip(id))
-		}
-		tag := fields[tagField]
-		if tag == "" {
-			return fmt.Errorf("%s:%d: the %s field is empty", d.Path, no, strings.ToUpper(d.TagColumn))
+		if err != nil {
+			return err
 		}
 		if len(cur.Tokens) == 0 {
 			cur.Line = no
 		}
-		cur.Tokens = append(cur.Tokens, fields[1])
+		cur.Tokens = append(cur.Tokens, tok)
 		cur.Tags = append(cur.Tags, tag)
 		return nil
 	})

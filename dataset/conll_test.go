@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -107,23 +106,10 @@ func TestParseTaggedErrors(t *testing.T) {
 	}
 }
 
-// taggedSharedData returns the folder of the shared real data sets, or skips.
-func taggedSharedData(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("FT_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "wnut17", "train.conll")); err != nil {
-		t.Skipf("real data not found at %s (set FT_DATA to the shared/data folder)", dir)
-	}
-	return dir
-}
-
 // The counts of ../shared/data/README.md, also counted independently by
 // testmodels/seqeval_oracle.py --count-data.
 func TestReadTaggedRealData(t *testing.T) {
-	dir := taggedSharedData(t)
+	dir := sharedData(t, "wnut17/train.conll")
 	tests := []struct {
 		file             string
 		opt              TaggedOptions

@@ -31,18 +31,15 @@ const (
 // .tab; .jsonl, .ndjson or .json (JSON lines, one object per line, as
 // Hugging Face datasets' "json" loader reads them).
 func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return FormatCSV, nil
-	case ".tsv", ".tab":
-		return FormatTSV, nil
-	case ".jsonl", ".ndjson", ".json":
-		return FormatJSONL, nil
+	ext := filepath.Ext(path)
+	if f, err := ParseFormat(strings.TrimPrefix(ext, ".")); err == nil && ext != "" {
+		return f, nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the extension %q: name the file .csv, .tsv or .jsonl, or set the format", path, filepath.Ext(path))
+	return "", fmt.Errorf("%s: cannot tell the format from the extension %q: name the file .csv, .tsv or .jsonl, or set the format", path, ext)
 }
 
-// ParseFormat reads a format name ("csv", "tsv", "jsonl"; "json" means JSON lines).
+// ParseFormat reads a format name, in any case: "csv"; "tsv" or "tab";
+// "jsonl", "ndjson" or "json" (all JSON lines).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(s) {
 	case "csv":
@@ -473,128 +470,169 @@ func checkUTF8(path string, data []byte) error {
 // fields may hold delimiters and line breaks; text after a closing quote is
 // kept). Blank lines are skipped. Each record keeps the line it starts on.
 func parseDelimited(path string, data []byte, delim byte) ([]rawRow, error) {
-	const (
-		startRecord = iota
-		startField
-		inField
-		inQuoted
-		quoteInQuoted
-	)
-	var (
-		recs      []rawRow
-		cells     []string
-		field     []byte
-		state     = startRecord
-		line      = 1
-		start     = 1
-		quoteLine = 0
-		// the lines of the record's last quoted field spanning lines
-		spanFrom, spanTo = 0, 0
-	)
-	endField := func() {
-		cells = append(cells, string(field))
-		field = field[:0]
-	}
-	endRecord := func() {
-		endField()
-		blank := len(cells) == 1 && strings.TrimSpace(cells[0]) == ""
-		if !blank {
-			recs = append(recs, rawRow{line: start, cells: cells, quoteFrom: spanFrom, quoteTo: spanTo})
-		}
-		spanFrom, spanTo = 0, 0
-		cells = nil
-		state = startRecord
-	}
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		switch state {
+	p := delimParser{data: data, delim: delim, line: 1, start: 1}
+	for p.i = 0; p.i < len(data); p.i++ {
+		c := data[p.i]
+		switch p.state {
 		case startRecord:
-			if c == '\n' {
-				line++
-				continue
-			}
-			if c == '\r' {
-				continue
-			}
-			start = line
-			state = startField
-			i-- // read c again as the start of a field
+			p.startRecord(c)
 		case startField:
-			switch c {
-			case '"':
-				state, quoteLine = inQuoted, line
-			case delim:
-				endField()
-			case '\n':
-				endRecord()
-				line++
-			case '\r':
-				endRecord()
-			default:
-				field = append(field, c)
-				state = inField
-			}
+			p.startField(c)
 		case inField:
-			switch c {
-			case delim:
-				endField()
-				state = startField
-			case '\n':
-				endRecord()
-				line++
-			case '\r':
-				endRecord()
-			default:
-				field = append(field, c)
-			}
+			p.inField(c)
 		case inQuoted:
-			if c == '"' {
-				state = quoteInQuoted
-				if line != quoteLine {
-					spanFrom, spanTo = quoteLine, line
-				}
-			} else {
-				if c == '\n' {
-					line++
-				}
-				field = append(field, c)
-			}
+			p.inQuoted(c)
 		case quoteInQuoted:
-			switch c {
-			case '"': // a doubled quote stands for one
-				field = append(field, '"')
-				state = inQuoted
-			case delim:
-				endField()
-				state = startField
-			case '\n':
-				endRecord()
-				line++
-			case '\r':
-				endRecord()
-			default: // text after the closing quote, kept as Python does
-				if spanTo == line && spanFrom != 0 {
-					// ... but a quoted field over several lines followed by
-					// text is a stray quote that merged rows
-					end := i
-					for end < len(data) && data[end] != '\n' && data[end] != '\r' && end-i < 40 {
-						end++
-					}
-					return nil, fmt.Errorf("%s:%d: a quoted field begins on line %d and ends on line %d followed by text (%q), merging %d lines into one row: a stray quote (\")? Quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, spanFrom, spanFrom, line, string(data[i:end]), line-spanFrom+1)
-				}
-				field = append(field, c)
-				state = inField
+			if err := p.quoteInQuoted(path, c); err != nil {
+				return nil, err
 			}
 		}
 	}
-	switch state {
+	switch p.state {
 	case inQuoted:
-		return nil, fmt.Errorf("%s:%d: a field opens a quote (\") that never closes; quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, quoteLine)
+		return nil, fmt.Errorf("%s:%d: a field opens a quote (\") that never closes; quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, p.quoteLine)
 	case startRecord:
 	default:
-		endRecord()
+		p.endRecord()
 	}
-	return recs, nil
+	return p.recs, nil
+}
+
+// The states of parseDelimited's machine.
+const (
+	startRecord   = iota // between records: skip blank lines
+	startField           // at the start of a field
+	inField              // inside an unquoted field
+	inQuoted             // inside a quoted field
+	quoteInQuoted        // just after a quote inside a quoted field
+)
+
+// delimParser is the state of parseDelimited: one method per state reads
+// the byte data[i].
+type delimParser struct {
+	data      []byte
+	delim     byte
+	i         int // the byte being read
+	recs      []rawRow
+	cells     []string
+	field     []byte
+	state     int
+	line      int // the line of data[i], 1-based
+	start     int // the line the record starts on
+	quoteLine int // the line the open quoted field starts on
+	// the lines of the record's last quoted field spanning lines
+	spanFrom, spanTo int
+}
+
+func (p *delimParser) endField() {
+	p.cells = append(p.cells, string(p.field))
+	p.field = p.field[:0]
+}
+
+func (p *delimParser) endRecord() {
+	p.endField()
+	blank := len(p.cells) == 1 && strings.TrimSpace(p.cells[0]) == ""
+	if !blank {
+		p.recs = append(p.recs, rawRow{line: p.start, cells: p.cells, quoteFrom: p.spanFrom, quoteTo: p.spanTo})
+	}
+	p.spanFrom, p.spanTo = 0, 0
+	p.cells = nil
+	p.state = startRecord
+}
+
+// lineBreak ends the record at '\n' or '\r' and reports whether c was one.
+func (p *delimParser) lineBreak(c byte) bool {
+	switch c {
+	case '\n':
+		p.endRecord()
+		p.line++
+	case '\r':
+		p.endRecord()
+	default:
+		return false
+	}
+	return true
+}
+
+func (p *delimParser) startRecord(c byte) {
+	switch c {
+	case '\n':
+		p.line++
+	case '\r':
+	default:
+		p.start = p.line
+		p.state = startField
+		p.i-- // read c again as the start of a field
+	}
+}
+
+func (p *delimParser) startField(c byte) {
+	switch {
+	case c == '"':
+		p.state, p.quoteLine = inQuoted, p.line
+	case c == p.delim:
+		p.endField()
+	case p.lineBreak(c):
+	default:
+		p.field = append(p.field, c)
+		p.state = inField
+	}
+}
+
+func (p *delimParser) inField(c byte) {
+	switch {
+	case c == p.delim:
+		p.endField()
+		p.state = startField
+	case p.lineBreak(c):
+	default:
+		p.field = append(p.field, c)
+	}
+}
+
+func (p *delimParser) inQuoted(c byte) {
+	if c == '"' {
+		p.state = quoteInQuoted
+		if p.line != p.quoteLine {
+			p.spanFrom, p.spanTo = p.quoteLine, p.line
+		}
+		return
+	}
+	if c == '\n' {
+		p.line++
+	}
+	p.field = append(p.field, c)
+}
+
+func (p *delimParser) quoteInQuoted(path string, c byte) error {
+	switch {
+	case c == '"': // a doubled quote stands for one
+		p.field = append(p.field, '"')
+		p.state = inQuoted
+	case c == p.delim:
+		p.endField()
+		p.state = startField
+	case p.lineBreak(c):
+	default: // text after the closing quote, kept as Python does
+		if p.spanTo == p.line && p.spanFrom != 0 {
+			// ... but a quoted field over several lines followed by text
+			// is a stray quote that merged rows
+			return p.strayQuote(path)
+		}
+		p.field = append(p.field, c)
+		p.state = inField
+	}
+	return nil
+}
+
+// strayQuote is the error for text after a closing quote that ends a
+// quoted field spanning lines.
+func (p *delimParser) strayQuote(path string) error {
+	i, end := p.i, p.i
+	for end < len(p.data) && p.data[end] != '\n' && p.data[end] != '\r' && end-i < 40 {
+		end++
+	}
+	return fmt.Errorf("%s:%d: a quoted field begins on line %d and ends on line %d followed by text (%q), merging %d lines into one row: a stray quote (\")? Quote the whole field and double the quotes inside it (\"\"), or remove the quote", path, p.spanFrom, p.spanFrom, p.line, string(p.data[i:end]), p.line-p.spanFrom+1)
 }
 
 var (

@@ -13,14 +13,16 @@ import (
 	"ft/internal/testfixture"
 )
 
-// sharedData returns the folder of the shared real data sets, or skips.
-func sharedData(t *testing.T) string {
+// sharedData returns the folder of the shared real data sets (FT_DATA, or
+// ../../shared/data), or skips t when it does not hold want (a file in it,
+// as "sst2/train.tsv").
+func sharedData(t *testing.T, want string) string {
 	t.Helper()
 	dir := os.Getenv("FT_DATA")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "shared", "data")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "sst2", "train.tsv")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(want))); err != nil {
 		t.Skipf("real data not found at %s (set FT_DATA to the shared/data folder)", dir)
 	}
 	return dir
@@ -66,186 +68,196 @@ func TestParseDelimitedLikePythonCSV(t *testing.T) {
 	}
 }
 
+// parseWant is what TestParseDataset expects of a parsed file; a nil
+// slice is not checked.
+type parseWant struct {
+	header            bool
+	text, pair, label string
+	problem           ProblemType
+	labels            []string
+	source            string
+	texts, pairs      []string
+	ids               []int
+	multi             [][]int
+	targets           []float64
+	lines             []int
+}
+
+// parseDatasetCases are the files TestParseDataset reads, with what it expects.
+var parseDatasetCases = []struct {
+	name string
+	file string
+	in   string
+	opt  ReadOptions
+	want parseWant
+}{
+	{
+		name: "sst2 header", file: "train.tsv",
+		in: "sentence\tlabel\nfine \t1\nbad\t0\n",
+		want: parseWant{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
+			texts: []string{"fine ", "bad"}, ids: []int{1, 0}, lines: []int{2, 3}},
+	},
+	{
+		name: "agnews no header, string labels", file: "dev.tsv",
+		in: "a b\tWorld\nc \"d\" e\tSports\n\"q \"\"x\"\"\"\tWorld\n",
+		want: parseWant{header: false, text: "0", label: "1", problem: SingleLabel, labels: []string{"Sports", "World"}, source: SourceFile,
+			texts: []string{"a b", `c "d" e`, `q "x"`}, ids: []int{1, 0, 1}, lines: []int{1, 2, 3}},
+	},
+	{
+		name: "header with other names detected by label cell", file: "d.csv",
+		in:  "review,text,sentiment\nr1,good,pos\nr2,bad,neg\n",
+		opt: ReadOptions{LabelColumn: "sentiment"},
+		want: parseWant{header: true, text: "text", label: "sentiment", problem: SingleLabel, labels: []string{"neg", "pos"}, source: SourceFile,
+			texts: []string{"good", "bad"}, ids: []int{1, 0}, lines: []int{2, 3}},
+	},
+	{
+		name: "no header forced, columns by index", file: "d.csv",
+		in:  "label,text\n1,a\n0,b\n",
+		opt: ReadOptions{Header: HeaderAbsent, TextColumn: "1", LabelColumn: "0"},
+		want: parseWant{header: false, text: "1", label: "0", problem: SingleLabel, labels: []string{"0", "1", "label"}, source: SourceFile,
+			texts: []string{"text", "a", "b"}, ids: []int{2, 1, 0}},
+	},
+	{
+		name: "sentence pairs", file: "mrpc.tsv",
+		in: "sentence1\tsentence2\tlabel\na\tb\t1\nc\td\t0\n",
+		want: parseWant{header: true, text: "sentence1", pair: "sentence2", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
+			texts: []string{"a", "c"}, pairs: []string{"b", "d"}, ids: []int{1, 0}},
+	},
+	{
+		name: "case-insensitive default names", file: "d.csv",
+		in:   "Text,Label\nx,b\ny,a\n",
+		want: parseWant{header: true, text: "Text", label: "Label", problem: SingleLabel, labels: []string{"a", "b"}, source: SourceFile, ids: []int{1, 0}},
+	},
+	{
+		name: "integer labels sort numerically", file: "d.csv",
+		in:   "text,label\na,10\nb,9\nc,2.0\n",
+		want: parseWant{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"2", "9", "10"}, source: SourceFile, ids: []int{2, 1, 0}},
+	},
+	{
+		name: "id2label by name", file: "d.csv",
+		in:   "text,label\na,positive\nb,negative\n",
+		opt:  ReadOptions{ID2Label: []string{"negative", "positive", "neutral"}},
+		want: parseWant{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"negative", "positive", "neutral"}, source: SourceConfig, ids: []int{1, 0}},
+	},
+	{
+		name: "id2label by integer id", file: "d.tsv",
+		in:   "sentence\tlabel\na\t1\nb\t0\n",
+		opt:  ReadOptions{ID2Label: []string{"LABEL_0", "LABEL_1"}},
+		want: parseWant{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"LABEL_0", "LABEL_1"}, source: SourceConfig, ids: []int{1, 0}},
+	},
+	{
+		name: "id2label that does not fit", file: "d.tsv",
+		in:   "sentence\tlabel\na\t2\nb\t0\n",
+		opt:  ReadOptions{ID2Label: []string{"LABEL_0", "LABEL_1"}},
+		want: parseWant{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"0", "2"}, source: SourceFile, ids: []int{1, 0}},
+	},
+	{
+		name: "regression detected", file: "stsb.tsv",
+		in:   "sentence1\tsentence2\tlabel\na\tb\t3.8\nc\td\t0\n",
+		want: parseWant{header: true, text: "sentence1", pair: "sentence2", label: "label", problem: Regression, targets: []float64{3.8, 0}},
+	},
+	{
+		name: "multi-label JSON list in TSV", file: "d.tsv",
+		in: "text\tlabels\na\t[\"x\",\"y\"]\nb\t[\"z\"]\nc\t[]\n",
+		want: parseWant{header: true, text: "text", label: "labels", problem: MultiLabel, labels: []string{"x", "y", "z"}, source: SourceFile,
+			multi: [][]int{{0, 1}, {2}, {}}},
+	},
+	{
+		name: "multi-label comma cells when asked", file: "d.csv",
+		in:  "text,label\na,\"y, x\"\nb,z\n",
+		opt: ReadOptions{Problem: MultiLabel},
+		want: parseWant{header: true, text: "text", label: "label", problem: MultiLabel, labels: []string{"x", "y", "z"}, source: SourceFile,
+			multi: [][]int{{0, 1}, {2}}},
+	},
+	{
+		name: "jsonl", file: "d.jsonl",
+		in: "{\"id\": 3, \"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": 0, \"id\": 4}\n",
+		want: parseWant{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
+			texts: []string{"a", "b"}, ids: []int{1, 0}, lines: []int{1, 3}},
+	},
+	{
+		name: "jsonl multi-label arrays and pairs", file: "d.jsonl",
+		in: "{\"text\": \"a\", \"text_pair\": \"p\", \"labels\": [\"x\", 2]}\n{\"text\": \"b\", \"text_pair\": \"q\", \"labels\": []}\n",
+		want: parseWant{header: true, text: "text", pair: "text_pair", label: "labels", problem: MultiLabel, labels: []string{"2", "x"}, source: SourceFile,
+			multi: [][]int{{0, 1}, {}}},
+	},
+	{
+		name: "jsonl regression", file: "d.jsonl",
+		in:   "{\"sentence\": \"a\", \"label\": 0.25}\n{\"sentence\": \"b\", \"label\": 1}\n",
+		want: parseWant{header: true, text: "sentence", label: "label", problem: Regression, targets: []float64{0.25, 1}},
+	},
+	{
+		name: "format override", file: "data.txt",
+		in:   "text,label\na,1\n",
+		opt:  ReadOptions{Format: FormatCSV},
+		want: parseWant{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"1"}, source: SourceFile, ids: []int{0}},
+	},
+	{
+		name: "unlabeled", file: "d.tsv",
+		in:   "sentence\nhello\n",
+		opt:  ReadOptions{Unlabeled: true, Header: HeaderPresent},
+		want: parseWant{header: true, text: "sentence", texts: []string{"hello"}},
+	},
+	{
+		name: "byte order mark", file: "d.csv",
+		in:   "\xef\xbb\xbftext,label\na,b\n",
+		want: parseWant{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"b"}, source: SourceFile},
+	},
+}
+
 func TestParseDataset(t *testing.T) {
-	type want struct {
-		header            bool
-		text, pair, label string
-		problem           ProblemType
-		labels            []string
-		source            string
-		texts, pairs      []string
-		ids               []int
-		multi             [][]int
-		targets           []float64
-		lines             []int
-	}
-	tests := []struct {
-		name string
-		file string
-		in   string
-		opt  ReadOptions
-		want want
-	}{
-		{
-			name: "sst2 header", file: "train.tsv",
-			in: "sentence\tlabel\nfine \t1\nbad\t0\n",
-			want: want{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
-				texts: []string{"fine ", "bad"}, ids: []int{1, 0}, lines: []int{2, 3}},
-		},
-		{
-			name: "agnews no header, string labels", file: "dev.tsv",
-			in: "a b\tWorld\nc \"d\" e\tSports\n\"q \"\"x\"\"\"\tWorld\n",
-			want: want{header: false, text: "0", label: "1", problem: SingleLabel, labels: []string{"Sports", "World"}, source: SourceFile,
-				texts: []string{"a b", `c "d" e`, `q "x"`}, ids: []int{1, 0, 1}, lines: []int{1, 2, 3}},
-		},
-		{
-			name: "header with other names detected by label cell", file: "d.csv",
-			in:  "review,text,sentiment\nr1,good,pos\nr2,bad,neg\n",
-			opt: ReadOptions{LabelColumn: "sentiment"},
-			want: want{header: true, text: "text", label: "sentiment", problem: SingleLabel, labels: []string{"neg", "pos"}, source: SourceFile,
-				texts: []string{"good", "bad"}, ids: []int{1, 0}, lines: []int{2, 3}},
-		},
-		{
-			name: "no header forced, columns by index", file: "d.csv",
-			in:  "label,text\n1,a\n0,b\n",
-			opt: ReadOptions{Header: HeaderAbsent, TextColumn: "1", LabelColumn: "0"},
-			want: want{header: false, text: "1", label: "0", problem: SingleLabel, labels: []string{"0", "1", "label"}, source: SourceFile,
-				texts: []string{"text", "a", "b"}, ids: []int{2, 1, 0}},
-		},
-		{
-			name: "sentence pairs", file: "mrpc.tsv",
-			in: "sentence1\tsentence2\tlabel\na\tb\t1\nc\td\t0\n",
-			want: want{header: true, text: "sentence1", pair: "sentence2", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
-				texts: []string{"a", "c"}, pairs: []string{"b", "d"}, ids: []int{1, 0}},
-		},
-		{
-			name: "case-insensitive default names", file: "d.csv",
-			in:   "Text,Label\nx,b\ny,a\n",
-			want: want{header: true, text: "Text", label: "Label", problem: SingleLabel, labels: []string{"a", "b"}, source: SourceFile, ids: []int{1, 0}},
-		},
-		{
-			name: "integer labels sort numerically", file: "d.csv",
-			in:   "text,label\na,10\nb,9\nc,2.0\n",
-			want: want{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"2", "9", "10"}, source: SourceFile, ids: []int{2, 1, 0}},
-		},
-		{
-			name: "id2label by name", file: "d.csv",
-			in:   "text,label\na,positive\nb,negative\n",
-			opt:  ReadOptions{ID2Label: []string{"negative", "positive", "neutral"}},
-			want: want{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"negative", "positive", "neutral"}, source: SourceConfig, ids: []int{1, 0}},
-		},
-		{
-			name: "id2label by integer id", file: "d.tsv",
-			in:   "sentence\tlabel\na\t1\nb\t0\n",
-			opt:  ReadOptions{ID2Label: []string{"LABEL_0", "LABEL_1"}},
-			want: want{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"LABEL_0", "LABEL_1"}, source: SourceConfig, ids: []int{1, 0}},
-		},
-		{
-			name: "id2label that does not fit", file: "d.tsv",
-			in:   "sentence\tlabel\na\t2\nb\t0\n",
-			opt:  ReadOptions{ID2Label: []string{"LABEL_0", "LABEL_1"}},
-			want: want{header: true, text: "sentence", label: "label", problem: SingleLabel, labels: []string{"0", "2"}, source: SourceFile, ids: []int{1, 0}},
-		},
-		{
-			name: "regression detected", file: "stsb.tsv",
-			in:   "sentence1\tsentence2\tlabel\na\tb\t3.8\nc\td\t0\n",
-			want: want{header: true, text: "sentence1", pair: "sentence2", label: "label", problem: Regression, targets: []float64{3.8, 0}},
-		},
-		{
-			name: "multi-label JSON list in TSV", file: "d.tsv",
-			in: "text\tlabels\na\t[\"x\",\"y\"]\nb\t[\"z\"]\nc\t[]\n",
-			want: want{header: true, text: "text", label: "labels", problem: MultiLabel, labels: []string{"x", "y", "z"}, source: SourceFile,
-				multi: [][]int{{0, 1}, {2}, {}}},
-		},
-		{
-			name: "multi-label comma cells when asked", file: "d.csv",
-			in:  "text,label\na,\"y, x\"\nb,z\n",
-			opt: ReadOptions{Problem: MultiLabel},
-			want: want{header: true, text: "text", label: "label", problem: MultiLabel, labels: []string{"x", "y", "z"}, source: SourceFile,
-				multi: [][]int{{0, 1}, {2}}},
-		},
-		{
-			name: "jsonl", file: "d.jsonl",
-			in: "{\"id\": 3, \"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": 0, \"id\": 4}\n",
-			want: want{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"0", "1"}, source: SourceFile,
-				texts: []string{"a", "b"}, ids: []int{1, 0}, lines: []int{1, 3}},
-		},
-		{
-			name: "jsonl multi-label arrays and pairs", file: "d.jsonl",
-			in: "{\"text\": \"a\", \"text_pair\": \"p\", \"labels\": [\"x\", 2]}\n{\"text\": \"b\", \"text_pair\": \"q\", \"labels\": []}\n",
-			want: want{header: true, text: "text", pair: "text_pair", label: "labels", problem: MultiLabel, labels: []string{"2", "x"}, source: SourceFile,
-				multi: [][]int{{0, 1}, {}}},
-		},
-		{
-			name: "jsonl regression", file: "d.jsonl",
-			in:   "{\"sentence\": \"a\", \"label\": 0.25}\n{\"sentence\": \"b\", \"label\": 1}\n",
-			want: want{header: true, text: "sentence", label: "label", problem: Regression, targets: []float64{0.25, 1}},
-		},
-		{
-			name: "format override", file: "data.txt",
-			in:   "text,label\na,1\n",
-			opt:  ReadOptions{Format: FormatCSV},
-			want: want{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"1"}, source: SourceFile, ids: []int{0}},
-		},
-		{
-			name: "unlabeled", file: "d.tsv",
-			in:   "sentence\nhello\n",
-			opt:  ReadOptions{Unlabeled: true, Header: HeaderPresent},
-			want: want{header: true, text: "sentence", texts: []string{"hello"}},
-		},
-		{
-			name: "byte order mark", file: "d.csv",
-			in:   "\xef\xbb\xbftext,label\na,b\n",
-			want: want{header: true, text: "text", label: "label", problem: SingleLabel, labels: []string{"b"}, source: SourceFile},
-		},
-	}
-	for _, tc := range tests {
+	for _, tc := range parseDatasetCases {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := Parse(tc.file, []byte(tc.in), tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := tc.want
-			if d.HasHeader != w.header || d.TextColumn != w.text || d.TextPairColumn != w.pair || d.LabelColumn != w.label || d.Problem != w.problem {
-				t.Errorf("header=%v text=%q pair=%q label=%q problem=%v, want %v %q %q %q %v",
-					d.HasHeader, d.TextColumn, d.TextPairColumn, d.LabelColumn, d.Problem, w.header, w.text, w.pair, w.label, w.problem)
-			}
-			if w.labels != nil && len(w.labels) > 0 {
-				if d.Labels == nil || !reflect.DeepEqual(d.Labels.Names, w.labels) || d.Labels.Source != w.source {
-					t.Errorf("labels %+v, want %q from %s", d.Labels, w.labels, w.source)
-				}
-			}
-			var texts, pairs []string
-			var ids, lines []int
-			var multi [][]int
-			var targets []float64
-			for _, ex := range d.Examples {
-				texts = append(texts, ex.Text)
-				pairs = append(pairs, ex.TextPair)
-				ids = append(ids, ex.Label)
-				lines = append(lines, ex.Line)
-				l := ex.Labels
-				if l == nil {
-					l = []int{}
-				}
-				multi = append(multi, l)
-				targets = append(targets, ex.Target)
-			}
-			check := func(what string, got, want any, set bool) {
-				if set && !reflect.DeepEqual(got, want) {
-					t.Errorf("%s = %v, want %v", what, got, want)
-				}
-			}
-			check("texts", texts, w.texts, w.texts != nil)
-			check("pairs", pairs, w.pairs, w.pairs != nil)
-			check("ids", ids, w.ids, w.ids != nil)
-			check("labels", multi, w.multi, w.multi != nil)
-			check("targets", targets, w.targets, w.targets != nil)
-			check("lines", lines, w.lines, w.lines != nil)
-			if s := d.Summary(); !strings.Contains(s, tc.file) {
-				t.Errorf("summary %q does not name the file", s)
-			}
+			checkParsed(t, tc.file, d, tc.want)
 		})
+	}
+}
+
+// checkParsed compares a parsed dataset with w.
+func checkParsed(t *testing.T, file string, d *Dataset, w parseWant) {
+	t.Helper()
+	if d.HasHeader != w.header || d.TextColumn != w.text || d.TextPairColumn != w.pair || d.LabelColumn != w.label || d.Problem != w.problem {
+		t.Errorf("header=%v text=%q pair=%q label=%q problem=%v, want %v %q %q %q %v",
+			d.HasHeader, d.TextColumn, d.TextPairColumn, d.LabelColumn, d.Problem, w.header, w.text, w.pair, w.label, w.problem)
+	}
+	if w.labels != nil && len(w.labels) > 0 {
+		if d.Labels == nil || !reflect.DeepEqual(d.Labels.Names, w.labels) || d.Labels.Source != w.source {
+			t.Errorf("labels %+v, want %q from %s", d.Labels, w.labels, w.source)
+		}
+	}
+	var texts, pairs []string
+	var ids, lines []int
+	var multi [][]int
+	var targets []float64
+	for _, ex := range d.Examples {
+		texts = append(texts, ex.Text)
+		pairs = append(pairs, ex.TextPair)
+		ids = append(ids, ex.Label)
+		lines = append(lines, ex.Line)
+		l := ex.Labels
+		if l == nil {
+			l = []int{}
+		}
+		multi = append(multi, l)
+		targets = append(targets, ex.Target)
+	}
+	check := func(what string, got, want any, set bool) {
+		if set && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	check("texts", texts, w.texts, w.texts != nil)
+	check("pairs", pairs, w.pairs, w.pairs != nil)
+	check("ids", ids, w.ids, w.ids != nil)
+	check("labels", multi, w.multi, w.multi != nil)
+	check("targets", targets, w.targets, w.targets != nil)
+	check("lines", lines, w.lines, w.lines != nil)
+	if s := d.Summary(); !strings.Contains(s, file) {
+		t.Errorf("summary %q does not name the file", s)
 	}
 }
 
@@ -353,7 +365,7 @@ func TestLabelTensor(t *testing.T) {
 // TestRealData reads the shared SST-2 and AG News files and compares every
 // text and label with what Python's csv module reads (fixture data.json).
 func TestRealData(t *testing.T) {
-	dir := sharedData(t)
+	dir := sharedData(t, "sst2/train.tsv")
 	var fx struct {
 		Files []struct {
 			File           string         `json:"file"`
@@ -525,5 +537,27 @@ func TestStrayQuote(t *testing.T) {
 				t.Fatalf("warnings %q, want %q", d.Warnings, c.warn)
 			}
 		})
+	}
+}
+
+// TestFormatOf: the extensions FormatOf knows are the names ParseFormat
+// knows, in any case; others, and none, are refused naming the file.
+func TestFormatOf(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want Format // "" for an error
+	}{
+		{"train.csv", FormatCSV}, {"dir.v2/Train.CSV", FormatCSV},
+		{"dev.tsv", FormatTSV}, {"dev.tab", FormatTSV},
+		{"d.jsonl", FormatJSONL}, {"d.ndjson", FormatJSONL}, {"d.JSON", FormatJSONL},
+		{"data.txt", ""}, {"csv", ""}, {"data.", ""}, {"data.csv.gz", ""},
+	} {
+		got, err := FormatOf(tc.path)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("FormatOf(%q) = %q, %v; want %q", tc.path, got, err, tc.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("FormatOf(%q): error %q does not name the file", tc.path, err)
+		}
 	}
 }

@@ -57,179 +57,202 @@ func refLines(rs []RowRef) []int {
 	return l
 }
 
-// TestCheckDataHand checks every count on small files whose counts are
-// derived by hand in the comments.
-func TestCheckDataHand(t *testing.T) {
-	type file struct{ name, body string }
-	tests := []struct {
-		name        string
-		train, eval file
-		read        ReadOptions
-		wantTrain   dcCounts
-		wantEval    *dcCounts
-		exact       [5]int // texts, byte-exact texts, train rows, eval rows, label disagree
-		trainInEval [3]int // inner texts, inner rows, outer rows
-		evalInTrain [3]int
-		notInTrain  []string
-		targets     *TargetStats
-		check       func(t *testing.T, r *DataCheck)
-	}{
-		{
-			name: "tsv train, csv eval",
-			train: file{"train.tsv", "text\tlabel\n" +
-				"Good movie\t1\n" + //      2
-				"good   MOVIE\t1\n" + //    3  repeats 2 (normalised only)
-				"Good movie\t1\n" + //      4  repeats 2 (byte-exact too)
-				"bad\t0\n" + //             5
-				"bad\t1\n" + //             6  conflicts with 5 (byte-exact too)
-				"\t1\n" + //                7  empty text
-				"   \t0\n" + //             8  empty text
-				"badly made\t0\n" + //      9
-				"a bad movie .\t0\n" + //  10
-				"x\t\n" + //               11  empty label
-				"the end\t1\n" + //        12
-				"The End\t0\n"}, //        13  conflicts with 12 (normalised only)
-			eval: file{"eval.csv", "sentence,label\n" +
-				"bad,0\n" + //                  2  = train "bad" (labels {0,1} there: disagree)
-				"a bad movie . really,0\n" + // 3  holds train "a bad movie ." and "bad"
-				"\"Good Movie\",1\n" + //       4  = train "good movie" (normalised only; labels agree)
-				"badly,0\n" + //                5  "bad" is not inside "badly"; "badly" is inside train "badly made"
-				"movie,1\n" + //                6  inside train "good movie" (x3), "a bad movie ."
-				"the end is near,1\n"}, //      7  holds train "the end" (2 rows)
-			// train: 12 rows, 3 empty, 9 checked: 0 = lines 5, 8?no(empty), 9, 10, 13 -> 4; 1 = 2, 3, 4, 6, 12 -> 5
-			wantTrain: dcCounts{Rows: 12, Checked: 9, EmptyText: 2, EmptyLabel: 1, Labels: map[string]int{"0": 4, "1": 5},
-				DupRows: 2, DupGroups: 1, DupRowsByte: 1, ConfTexts: 2, ConfRows: 4, ConfTextsByte: 1},
-			wantEval: &dcCounts{Rows: 6, Checked: 6, Labels: map[string]int{"0": 3, "1": 3}},
-			// shared: "bad" (train 2 rows, eval 1), "good movie" (train 3, eval 1); byte-exact only "bad"
-			exact: [5]int{2, 1, 5, 2, 1},
-			// train texts inside longer eval texts: "bad" (2 rows), "a bad movie ." (1), "the end" (2);
-			// eval rows holding one: lines 3 and 7
-			trainInEval: [3]int{3, 5, 2},
-			// eval texts inside longer train texts: "bad", "badly", "movie" (1 row each);
-			// train rows holding one: "good movie" x3, "badly made", "a bad movie ."
-			evalInTrain: [3]int{3, 3, 5},
-			check: func(t *testing.T, r *DataCheck) {
-				tr := r.Train
-				if got := refLines(tr.EmptyText.Examples); !slices.Equal(got, []int{7, 8}) {
-					t.Errorf("empty text examples at lines %v, want [7 8]", got)
-				}
-				if got := refLines(tr.EmptyLabel.Examples); !slices.Equal(got, []int{11}) {
-					t.Errorf("empty label examples at lines %v, want [11]", got)
-				}
-				if len(tr.Duplicates.Examples) != 1 || !slices.Equal(refLines(tr.Duplicates.Examples[0].Rows), []int{2, 3, 4}) {
-					t.Errorf("duplicate examples %+v, want one group of lines 2, 3, 4", tr.Duplicates.Examples)
-				}
-				var conf [][]int
-				for _, g := range tr.Conflicts.Examples {
-					conf = append(conf, refLines(g.Rows))
-				}
-				if !reflect.DeepEqual(conf, [][]int{{5, 6}, {12, 13}}) {
-					t.Errorf("conflict examples at lines %v, want [[5 6] [12 13]]", conf)
-				}
-				// longest inner text first: "a bad movie ." (train:10 in eval:3),
-				// "the end" (train:12 in eval:7), "bad" (train:5 in eval:3)
-				var pairs [][2]int
-				for _, e := range r.Overlap.TrainInEval.Examples {
-					pairs = append(pairs, [2]int{e.Inner.Line, e.Outer.Line})
-				}
-				if !reflect.DeepEqual(pairs, [][2]int{{10, 3}, {12, 7}, {5, 3}}) {
-					t.Errorf("train-in-eval examples (train line, eval line) %v, want [[10 3] [12 7] [5 3]]", pairs)
-				}
-			},
-		},
-		{
-			name: "jsonl sentence pairs, string labels",
-			train: file{"train.jsonl", `{"text": "a", "text_pair": "b", "label": "yes"}
+// dcFile is a file TestCheckDataHand writes.
+type dcFile struct{ name, body string }
+
+// checkDataHandCase is a pair of files and the report wanted of them.
+type checkDataHandCase struct {
+	name        string
+	train, eval dcFile
+	read        ReadOptions
+	wantTrain   dcCounts
+	wantEval    *dcCounts
+	exact       [5]int // texts, byte-exact texts, train rows, eval rows, label disagree
+	trainInEval [3]int // inner texts, inner rows, outer rows
+	evalInTrain [3]int
+	notInTrain  []string
+	targets     *TargetStats
+	check       func(t *testing.T, r *DataCheck)
+}
+
+// checkDataHandCases are small files whose counts are derived by hand in
+// the comments.
+var checkDataHandCases = []checkDataHandCase{
+	{
+		name: "tsv train, csv eval",
+		train: dcFile{"train.tsv", "text\tlabel\n" +
+			"Good movie\t1\n" + //      2
+			"good   MOVIE\t1\n" + //    3  repeats 2 (normalised only)
+			"Good movie\t1\n" + //      4  repeats 2 (byte-exact too)
+			"bad\t0\n" + //             5
+			"bad\t1\n" + //             6  conflicts with 5 (byte-exact too)
+			"\t1\n" + //                7  empty text
+			"   \t0\n" + //             8  empty text
+			"badly made\t0\n" + //      9
+			"a bad movie .\t0\n" + //  10
+			"x\t\n" + //               11  empty label
+			"the end\t1\n" + //        12
+			"The End\t0\n"}, //        13  conflicts with 12 (normalised only)
+		eval: dcFile{"eval.csv", "sentence,label\n" +
+			"bad,0\n" + //                  2  = train "bad" (labels {0,1} there: disagree)
+			"a bad movie . really,0\n" + // 3  holds train "a bad movie ." and "bad"
+			"\"Good Movie\",1\n" + //       4  = train "good movie" (normalised only; labels agree)
+			"badly,0\n" + //                5  "bad" is not inside "badly"; "badly" is inside train "badly made"
+			"movie,1\n" + //                6  inside train "good movie" (x3), "a bad movie ."
+			"the end is near,1\n"}, //      7  holds train "the end" (2 rows)
+		// train: 12 rows, 3 empty, 9 checked: 0 = lines 5, 8?no(empty), 9, 10, 13 -> 4; 1 = 2, 3, 4, 6, 12 -> 5
+		wantTrain: dcCounts{Rows: 12, Checked: 9, EmptyText: 2, EmptyLabel: 1, Labels: map[string]int{"0": 4, "1": 5},
+			DupRows: 2, DupGroups: 1, DupRowsByte: 1, ConfTexts: 2, ConfRows: 4, ConfTextsByte: 1},
+		wantEval: &dcCounts{Rows: 6, Checked: 6, Labels: map[string]int{"0": 3, "1": 3}},
+		// shared: "bad" (train 2 rows, eval 1), "good movie" (train 3, eval 1); byte-exact only "bad"
+		exact: [5]int{2, 1, 5, 2, 1},
+		// train texts inside longer eval texts: "bad" (2 rows), "a bad movie ." (1), "the end" (2);
+		// eval rows holding one: lines 3 and 7
+		trainInEval: [3]int{3, 5, 2},
+		// eval texts inside longer train texts: "bad", "badly", "movie" (1 row each);
+		// train rows holding one: "good movie" x3, "badly made", "a bad movie ."
+		evalInTrain: [3]int{3, 3, 5},
+		check:       checkHandExamples,
+	},
+	{
+		name: "jsonl sentence pairs, string labels",
+		train: dcFile{"train.jsonl", `{"text": "a", "text_pair": "b", "label": "yes"}
 {"text": "A", "text_pair": "b ", "label": "yes"}
 {"text": "a", "text_pair": "c", "label": "no"}
 {"text": "a", "text_pair": "c", "label": "yes"}
 {"text": "", "text_pair": "c", "label": "no"}
 {"text": "d", "text_pair": "e", "label": ""}
 `},
-			eval: file{"eval.jsonl", `{"text": "a", "text_pair": "b", "label": "maybe"}
+		eval: dcFile{"eval.jsonl", `{"text": "a", "text_pair": "b", "label": "maybe"}
 {"text": "b", "text_pair": "a", "label": "no"}
 `},
-			// line 2 repeats line 1 once normalised ("b " vs "b"); (a, c) has labels no and yes
-			wantTrain: dcCounts{Rows: 6, Checked: 4, EmptyText: 1, EmptyLabel: 1, Labels: map[string]int{"no": 1, "yes": 3},
-				DupRows: 1, DupGroups: 1, DupRowsByte: 0, ConfTexts: 1, ConfRows: 2, ConfTextsByte: 1},
-			wantEval: &dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"maybe": 1, "no": 1}},
-			// (a, b): train lines 1 and 2, eval line 1 (maybe vs yes); (b, a) is another pair
-			exact:       [5]int{1, 1, 2, 1, 1},
-			trainInEval: [3]int{-1, -1, -1},
-			evalInTrain: [3]int{-1, -1, -1},
-			notInTrain:  []string{"maybe"},
-		},
-		{
-			name:  "label map from the model: an eval class the training file never uses",
-			train: file{"train.tsv", "text\tlabel\nfine\tpos\nawful\tneg\n"},
-			eval:  file{"eval.tsv", "text\tlabel\nso so\tneutral\nfine\tpos\n"},
-			read:  ReadOptions{ID2Label: []string{"neg", "pos", "neutral"}},
-			// both files take the model's map (their labels are among its names)
-			wantTrain:   dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 1, "pos": 1, "neutral": 0}},
-			wantEval:    &dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 0, "pos": 1, "neutral": 1}},
-			exact:       [5]int{1, 1, 1, 1, 0},
-			trainInEval: [3]int{0, 0, 0},
-			evalInTrain: [3]int{0, 0, 0},
-			notInTrain:  []string{"neutral"},
-		},
-		{
-			name:  "csv without header, regression, no eval",
-			train: file{"train.csv", "great,4.5\nbad,1.0\ngreat,4.5\nBad,2\n"},
-			// "great"/4.5 twice; "bad" has targets 1 and 2 (not byte-exact: "Bad")
-			wantTrain: dcCounts{Rows: 4, Checked: 4, Labels: map[string]int{},
-				DupRows: 1, DupGroups: 1, DupRowsByte: 1, ConfTexts: 1, ConfRows: 2, ConfTextsByte: 0},
-			targets: &TargetStats{Min: 1, Max: 4.5, Mean: 3, Median: 3.25},
-		},
-	}
-	for _, tc := range tests {
+		// line 2 repeats line 1 once normalised ("b " vs "b"); (a, c) has labels no and yes
+		wantTrain: dcCounts{Rows: 6, Checked: 4, EmptyText: 1, EmptyLabel: 1, Labels: map[string]int{"no": 1, "yes": 3},
+			DupRows: 1, DupGroups: 1, DupRowsByte: 0, ConfTexts: 1, ConfRows: 2, ConfTextsByte: 1},
+		wantEval: &dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"maybe": 1, "no": 1}},
+		// (a, b): train lines 1 and 2, eval line 1 (maybe vs yes); (b, a) is another pair
+		exact:       [5]int{1, 1, 2, 1, 1},
+		trainInEval: [3]int{-1, -1, -1},
+		evalInTrain: [3]int{-1, -1, -1},
+		notInTrain:  []string{"maybe"},
+	},
+	{
+		name:  "label map from the model: an eval class the training file never uses",
+		train: dcFile{"train.tsv", "text\tlabel\nfine\tpos\nawful\tneg\n"},
+		eval:  dcFile{"eval.tsv", "text\tlabel\nso so\tneutral\nfine\tpos\n"},
+		read:  ReadOptions{ID2Label: []string{"neg", "pos", "neutral"}},
+		// both files take the model's map (their labels are among its names)
+		wantTrain:   dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 1, "pos": 1, "neutral": 0}},
+		wantEval:    &dcCounts{Rows: 2, Checked: 2, Labels: map[string]int{"neg": 0, "pos": 1, "neutral": 1}},
+		exact:       [5]int{1, 1, 1, 1, 0},
+		trainInEval: [3]int{0, 0, 0},
+		evalInTrain: [3]int{0, 0, 0},
+		notInTrain:  []string{"neutral"},
+	},
+	{
+		name:  "csv without header, regression, no eval",
+		train: dcFile{"train.csv", "great,4.5\nbad,1.0\ngreat,4.5\nBad,2\n"},
+		// "great"/4.5 twice; "bad" has targets 1 and 2 (not byte-exact: "Bad")
+		wantTrain: dcCounts{Rows: 4, Checked: 4, Labels: map[string]int{},
+			DupRows: 1, DupGroups: 1, DupRowsByte: 1, ConfTexts: 1, ConfRows: 2, ConfTextsByte: 0},
+		targets: &TargetStats{Min: 1, Max: 4.5, Mean: 3, Median: 3.25},
+	},
+}
+
+// TestCheckDataHand checks every count on small files whose counts are
+// derived by hand in the comments.
+func TestCheckDataHand(t *testing.T) {
+	for _, tc := range checkDataHandCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			trainPath := filepath.Join(dir, tc.train.name)
-			os.WriteFile(trainPath, []byte(tc.train.body), 0o644)
+			if err := os.WriteFile(trainPath, []byte(tc.train.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			evalPath := ""
 			if tc.eval.name != "" {
 				evalPath = filepath.Join(dir, tc.eval.name)
-				os.WriteFile(evalPath, []byte(tc.eval.body), 0o644)
+				if err := os.WriteFile(evalPath, []byte(tc.eval.body), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			r, err := CheckData(trainPath, evalPath, CheckOptions{Read: tc.read})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := countsOf(r.Train); !reflect.DeepEqual(got, tc.wantTrain) {
-				t.Errorf("train counts\n got %+v\nwant %+v", got, tc.wantTrain)
-			}
-			if tc.targets != nil && !reflect.DeepEqual(r.Train.Targets, tc.targets) {
-				t.Errorf("targets %+v, want %+v", r.Train.Targets, tc.targets)
-			}
-			if tc.wantEval == nil {
-				if r.Eval != nil || r.Overlap != nil {
-					t.Errorf("no eval file, but the report has eval %v / overlap %v", r.Eval, r.Overlap)
-				}
-			} else {
-				if got := countsOf(r.Eval); !reflect.DeepEqual(got, *tc.wantEval) {
-					t.Errorf("eval counts\n got %+v\nwant %+v", got, *tc.wantEval)
-				}
-				if got := exactOf(r.Overlap.Exact); got != tc.exact {
-					t.Errorf("exact overlap %v, want %v", got, tc.exact)
-				}
-				if got := containOf(r.Overlap.TrainInEval); got != tc.trainInEval {
-					t.Errorf("train in eval %v, want %v", got, tc.trainInEval)
-				}
-				if got := containOf(r.Overlap.EvalInTrain); got != tc.evalInTrain {
-					t.Errorf("eval in train %v, want %v", got, tc.evalInTrain)
-				}
-				var nit []string
-				for _, l := range r.Eval.LabelsNotInTrain {
-					nit = append(nit, l.Label)
-				}
-				if !slices.Equal(nit, tc.notInTrain) {
-					t.Errorf("eval labels not in train %v, want %v", nit, tc.notInTrain)
-				}
-			}
+			checkDataHandReport(t, r, &tc)
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 		})
+	}
+}
+
+// checkDataHandReport compares the counts of a report with those wanted.
+func checkDataHandReport(t *testing.T, r *DataCheck, tc *checkDataHandCase) {
+	t.Helper()
+	if got := countsOf(r.Train); !reflect.DeepEqual(got, tc.wantTrain) {
+		t.Errorf("train counts\n got %+v\nwant %+v", got, tc.wantTrain)
+	}
+	if tc.targets != nil && !reflect.DeepEqual(r.Train.Targets, tc.targets) {
+		t.Errorf("targets %+v, want %+v", r.Train.Targets, tc.targets)
+	}
+	if tc.wantEval == nil {
+		if r.Eval != nil || r.Overlap != nil {
+			t.Errorf("no eval file, but the report has eval %v / overlap %v", r.Eval, r.Overlap)
+		}
+	} else {
+		if got := countsOf(r.Eval); !reflect.DeepEqual(got, *tc.wantEval) {
+			t.Errorf("eval counts\n got %+v\nwant %+v", got, *tc.wantEval)
+		}
+		if got := exactOf(r.Overlap.Exact); got != tc.exact {
+			t.Errorf("exact overlap %v, want %v", got, tc.exact)
+		}
+		if got := containOf(r.Overlap.TrainInEval); got != tc.trainInEval {
+			t.Errorf("train in eval %v, want %v", got, tc.trainInEval)
+		}
+		if got := containOf(r.Overlap.EvalInTrain); got != tc.evalInTrain {
+			t.Errorf("eval in train %v, want %v", got, tc.evalInTrain)
+		}
+		var nit []string
+		for _, l := range r.Eval.LabelsNotInTrain {
+			nit = append(nit, l.Label)
+		}
+		if !slices.Equal(nit, tc.notInTrain) {
+			t.Errorf("eval labels not in train %v, want %v", nit, tc.notInTrain)
+		}
+	}
+}
+
+// checkHandExamples checks the example rows of the first case of
+// checkDataHandCases.
+func checkHandExamples(t *testing.T, r *DataCheck) {
+	t.Helper()
+	tr := r.Train
+	if got := refLines(tr.EmptyText.Examples); !slices.Equal(got, []int{7, 8}) {
+		t.Errorf("empty text examples at lines %v, want [7 8]", got)
+	}
+	if got := refLines(tr.EmptyLabel.Examples); !slices.Equal(got, []int{11}) {
+		t.Errorf("empty label examples at lines %v, want [11]", got)
+	}
+	if len(tr.Duplicates.Examples) != 1 || !slices.Equal(refLines(tr.Duplicates.Examples[0].Rows), []int{2, 3, 4}) {
+		t.Errorf("duplicate examples %+v, want one group of lines 2, 3, 4", tr.Duplicates.Examples)
+	}
+	var conf [][]int
+	for _, g := range tr.Conflicts.Examples {
+		conf = append(conf, refLines(g.Rows))
+	}
+	if !reflect.DeepEqual(conf, [][]int{{5, 6}, {12, 13}}) {
+		t.Errorf("conflict examples at lines %v, want [[5 6] [12 13]]", conf)
+	}
+	// longest inner text first: "a bad movie ." (train:10 in eval:3),
+	// "the end" (train:12 in eval:7), "bad" (train:5 in eval:3)
+	var pairs [][2]int
+	for _, e := range r.Overlap.TrainInEval.Examples {
+		pairs = append(pairs, [2]int{e.Inner.Line, e.Outer.Line})
+	}
+	if !reflect.DeepEqual(pairs, [][2]int{{10, 3}, {12, 7}, {5, 3}}) {
+		t.Errorf("train-in-eval examples (train line, eval line) %v, want [[10 3] [12 7] [5 3]]", pairs)
 	}
 }
 
@@ -439,7 +462,7 @@ func readDataCheckGolden(t *testing.T, name string) dcGolden {
 // TestCheckDataSST2Oracle compares every count on the real SST-2 files with
 // testmodels/data_check_oracle.py (plain Python and HF tokenizers).
 func TestCheckDataSST2Oracle(t *testing.T) {
-	data := sharedData(t)
+	data := sharedData(t, "sst2/train.tsv")
 	tok, err := tokenize.Load(dcTokenizerDir)
 	if err != nil {
 		t.Fatal(err)

@@ -71,14 +71,7 @@ func TestFixturesMatchONNXRuntime(t *testing.T) {
 	for _, dir := range fixtureDirs(t) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
-			m, err := onnx.Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := Import(m, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, g := importFixture(t, dir)
 			feeds, want := loadDataSet(t, m, dir)
 			got, err := g.Run(feeds)
 			if err != nil {
@@ -137,14 +130,7 @@ func TestRealModelParity(t *testing.T) {
 	if dir == "" {
 		t.Skip("set FT_REAL_MODEL, or run python testmodels/real_model_parity.py (exports all-MiniLM-L6-v2)")
 	}
-	m, err := onnx.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Import(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, g := importFixture(t, dir)
 	feeds, want := loadDataSet(t, m, dir)
 	got, err := g.Run(feeds)
 	if err != nil {
@@ -157,4 +143,19 @@ func TestRealModelParity(t *testing.T) {
 			t.Errorf("output %s: max abs error %.3g > 1e-4", o, d)
 		}
 	}
+}
+
+// importFixture loads the model in dir and imports it with the default
+// options.
+func importFixture(t *testing.T, dir string) (*onnx.Model, *Graph) {
+	t.Helper()
+	m, err := onnx.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Import(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, g
 }

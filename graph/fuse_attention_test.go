@@ -116,18 +116,7 @@ func TestFuseAttention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := g.Forward(map[string]*tensor.Tensor{"x": x}, outputs, g.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := tr.Backward(map[string]*tensor.Tensor{"y": seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		byName := map[string]*tensor.Tensor{}
-		for p, gr := range grads {
-			byName[p.Initializer] = gr
-		}
+		tr, byName := forwardBackward(t, g, x, outputs, seed)
 		return g, tr.Outputs, byName
 	}
 	for _, c := range []struct {

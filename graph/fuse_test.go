@@ -54,18 +54,7 @@ func TestFuseGelu(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := g.Forward(map[string]*tensor.Tensor{"x": x}, []string{"y"}, g.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := tr.Backward(map[string]*tensor.Tensor{"y": seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		byName := map[string]*tensor.Tensor{}
-		for p, gr := range grads {
-			byName[p.Initializer] = gr
-		}
+		tr, byName := forwardBackward(t, g, x, []string{"y"}, seed)
 		return g, tr.Outputs["y"], byName
 	}
 	for name, chain := range geluChains() {
@@ -97,4 +86,24 @@ func TestFuseGelu(t *testing.T) {
 			}
 		})
 	}
+}
+
+// forwardBackward runs g on input x, keeping outputs, and back from output
+// y with gradient seed; it returns the trace and the gradients of the
+// parameters by initializer name.
+func forwardBackward(t *testing.T, g *Graph, x *tensor.Tensor, outputs []string, seed *tensor.Tensor) (*Trace, map[string]*tensor.Tensor) {
+	t.Helper()
+	tr, err := g.Forward(map[string]*tensor.Tensor{"x": x}, outputs, g.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := tr.Backward(map[string]*tensor.Tensor{"y": seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*tensor.Tensor{}
+	for p, gr := range grads {
+		byName[p.Initializer] = gr
+	}
+	return tr, byName
 }

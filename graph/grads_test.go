@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"ft/onnx"
 	"ft/tensor"
 )
 
@@ -97,14 +96,7 @@ func TestFixtureGradientsMatchPyTorch(t *testing.T) {
 		}
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
-			m, err := onnx.Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := Import(m, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, g := importFixture(t, dir)
 			var nf namesFile
 			b, err := os.ReadFile(filepath.Join(dir, "grads", "names.json"))
 			if err != nil {

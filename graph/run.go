@@ -131,42 +131,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	if err != nil {
 		return nil, err
 	}
-	// Which nodes are needed, and how often each value is still used.
-	needed := make([]bool, len(g.Nodes))
-	uses := make([]int, len(g.Values))
-	stack := append([]int(nil), wantIDs...)
-	seen := make([]bool, len(g.Values))
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		p := g.Values[id].Producer
-		if p < 0 || needed[p] {
-			continue
-		}
-		needed[p] = true
-		for _, in := range g.Nodes[p].In {
-			if in >= 0 {
-				stack = append(stack, in)
-			}
-		}
-	}
-	for i, n := range g.Nodes {
-		if !needed[i] {
-			continue
-		}
-		for _, in := range n.In {
-			if in >= 0 {
-				uses[in]++
-			}
-		}
-	}
-	for _, id := range wantIDs {
-		uses[id]++ // never released
-	}
+	needed, uses := g.liveness(wantIDs)
 	al := g.newAliases(feeds, tr) // recycle.go; nil with the pool off
 	get := func(id int) *tensor.Tensor {
 		if vals[id] != nil {
@@ -233,6 +198,48 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		}
 	}
 	return vals, nil
+}
+
+// liveness returns which nodes the values wantIDs need, and how many of
+// those nodes use each value (plus one for a wanted value, so that it is
+// never released).
+func (g *Graph) liveness(wantIDs []int) (needed []bool, uses []int) {
+	needed = make([]bool, len(g.Nodes))
+	uses = make([]int, len(g.Values))
+	stack := append([]int(nil), wantIDs...)
+	seen := make([]bool, len(g.Values))
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		p := g.Values[id].Producer
+		if p < 0 || needed[p] {
+			continue
+		}
+		needed[p] = true
+		for _, in := range g.Nodes[p].In {
+			if in >= 0 {
+				stack = append(stack, in)
+			}
+		}
+	}
+	for i, n := range g.Nodes {
+		if !needed[i] {
+			continue
+		}
+		for _, in := range n.In {
+			if in >= 0 {
+				uses[in]++
+			}
+		}
+	}
+	for _, id := range wantIDs {
+		uses[id]++ // never released
+	}
+	return needed, uses
 }
 
 // bindFeeds checks the feeds against the model's inputs and returns the

@@ -16,10 +16,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -29,9 +29,11 @@ var magic = []byte("\x93NUMPY")
 // bytes unless told otherwise; we allow more but never an absurd size).
 const maxHeader = 1 << 20
 
-// ReadFile reads one .npy file. Errors name the file.
+// ReadFile reads one .npy file. The path must be, or link to, a regular
+// file (a named pipe or a device is refused, see fileio.Open). Errors name
+// the file.
 func ReadFile(path string) (*tensor.Tensor, error) {
-	f, err := os.Open(path)
+	f, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"ft/internal/fileio"
 	"ft/tensor"
 )
 
@@ -18,9 +18,10 @@ type Array struct {
 }
 
 // ReadNPZFile reads every array of an .npz archive (numpy.savez or
-// numpy.savez_compressed), in archive order. Errors name the file and entry.
+// numpy.savez_compressed), in archive order. The path must be, or link to,
+// a regular file (see fileio.Open). Errors name the file and entry.
 func ReadNPZFile(path string) ([]Array, error) {
-	f, err := os.Open(path)
+	f, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
 	}

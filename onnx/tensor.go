@@ -115,180 +115,132 @@ func ToTensor(t *TensorProto) (*tensor.Tensor, error) {
 	}
 	n := tensor.Size(shape)
 	dt := TensorProto_DataType(t.GetDataType())
-	raw := t.RawData
-	hasRaw := t.RawData != nil
 	es := elemSize(int32(dt))
 	if es == 0 {
 		return nil, fmt.Errorf("tensor %q: data type %s is not supported", t.GetName(), DataTypeName(int32(dt)))
 	}
-	if hasRaw && len(raw) != n*es {
-		return nil, fmt.Errorf("tensor %q: raw_data holds %d bytes, shape %v of %s needs %d", t.GetName(), len(raw), shape, DataTypeName(int32(dt)), n*es)
+	hasRaw := t.RawData != nil
+	// check the data's length before allocating
+	if hasRaw && len(t.RawData) != n*es {
+		return nil, fmt.Errorf("tensor %q: raw_data holds %d bytes, shape %v of %s needs %d", t.GetName(), len(t.RawData), shape, DataTypeName(int32(dt)), n*es)
 	}
-	count := func(got int) error {
-		if got != n {
-			return fmt.Errorf("tensor %q: holds %d values, shape %v needs %d", t.GetName(), got, shape, n)
-		}
-		return nil
-	}
-	if !hasRaw { // check the typed field's length before allocating
-		got := len(t.Int32Data) // FLOAT16, BFLOAT16, INT32, INT16, UINT16, BOOL, UINT8, INT8
-		switch dt {
-		case TensorProto_FLOAT:
-			got = len(t.FloatData)
-		case TensorProto_DOUBLE:
-			got = len(t.DoubleData)
-		case TensorProto_INT64:
-			got = len(t.Int64Data)
-		case TensorProto_UINT64, TensorProto_UINT32:
-			got = len(t.Uint64Data)
-		}
-		if err := count(got); err != nil {
-			return nil, err
-		}
+	if got := typedLen(t, dt); !hasRaw && got != n {
+		return nil, fmt.Errorf("tensor %q: holds %d values, shape %v needs %d", t.GetName(), got, shape, n)
 	}
 	if err := checkLimit(t, shape); err != nil {
 		return nil, err
 	}
+	var d *tensor.Tensor
+	if hasRaw {
+		d = fromRaw(dt, t.RawData, shape)
+	} else {
+		d = fromTyped(t, dt, shape)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("tensor %q: data type %s is not supported", t.GetName(), DataTypeName(int32(dt)))
+	}
+	return d, nil
+}
+
+// typedLen is the number of values in the typed field that holds data of
+// type dt.
+func typedLen(t *TensorProto, dt TensorProto_DataType) int {
+	switch dt {
+	case TensorProto_FLOAT:
+		return len(t.FloatData)
+	case TensorProto_DOUBLE:
+		return len(t.DoubleData)
+	case TensorProto_INT64:
+		return len(t.Int64Data)
+	case TensorProto_UINT64, TensorProto_UINT32:
+		return len(t.Uint64Data)
+	}
+	return len(t.Int32Data) // FLOAT16, BFLOAT16, INT32, INT16, UINT16, BOOL, UINT8, INT8
+}
+
+// copyOf returns a copy of s that is never nil.
+func copyOf[T any](s []T) []T {
+	d := make([]T, len(s))
+	copy(d, s)
+	return d
+}
+
+// decode makes a slice of n values, value i being at(i).
+func decode[T any](n int, at func(i int) T) []T {
+	d := make([]T, n)
+	for i := range d {
+		d[i] = at(i)
+	}
+	return d
+}
+
+// fromRaw decodes little-endian raw_data of type dt, whose length has been
+// checked against shape, or nil for a type it does not know. UINT32 and UINT64 are widened to int64 (values
+// above MaxInt64 wrap: rare in models), INT16 and UINT16 to int32.
+func fromRaw(dt TensorProto_DataType, raw []byte, shape []int) *tensor.Tensor {
+	n := tensor.Size(shape)
 	le := binary.LittleEndian
 	switch dt {
 	case TensorProto_FLOAT:
-		d := make([]float32, n)
-		if hasRaw {
-			for i := range d {
-				d[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-			}
-		} else {
-			if err := count(len(t.FloatData)); err != nil {
-				return nil, err
-			}
-			copy(d, t.FloatData)
-		}
-		return tensor.New(shape, d), nil
-	case TensorProto_FLOAT16, TensorProto_BFLOAT16:
-		d := make([]float32, n)
-		for i := range d {
-			var bits uint16
-			if hasRaw {
-				bits = le.Uint16(raw[2*i:])
-			} else {
-				if err := count(len(t.Int32Data)); err != nil {
-					return nil, err
-				}
-				bits = uint16(t.Int32Data[i])
-			}
-			if dt == TensorProto_FLOAT16 {
-				d[i] = halfToFloat(bits)
-			} else {
-				d[i] = math.Float32frombits(uint32(bits) << 16)
-			}
-		}
-		return tensor.New(shape, d), nil
+		return tensor.New(shape, decode(n, func(i int) float32 { return math.Float32frombits(le.Uint32(raw[4*i:])) }))
+	case TensorProto_FLOAT16:
+		return tensor.New(shape, decode(n, func(i int) float32 { return halfToFloat(le.Uint16(raw[2*i:])) }))
+	case TensorProto_BFLOAT16:
+		return tensor.New(shape, decode(n, func(i int) float32 { return bf16ToFloat(le.Uint16(raw[2*i:])) }))
 	case TensorProto_DOUBLE:
-		d := make([]float64, n)
-		if hasRaw {
-			for i := range d {
-				d[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-			}
-		} else {
-			if err := count(len(t.DoubleData)); err != nil {
-				return nil, err
-			}
-			copy(d, t.DoubleData)
-		}
-		return tensor.New(shape, d), nil
-	case TensorProto_INT64:
-		d := make([]int64, n)
-		if hasRaw {
-			for i := range d {
-				d[i] = int64(le.Uint64(raw[8*i:]))
-			}
-		} else {
-			if err := count(len(t.Int64Data)); err != nil {
-				return nil, err
-			}
-			copy(d, t.Int64Data)
-		}
-		return tensor.New(shape, d), nil
-	case TensorProto_UINT64, TensorProto_UINT32:
-		// widened to int64 (values above MaxInt64 wrap: rare in models)
-		d := make([]int64, n)
-		for i := range d {
-			switch {
-			case hasRaw && dt == TensorProto_UINT64:
-				d[i] = int64(le.Uint64(raw[8*i:]))
-			case hasRaw:
-				d[i] = int64(le.Uint32(raw[4*i:]))
-			default:
-				if err := count(len(t.Uint64Data)); err != nil {
-					return nil, err
-				}
-				d[i] = int64(t.Uint64Data[i])
-			}
-		}
-		return tensor.New(shape, d), nil
-	case TensorProto_INT32, TensorProto_INT16, TensorProto_UINT16:
-		d := make([]int32, n)
-		for i := range d {
-			switch {
-			case hasRaw && dt == TensorProto_INT32:
-				d[i] = int32(le.Uint32(raw[4*i:]))
-			case hasRaw && dt == TensorProto_INT16:
-				d[i] = int32(int16(le.Uint16(raw[2*i:])))
-			case hasRaw:
-				d[i] = int32(le.Uint16(raw[2*i:]))
-			default:
-				if err := count(len(t.Int32Data)); err != nil {
-					return nil, err
-				}
-				d[i] = t.Int32Data[i]
-			}
-		}
-		return tensor.New(shape, d), nil
-	case TensorProto_BOOL, TensorProto_UINT8, TensorProto_INT8:
-		get := func(i int) (int32, error) {
-			if hasRaw {
-				return int32(raw[i]), nil
-			}
-			if err := count(len(t.Int32Data)); err != nil {
-				return 0, err
-			}
-			return t.Int32Data[i], nil
-		}
-		switch dt {
-		case TensorProto_BOOL:
-			d := make([]bool, n)
-			for i := range d {
-				v, err := get(i)
-				if err != nil {
-					return nil, err
-				}
-				d[i] = v != 0
-			}
-			return tensor.New(shape, d), nil
-		case TensorProto_UINT8:
-			d := make([]uint8, n)
-			for i := range d {
-				v, err := get(i)
-				if err != nil {
-					return nil, err
-				}
-				d[i] = uint8(v)
-			}
-			return tensor.New(shape, d), nil
-		default:
-			d := make([]int8, n)
-			for i := range d {
-				v, err := get(i)
-				if err != nil {
-					return nil, err
-				}
-				d[i] = int8(v)
-			}
-			return tensor.New(shape, d), nil
-		}
+		return tensor.New(shape, decode(n, func(i int) float64 { return math.Float64frombits(le.Uint64(raw[8*i:])) }))
+	case TensorProto_INT64, TensorProto_UINT64:
+		return tensor.New(shape, decode(n, func(i int) int64 { return int64(le.Uint64(raw[8*i:])) }))
+	case TensorProto_UINT32:
+		return tensor.New(shape, decode(n, func(i int) int64 { return int64(le.Uint32(raw[4*i:])) }))
+	case TensorProto_INT32:
+		return tensor.New(shape, decode(n, func(i int) int32 { return int32(le.Uint32(raw[4*i:])) }))
+	case TensorProto_INT16:
+		return tensor.New(shape, decode(n, func(i int) int32 { return int32(int16(le.Uint16(raw[2*i:]))) }))
+	case TensorProto_UINT16:
+		return tensor.New(shape, decode(n, func(i int) int32 { return int32(le.Uint16(raw[2*i:])) }))
+	case TensorProto_BOOL:
+		return tensor.New(shape, decode(n, func(i int) bool { return raw[i] != 0 }))
+	case TensorProto_UINT8:
+		return tensor.New(shape, decode(n, func(i int) uint8 { return raw[i] }))
+	case TensorProto_INT8:
+		return tensor.New(shape, decode(n, func(i int) int8 { return int8(raw[i]) }))
 	}
-	return nil, fmt.Errorf("tensor %q: data type %s is not supported", t.GetName(), DataTypeName(int32(dt)))
+	return nil
 }
+
+// fromTyped converts the typed field of type dt, whose length has been
+// checked against shape, widening as fromRaw does.
+func fromTyped(t *TensorProto, dt TensorProto_DataType, shape []int) *tensor.Tensor {
+	n := tensor.Size(shape)
+	i32 := t.Int32Data
+	switch dt {
+	case TensorProto_FLOAT:
+		return tensor.New(shape, copyOf(t.FloatData))
+	case TensorProto_FLOAT16:
+		return tensor.New(shape, decode(n, func(i int) float32 { return halfToFloat(uint16(i32[i])) }))
+	case TensorProto_BFLOAT16:
+		return tensor.New(shape, decode(n, func(i int) float32 { return bf16ToFloat(uint16(i32[i])) }))
+	case TensorProto_DOUBLE:
+		return tensor.New(shape, copyOf(t.DoubleData))
+	case TensorProto_INT64:
+		return tensor.New(shape, copyOf(t.Int64Data))
+	case TensorProto_UINT64, TensorProto_UINT32:
+		return tensor.New(shape, decode(n, func(i int) int64 { return int64(t.Uint64Data[i]) }))
+	case TensorProto_INT32, TensorProto_INT16, TensorProto_UINT16:
+		return tensor.New(shape, copyOf(i32))
+	case TensorProto_BOOL:
+		return tensor.New(shape, decode(n, func(i int) bool { return i32[i] != 0 }))
+	case TensorProto_UINT8:
+		return tensor.New(shape, decode(n, func(i int) uint8 { return uint8(i32[i]) }))
+	case TensorProto_INT8:
+		return tensor.New(shape, decode(n, func(i int) int8 { return int8(i32[i]) }))
+	}
+	return nil
+}
+
+// bf16ToFloat widens a bfloat16 to float32.
+func bf16ToFloat(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
 
 // FromTensor converts a tensor to a TensorProto with raw_data.
 func FromTensor(name string, t *tensor.Tensor) (*TensorProto, error) {
