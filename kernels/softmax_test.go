@@ -62,6 +62,39 @@ func TestSoftmaxF32(t *testing.T) {
 	}
 }
 
+// TestLogSoftmaxF32: against float64 log-softmax, in place and out of place.
+func TestLogSoftmaxF32(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, n := range []int{1, 7, 64} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 20)
+		}
+		mx := math.Inf(-1)
+		for _, v := range x {
+			mx = math.Max(mx, float64(v))
+		}
+		s := 0.0
+		for _, v := range x {
+			s += math.Exp(float64(v) - mx)
+		}
+		y := make([]float32, n)
+		LogSoftmaxF32(x, y)
+		for i, v := range x {
+			w := float64(v) - mx - math.Log(s)
+			if math.Abs(float64(y[i])-w) > 1e-5*math.Max(1, math.Abs(w)) {
+				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], w)
+			}
+		}
+		LogSoftmaxF32(x, x)
+		for i := range x {
+			if x[i] != y[i] {
+				t.Fatalf("n=%d: in place y[%d] = %g, out of place %g", n, i, x[i], y[i])
+			}
+		}
+	}
+}
+
 func BenchmarkSoftmaxF32(b *testing.B) {
 	x := make([]float32, 128*1024)
 	r := rand.New(rand.NewSource(1))
