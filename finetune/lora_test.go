@@ -111,7 +111,7 @@ func loraModel(t *testing.T, o *loraOracle) (*Model, []*graph.Param, []*graph.Pa
 func setTorch(t *testing.T, p *graph.Param, v *tensor.Tensor) {
 	t.Helper()
 	if p.Transposed {
-		v = transpose2(v)
+		v = tensor.Transpose2D(v)
 	}
 	if !tensor.SameShape(v.Shape, p.Value.Shape) {
 		t.Fatalf("%s: shape %v, oracle gives %v", p.Name, p.Value.Shape, v.Shape)
@@ -122,7 +122,7 @@ func setTorch(t *testing.T, p *graph.Param, v *tensor.Tensor) {
 // torchValue returns a parameter (or gradient) in torch's orientation.
 func torchValue(p *graph.Param, v *tensor.Tensor) *tensor.Tensor {
 	if p.Transposed {
-		return transpose2(v)
+		return tensor.Transpose2D(v)
 	}
 	return v
 }

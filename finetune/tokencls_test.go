@@ -152,7 +152,7 @@ func TestTokenClassGradientsMatchPyTorch(t *testing.T) {
 				}
 				g := grads[p]
 				if p.Transposed {
-					g = transpose2(g)
+					g = tensor.Transpose2D(g)
 				}
 				want := readTensorPB(t, filepath.Join(m.Dir, "grads", e.Torch+".pb"))
 				if !tensor.SameShape(g.Shape, want.Shape) {

@@ -72,18 +72,6 @@ func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.T
 	return tensor.New(out.Shape, g)
 }
 
-func transpose2(x *tensor.Tensor) *tensor.Tensor {
-	r, c := x.Shape[0], x.Shape[1]
-	d := x.F32()
-	o := make([]float32, len(d))
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			o[j*r+i] = d[i*c+j]
-		}
-	}
-	return tensor.New([]int{c, r}, o)
-}
-
 // TestFixtureGradientsMatchPyTorch: for every fixture with grads/, the gradient
 // of the fixture's loss with respect to every parameter matches PyTorch
 // autograd: max|g_ft − g_torch| ≤ 1e-4 · max(1, max|g_torch|), parameters
@@ -149,7 +137,7 @@ func TestFixtureGradientsMatchPyTorch(t *testing.T) {
 				want := readPB(t, filepath.Join(dir, "grads", p.Name+".pb"))
 				got := grads[p]
 				if p.Transposed {
-					got = transpose2(got)
+					got = tensor.Transpose2D(got)
 				}
 				if !tensor.SameShape(got.Shape, want.Shape) {
 					t.Errorf("%s: gradient shape %v, torch %v", p.Name, got.Shape, want.Shape)

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -64,5 +65,19 @@ func TestCloneReshapeInts(t *testing.T) {
 	}
 	if _, err := New([]int{1}, []float32{1}).Ints(); err == nil {
 		t.Fatal("Ints of a float tensor must fail")
+	}
+}
+
+func TestTranspose2D(t *testing.T) {
+	x := New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	y := Transpose2D(x)
+	if !SameShape(y.Shape, []int{3, 2}) || !slices.Equal(y.F32(), []float32{1, 4, 2, 5, 3, 6}) {
+		t.Fatalf("Transpose2D = %v", y)
+	}
+	if z := Transpose2D(New([]int{1, 2}, []float64{7, 8})); !SameShape(z.Shape, []int{2, 1}) || !slices.Equal(z.F64(), []float64{7, 8}) {
+		t.Fatalf("Transpose2D float64 = %v", z)
+	}
+	if x.F32()[1] != 2 {
+		t.Fatal("Transpose2D changed its input")
 	}
 }
