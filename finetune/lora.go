@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -100,19 +99,10 @@ func moduleOf(weight string) string { return strings.TrimSuffix(weight, ".weight
 
 // loraMatch reports whether a target pattern selects a linear layer.
 func loraMatch(pat, module string) (bool, error) {
-	if !strings.ContainsAny(pat, "*?[") {
+	if !isGlob(pat) {
 		return module == pat || strings.HasSuffix(module, "."+pat), nil
 	}
-	for _, s := range []string{module, module + ".weight"} {
-		ok, err := path.Match(pat, s)
-		if err != nil {
-			return false, fmt.Errorf("bad LoRAConfig.Targets pattern %q: %w", pat, err)
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
+	return globMatch("LoRAConfig.Targets pattern", pat, module, module+".weight")
 }
 
 // IsHeadParam reports whether a parameter belongs to the classification head
