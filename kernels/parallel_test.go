@@ -189,3 +189,20 @@ func TestPoolPoison(t *testing.T) {
 	}()
 	p.Put(b[:10])
 }
+
+// avx512Paths returns the paths a kernel test runs — portable (false), then
+// the CPU's own (true where it has AVX-512) — and restores hasAVX512 when
+// tb ends; the test sets hasAVX512 to each in turn.
+func avx512Paths(tb testing.TB) []bool {
+	native := hasAVX512
+	tb.Cleanup(func() { hasAVX512 = native })
+	return []bool{false, native}
+}
+
+// pathName names a path of avx512Paths for sub-benchmarks.
+func pathName(avx bool) string {
+	if avx {
+		return "avx512"
+	}
+	return "portable"
+}

@@ -10,8 +10,7 @@ import (
 // softmax; a NaN in a row makes the row NaN; -Inf entries get 0.
 func TestSoftmaxF32(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 16, 33, 128, 512} {
 		for _, scale := range []float64{1, 30} {
 			x := make([]float32, n)
@@ -32,7 +31,7 @@ func TestSoftmaxF32(t *testing.T) {
 				want[i] = math.Exp(float64(v) - mx)
 				s += want[i]
 			}
-			for _, avx := range []bool{false, old} {
+			for _, avx := range paths {
 				hasAVX512 = avx
 				y := make([]float32, n)
 				SoftmaxF32(x, y)
@@ -102,11 +101,10 @@ func BenchmarkSoftmaxF32(b *testing.B) {
 		x[i] = float32(r.NormFloat64() * 3)
 	}
 	y := make([]float32, len(x))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
-	for _, avx := range []bool{false, old} {
+	paths := avx512Paths(b)
+	for _, avx := range paths {
 		hasAVX512 = avx
-		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
+		b.Run(pathName(avx), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				for j := 0; j < len(x); j += 128 {
 					SoftmaxF32(x[j:j+128], y[j:j+128])
@@ -121,8 +119,7 @@ func BenchmarkSoftmaxF32(b *testing.B) {
 // gradient y·(g - Σ g·y), dx may alias g.
 func TestSoftmaxGradF32(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 16, 33, 128, 512} {
 		x, y, g := make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range x {
@@ -133,7 +130,7 @@ func TestSoftmaxGradF32(t *testing.T) {
 		for i := range y {
 			s += float64(g[i]) * float64(y[i])
 		}
-		for _, avx := range []bool{false, old} {
+		for _, avx := range paths {
 			hasAVX512 = avx
 			dx := make([]float32, n)
 			SoftmaxGradF32(y, g, dx)
