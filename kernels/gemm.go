@@ -209,19 +209,37 @@ func prepack[T float32 | float64](pack func(bool, []T, int, int, int, int, int, 
 	size := k * pad
 	buf := getPackBuf[T](len(off) * size)
 	dst := *buf
-	kBlocks := (k + gemmKC - 1) / gemmKC
-	group := max(1, 64/r) * r // columns (rows) per unit of work
-	groups := (w + group - 1) / group
-	units := len(off) * kBlocks * groups
-	ParallelFor(units, Grain(units, 2*group*gemmKC), func(lo, hi int) {
+	g := newPackGrid(len(off), k, gemmKC, w, r)
+	ParallelFor(g.units, Grain(g.units, 2*g.group*gemmKC), func(lo, hi int) {
 		for u := lo; u < hi; u++ {
-			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
-			p0, j0 := (rest/groups)*gemmKC, (rest%groups)*group
-			kc := min(gemmKC, k-p0)
-			pack(trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, r, dst[bi*size+p0*pad+j0*kc:])
+			bi, p0, kc, j0, cols := g.unit(u)
+			pack(trans, src[off[bi]:], ld, j0, cols, p0, kc, r, dst[bi*size+p0*pad+j0*kc:])
 		}
 	})
 	return buf
+}
+
+// packGrid cuts the packing of a whole operand (prepack, prepackBF16) into
+// units of work: per product, per k block of kcMax, a group of columns
+// (op(A)'s rows or op(B)'s columns), a whole number of strips of r.
+type packGrid struct {
+	k, kcMax, w, group, groups, kBlocks, units int
+}
+
+func newPackGrid(batch, k, kcMax, w, r int) packGrid {
+	g := packGrid{k: k, kcMax: kcMax, w: w, group: max(1, 64/r) * r}
+	g.kBlocks = (k + kcMax - 1) / kcMax
+	g.groups = (w + g.group - 1) / g.group
+	g.units = batch * g.kBlocks * g.groups
+	return g
+}
+
+// unit returns unit u's product bi, k block (from p0, kc long) and columns
+// (from j0, cols wide).
+func (g packGrid) unit(u int) (bi, p0, kc, j0, cols int) {
+	bi, rest := u/(g.kBlocks*g.groups), u%(g.kBlocks*g.groups)
+	p0, j0 = (rest/g.groups)*g.kcMax, (rest%g.groups)*g.group
+	return bi, p0, min(g.kcMax, g.k-p0), j0, min(g.group, g.w-j0)
 }
 
 // tilePre points a tile at operands packed beforehand (prepack), nil where

@@ -285,16 +285,11 @@ func prepackBF16[S BF16Operand](kern bf16Kernel, pack func(bf16Kernel, bool, []S
 	size := kern.packedPairs(k) * pad
 	buf := getPackBF16(len(off) * size)
 	dst := *buf
-	kBlocks := (k + bf16KC - 1) / bf16KC
-	group := max(1, 64/r) * r
-	groups := (w + group - 1) / group
-	units := len(off) * kBlocks * groups
-	ParallelFor(units, Grain(units, 4*group*bf16KC), func(lo, hi int) {
+	g := newPackGrid(len(off), k, bf16KC, w, r)
+	ParallelFor(g.units, Grain(g.units, 4*g.group*bf16KC), func(lo, hi int) {
 		for u := lo; u < hi; u++ {
-			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
-			p0, j0 := (rest/groups)*bf16KC, (rest%groups)*group
-			kc := min(bf16KC, k-p0)
-			pack(kern, trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, dst[bi*size+p0/2*pad+j0*kern.pairs(kc):])
+			bi, p0, kc, j0, cols := g.unit(u)
+			pack(kern, trans, src[off[bi]:], ld, j0, cols, p0, kc, dst[bi*size+p0/2*pad+j0*kern.pairs(kc):])
 		}
 	})
 	return buf

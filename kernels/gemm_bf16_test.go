@@ -266,17 +266,7 @@ func naiveGemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32,
 		for j := 0; j < n; j++ {
 			s, sa := 0.0, 0.0
 			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
+				av, bv := opElem(a, lda, transA, i, p), opElem(b, ldb, transB, p, j)
 				s += bf(av) * bf(bv)
 				sa += math.Abs(bf(av) * bf(bv))
 			}

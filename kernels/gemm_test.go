@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// opElem is element [i][j] of op(X) for X stored with leading dimension ld
+// (transposed where trans).
+func opElem[T any](x []T, ld int, trans bool, i, j int) T {
+	if trans {
+		return x[j*ld+i]
+	}
+	return x[i*ld+j]
+}
+
 // naiveGemm is the reference: a triple loop in float64.
 func naiveGemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) []float64 {
 	out := make([]float64, m*n)
@@ -14,17 +23,7 @@ func naiveGemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 		for j := 0; j < n; j++ {
 			s := 0.0
 			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
+				av, bv := opElem(a, lda, transA, i, p), opElem(b, ldb, transB, p, j)
 				s += float64(av) * float64(bv)
 			}
 			r := float64(alpha) * s

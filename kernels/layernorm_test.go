@@ -162,17 +162,10 @@ func BenchmarkLayerNormF32(b *testing.B) {
 	x := randRow(r, 256*d, 1, 2)
 	w, bb := randRow(r, d, 1, 0.5), randRow(r, d, 0, 0.5)
 	y := make([]float32, len(x))
-	paths := avx512Paths(b)
-	for _, avx := range paths {
-		hasAVX512 = avx
-		b.Run(pathName(avx), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < len(x); j += d {
-					m, s := LayerNormStatsF32(x[j:j+d], 1e-5)
-					LayerNormF32(x[j:j+d], w, bb, y[j:j+d], m, s)
-				}
-			}
-			b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds()/1e9, "Gelem/s")
-		})
-	}
+	benchPaths(b, len(x), func() {
+		for j := 0; j < len(x); j += d {
+			m, s := LayerNormStatsF32(x[j:j+d], 1e-5)
+			LayerNormF32(x[j:j+d], w, bb, y[j:j+d], m, s)
+		}
+	})
 }

@@ -199,10 +199,16 @@ func avx512Paths(tb testing.TB) []bool {
 	return []bool{false, native}
 }
 
-// pathName names a path of avx512Paths for sub-benchmarks.
-func pathName(avx bool) string {
-	if avx {
-		return "avx512"
+// benchPaths runs body as a sub-benchmark on each path of avx512Paths
+// ("portable", "avx512"), reporting elems per run as Gelem/s.
+func benchPaths(b *testing.B, elems int, body func()) {
+	for _, avx := range avx512Paths(b) {
+		hasAVX512 = avx
+		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				body()
+			}
+			b.ReportMetric(float64(b.N*elems)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
 	}
-	return "portable"
 }

@@ -101,18 +101,11 @@ func BenchmarkSoftmaxF32(b *testing.B) {
 		x[i] = float32(r.NormFloat64() * 3)
 	}
 	y := make([]float32, len(x))
-	paths := avx512Paths(b)
-	for _, avx := range paths {
-		hasAVX512 = avx
-		b.Run(pathName(avx), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < len(x); j += 128 {
-					SoftmaxF32(x[j:j+128], y[j:j+128])
-				}
-			}
-			b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds()/1e9, "Gelem/s")
-		})
-	}
+	benchPaths(b, len(x), func() {
+		for j := 0; j < len(x); j += 128 {
+			SoftmaxF32(x[j:j+128], y[j:j+128])
+		}
+	})
 }
 
 // TestSoftmaxGradF32: vector and portable paths against the float64
