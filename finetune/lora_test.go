@@ -17,7 +17,6 @@ import (
 	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
-	"ft/optim"
 	"ft/tensor"
 )
 
@@ -222,18 +221,7 @@ func TestLoRAGradients(t *testing.T) {
 func TestLoRATrainParity(t *testing.T) {
 	o := readLoRAOracle(t)
 	m, _, trainable := loraModel(t, o)
-	var nodecay []string
-	for _, gr := range optim.DefaultParamGroups(trainable) {
-		if gr.NoWeightDecay {
-			for _, p := range gr.Params {
-				nodecay = append(nodecay, p.Name)
-			}
-		}
-	}
-	sort.Strings(nodecay)
-	if !reflect.DeepEqual(nodecay, o.NoDecay) {
-		t.Fatalf("no-decay parameters: ft %v, torch %v", nodecay, o.NoDecay)
-	}
+	checkNoDecay(t, trainable, o.NoDecay)
 	var norms []float64
 	tr := &Trainer{
 		Model: m,
