@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"ft/internal/stats"
 	"ft/tensor"
 )
 
@@ -44,17 +45,7 @@ func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.T
 			if labels.I64()[i] == -100 {
 				continue
 			}
-			row := z[i*c : (i+1)*c]
-			m := math.Inf(-1)
-			for _, v := range row {
-				m = math.Max(m, float64(v))
-			}
-			s := 0.0
-			for _, v := range row {
-				s += math.Exp(float64(v) - m)
-			}
-			for j, v := range row {
-				p := math.Exp(float64(v)-m) / s
+			for j, p := range stats.Softmax(z[i*c : (i+1)*c]) {
 				if int64(j) == labels.I64()[i] {
 					p--
 				}

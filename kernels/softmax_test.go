@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"ft/internal/stats"
 )
 
 // TestSoftmaxF32: vector (rows of 16k) and portable paths against float64
@@ -21,22 +23,13 @@ func TestSoftmaxF32(t *testing.T) {
 				x[3] = float32(math.Inf(-1))
 				x[5] = -1e4 // far below the rest: exp underflows to 0
 			}
-			mx := math.Inf(-1)
-			for _, v := range x {
-				mx = math.Max(mx, float64(v))
-			}
-			want := make([]float64, n)
-			s := 0.0
-			for i, v := range x {
-				want[i] = math.Exp(float64(v) - mx)
-				s += want[i]
-			}
+			want := stats.Softmax(x)
 			for _, avx := range paths {
 				hasAVX512 = avx
 				y := make([]float32, n)
 				SoftmaxF32(x, y)
 				for i := range y {
-					w := want[i] / s
+					w := want[i]
 					if math.Abs(float64(y[i])-w) > 1e-6*math.Max(w, 1e-3) {
 						t.Fatalf("n=%d scale=%g avx512=%v: y[%d] = %g, want %g", n, scale, avx, i, y[i], w)
 					}
@@ -69,18 +62,15 @@ func TestLogSoftmaxF32(t *testing.T) {
 		for i := range x {
 			x[i] = float32(r.NormFloat64() * 20)
 		}
-		mx := math.Inf(-1)
-		for _, v := range x {
-			mx = math.Max(mx, float64(v))
+		x64 := make([]float64, n)
+		for i, v := range x {
+			x64[i] = float64(v)
 		}
-		s := 0.0
-		for _, v := range x {
-			s += math.Exp(float64(v) - mx)
-		}
+		lse := stats.LogSumExp(x64)
 		y := make([]float32, n)
 		LogSoftmaxF32(x, y)
-		for i, v := range x {
-			w := float64(v) - mx - math.Log(s)
+		for i, v := range x64 {
+			w := v - lse
 			if math.Abs(float64(y[i])-w) > 1e-5*math.Max(1, math.Abs(w)) {
 				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], w)
 			}
