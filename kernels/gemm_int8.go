@@ -1,0 +1,249 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Integer GEMM with zero points, as ONNX MatMulInteger and ONNX Runtime's
+// dynamic quantization use it:
+//
+//	C[i][j] = Σ_k (A[i][k] - za[i]) · (B[k][j] - zb[j])     (int32)
+//
+// A (m×k, row-major) holds uint8 or int8 values (activations), B (k×n,
+// row-major) uint8 or int8 (weights, packed once by PackInt8B); za is one
+// zero point or one per row of A, zb one or one per column of B. The sum is
+// computed in int32 arithmetic that wraps (modulo 2^32), so it is exact
+// whenever the result fits int32, and every kernel gives the same int32 on
+// any number of threads.
+//
+// The kernels multiply unsigned by signed bytes (VPDPBUSD), so operands are
+// brought to that form first: an int8 A is read as the uint8 a+128 with
+// zero point za+128, a uint8 B as the int8 b-128 with zero point zb-128
+// (the differences a-za and b-zb are unchanged). The zero points are then
+// taken out of the sum of raw products:
+//
+//	Σ (a-za)(b-zb) = Σ a·b - zb·(Σa - k·za) - za·Σb
+//
+// with Σa per row of A (packing A) and Σb per column of B (PackInt8B); the
+// kernels add the two correction terms in their epilogue.
+//
+// Packed layout (one for all kernels): k in quads of 4 consecutive values,
+// padded with zeros; A in strips of i8MR rows, each quad of a row 4 bytes,
+// the strip's rows side by side (i8MR·4 bytes per quad); B in panels of
+// i8NR columns, likewise (i8NR·4 bytes per quad). Kernels, best first
+// (gemm_int8_amd64.go chooses):
+//
+//	avx512vnni-12x32  VPDPBUSD, one per quad of k and 16 columns
+//	go-12x32          portable Go (also -tags purego)
+//
+// k is not blocked: a tile's whole sum is made in registers, then stored
+// with the corrections (a B panel of 32 columns is 32·k bytes, 128 KiB at
+// k = 4096).
+
+const (
+	i8MR = 12 // rows of a tile
+	i8NR = 32 // columns of a tile
+)
+
+// i8Kernel computes one i8MR×i8NR tile of C from kq packed quads of a strip
+// of A and a panel of B, then adds colZb[j]·rowU[r] + rowZa[r]·colB[j].
+type i8Kernel struct {
+	fn   func(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb []int32)
+	name string
+}
+
+// kernelI8 is the int8 kernel in use: the portable one, replaced by
+// assembly where the CPU has it (gemm_int8_amd64.go) at init.
+var kernelI8 = i8Kernel{i8KernGo, "go-12x32"}
+
+// KernelNameInt8 reports the int8 micro-kernel in use.
+func KernelNameInt8() string { return kernelI8.name }
+
+// Int8B is the B operand of GemmInt8 (weights with their zero points),
+// packed once and read by any number of products.
+type Int8B struct {
+	k, n   int
+	packed []byte  // panels of i8NR columns, ceil(k/4) quads each
+	colB   []int32 // Σ_k b'[k][j], padded to whole panels with zeros
+	colZb  []int32 // -zb'[j], padded likewise
+}
+
+// K and N return the shape of B.
+func (b *Int8B) K() int { return b.k }
+func (b *Int8B) N() int { return b.n }
+
+// Bytes is the memory the packed operand holds.
+func (b *Int8B) Bytes() int { return len(b.packed) + 4*len(b.colB) + 4*len(b.colZb) }
+
+// zeroPoint returns zero point i of zp: none (0), one for all, or one each.
+func zeroPoint(zp []int32, i int) int32 {
+	switch len(zp) {
+	case 0:
+		return 0
+	case 1:
+		return zp[0]
+	}
+	return zp[i]
+}
+
+func checkZeroPoints(what string, zp []int32, n int) {
+	if len(zp) > 1 && len(zp) != n {
+		panic(fmt.Sprintf("kernels: %d %s zero points for %d values (want 0, 1 or %d)", len(zp), what, n, n))
+	}
+}
+
+// PackInt8B packs B (k×n, row-major with leading dimension ldb ≥ n) and its
+// zero points zb (none, one, or one per column) for GemmInt8.
+func PackInt8B[T int8 | uint8](k, n int, b []T, ldb int, zb []int32) *Int8B {
+	if k < 0 || n < 0 || (k > 0 && n > 0 && (ldb < n || len(b) < (k-1)*ldb+n)) {
+		panic(fmt.Sprintf("kernels: PackInt8B: %d values for %d×%d with ldb %d", len(b), k, n, ldb))
+	}
+	checkZeroPoints("column", zb, n)
+	var shift int32
+	var flip byte
+	if _, unsigned := any(b).([]uint8); unsigned {
+		shift, flip = -128, 0x80
+	}
+	kq, panels := (k+3)/4, (n+i8NR-1)/i8NR
+	p := &Int8B{k: k, n: n, packed: make([]byte, panels*kq*4*i8NR), colB: make([]int32, panels*i8NR), colZb: make([]int32, panels*i8NR)}
+	ParallelFor(panels, 1, func(lo, hi int) {
+		for pn := lo; pn < hi; pn++ {
+			dst := p.packed[pn*kq*4*i8NR : (pn+1)*kq*4*i8NR]
+			for jj := 0; jj < i8NR; jj++ {
+				j := pn*i8NR + jj
+				if j >= n {
+					break
+				}
+				var s int32
+				for kk := 0; kk < k; kk++ {
+					v := byte(b[kk*ldb+j]) ^ flip
+					dst[(kk/4)*4*i8NR+jj*4+kk%4] = v
+					s += int32(int8(v))
+				}
+				p.colB[j] = s
+				p.colZb[j] = -(zeroPoint(zb, j) + shift)
+			}
+		}
+	})
+	return p
+}
+
+// i8Buf holds a packed A and its row terms between products.
+type i8Buf struct {
+	a          []byte
+	rowU, rowZ []int32
+}
+
+var i8Pool sync.Pool
+
+// GemmInt8 sets C (m×b.N(), row-major, leading dimension ldc) to
+// (A - za)·(B - zb) in int32 (see the top of this file): A is m×b.K(),
+// row-major with leading dimension lda, za none, one or one per row.
+func GemmInt8[T int8 | uint8](m int, a []T, lda int, za []int32, b *Int8B, c []int32, ldc int) {
+	k, n := b.k, b.n
+	if m < 0 || (m > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
+		panic(fmt.Sprintf("kernels: GemmInt8: %d values for A %d×%d with lda %d", len(a), m, k, lda))
+	}
+	if m > 0 && n > 0 && (ldc < n || len(c) < (m-1)*ldc+n) {
+		panic(fmt.Sprintf("kernels: GemmInt8: %d values for C %d×%d with ldc %d", len(c), m, n, ldc))
+	}
+	checkZeroPoints("row", za, m)
+	if m == 0 || n == 0 {
+		return
+	}
+	var shift int32
+	var flip byte
+	if _, signed := any(a).([]int8); signed {
+		shift, flip = 128, 0x80
+	}
+	kq, strips, panels := (k+3)/4, (m+i8MR-1)/i8MR, (n+i8NR-1)/i8NR
+	buf, _ := i8Pool.Get().(*i8Buf)
+	if buf == nil {
+		buf = &i8Buf{}
+	}
+	defer i8Pool.Put(buf)
+	if need := strips * kq * 4 * i8MR; cap(buf.a) < need {
+		buf.a = make([]byte, need)
+	}
+	if cap(buf.rowU) < strips*i8MR {
+		buf.rowU, buf.rowZ = make([]int32, strips*i8MR), make([]int32, strips*i8MR)
+	}
+	pa, rowU, rowZ := buf.a[:strips*kq*4*i8MR], buf.rowU[:strips*i8MR], buf.rowZ[:strips*i8MR]
+	ParallelFor(strips, Grain(strips, i8MR*k), func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			dst := pa[s*kq*4*i8MR : (s+1)*kq*4*i8MR]
+			for r := 0; r < i8MR; r++ {
+				i := s*i8MR + r
+				if i >= m {
+					for q := 0; q < kq; q++ {
+						copy(dst[q*4*i8MR+r*4:q*4*i8MR+r*4+4], []byte{0, 0, 0, 0})
+					}
+					rowU[i], rowZ[i] = 0, 0
+					continue
+				}
+				row := a[i*lda : i*lda+k]
+				var sum int32
+				for kk, x := range row {
+					v := byte(x) ^ flip
+					dst[(kk/4)*4*i8MR+r*4+kk%4] = v
+					sum += int32(v)
+				}
+				for kk := k; kk < kq*4; kk++ {
+					dst[(kk/4)*4*i8MR+r*4+kk%4] = 0
+				}
+				z := zeroPoint(za, i) + shift
+				rowU[i], rowZ[i] = sum-int32(k)*z, -z
+			}
+		}
+	})
+	kern := kernelI8
+	tiles := strips * panels
+	ParallelFor(tiles, Grain(tiles, 2*i8MR*i8NR*kq*4), func(lo, hi int) {
+		var scratch [i8MR * i8NR]int32
+		for t := lo; t < hi; t++ {
+			pn, s := t/strips, t%strips
+			i0, j0 := s*i8MR, pn*i8NR
+			ap := pa[s*kq*4*i8MR : (s+1)*kq*4*i8MR]
+			bp := b.packed[pn*kq*4*i8NR : (pn+1)*kq*4*i8NR]
+			ru, rz := rowU[i0:i0+i8MR], rowZ[i0:i0+i8MR]
+			cb, cz := b.colB[j0:j0+i8NR], b.colZb[j0:j0+i8NR]
+			if i0+i8MR <= m && j0+i8NR <= n {
+				kern.fn(kq, ap, bp, c[i0*ldc+j0:], ldc, ru, rz, cb, cz)
+				continue
+			}
+			kern.fn(kq, ap, bp, scratch[:], i8NR, ru, rz, cb, cz)
+			for r := 0; r < i8MR && i0+r < m; r++ {
+				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+min(j0+i8NR, n)], scratch[r*i8NR:])
+			}
+		}
+	})
+}
+
+// i8KernGo is the portable kernel (exact int32 arithmetic, wrapping as
+// VPDPBUSD and VPMULLD do).
+func i8KernGo(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb []int32) {
+	var t [i8MR * i8NR]int32
+	a, b = a[:kq*4*i8MR], b[:kq*4*i8NR]
+	for q := 0; q < kq; q++ {
+		aq, bq := a[q*4*i8MR:(q+1)*4*i8MR], b[q*4*i8NR:(q+1)*4*i8NR]
+		for r := 0; r < i8MR; r++ {
+			a0, a1, a2, a3 := int32(aq[4*r]), int32(aq[4*r+1]), int32(aq[4*r+2]), int32(aq[4*r+3])
+			if a0|a1|a2|a3 == 0 {
+				continue
+			}
+			tr := t[r*i8NR : (r+1)*i8NR]
+			for j := range tr {
+				bj := bq[4*j : 4*j+4 : 4*j+4]
+				tr[j] += a0*int32(int8(bj[0])) + a1*int32(int8(bj[1])) + a2*int32(int8(bj[2])) + a3*int32(int8(bj[3]))
+			}
+		}
+	}
+	_ = c[(i8MR-1)*ldc+i8NR-1]
+	for r := 0; r < i8MR; r++ {
+		cr := c[r*ldc : r*ldc+i8NR]
+		for j := range cr {
+			cr[j] = t[r*i8NR+j] + colZb[j]*rowU[r] + rowZa[r]*colB[j]
+		}
+	}
+}
