@@ -255,3 +255,25 @@ func roundHalfEven(x float64) float64 {
 	}
 	return f
 }
+
+// BenchmarkMatMulInteger: a MiniLM-sized product as ONNX Runtime's dynamic
+// quantization runs it (compare testmodels/bench_int8.py; B is packed on
+// every call).
+func BenchmarkMatMulInteger(b *testing.B) {
+	m, k, n := 4096, 384, 1536
+	a, w := make([]uint8, m*k), make([]int8, k*n)
+	for i := range a {
+		a[i] = uint8(i * 7)
+	}
+	for i := range w {
+		w[i] = int8(i * 13)
+	}
+	in := []*tensor.Tensor{tensor.New([]int{m, k}, a), tensor.New([]int{k, n}, w), tensor.Scalar(uint8(128)), nil}
+	op := matMulInteger{}
+	for b.Loop() {
+		if _, err := op.Forward(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+}
