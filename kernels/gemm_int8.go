@@ -28,43 +28,59 @@ import (
 // with Σa per row of A (packing A) and Σb per column of B (PackInt8B); the
 // kernels add the two correction terms in their epilogue.
 //
-// Packed layout (one for all kernels): k in quads of 4 consecutive values,
-// padded with zeros; A in strips of i8MR rows, each quad of a row 4 bytes,
-// the strip's rows side by side (i8MR·4 bytes per quad); B in panels of
-// i8NR columns, likewise (i8NR·4 bytes per quad). Kernels, best first
+// Packed layout: k in quads of 4 consecutive values, padded with zeros; B
+// in panels of i8NR columns, each quad of a column 4 bytes, the panel's
+// columns side by side (i8NR·4 bytes per quad), quads padded to a multiple
+// of 16 (an AMX tile); A in strips of mr rows, either likewise (mr·4 bytes
+// per quad) or, for AMX, row after row (rowsA). Kernels, best first
 // (gemm_int8_amd64.go chooses):
 //
+//	amx-32x32         AMX-INT8 (TDPBUSD), where the CPU and Linux allow it
 //	avx512vnni-12x32  VPDPBUSD, one per quad of k and 16 columns
 //	go-12x32          portable Go (also -tags purego)
 //
-// k is not blocked: a tile's whole sum is made in registers, then stored
-// with the corrections (a B panel of 32 columns is 32·k bytes, 128 KiB at
-// k = 4096).
+// All are exact, so they give the same int32. k is not blocked: a tile's
+// whole sum is made at once, then stored with the corrections (a B panel of
+// 32 columns is 32·k bytes, 128 KiB at k = 4096).
 
 const (
-	i8MR = 12 // rows of a tile
-	i8NR = 32 // columns of a tile
+	i8NR    = 32 // columns of a tile
+	i8Quads = 16 // B's quads are padded to a multiple of this
 )
 
-// i8Kernel computes one i8MR×i8NR tile of C from kq packed quads of a strip
+// i8Kernel computes one mr×i8NR tile of C from kq packed quads of a strip
 // of A and a panel of B, then adds colZb[j]·rowU[r] + rowZa[r]·colB[j].
 type i8Kernel struct {
-	fn   func(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb []int32)
-	name string
+	mr int
+	// rowsA: A's strip holds its rows one after the other, kq·4 bytes each,
+	// and kq is B's padded count (a multiple of i8Quads)
+	rowsA bool
+	fn    func(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb []int32)
+	name  string
 }
 
 // kernelI8 is the int8 kernel in use: the portable one, replaced by
-// assembly where the CPU has it (gemm_int8_amd64.go) at init.
-var kernelI8 = i8Kernel{i8KernGo, "go-12x32"}
+// assembly where the CPU has it (gemm_int8_amd64.go) at init, or at the
+// first product for AMX (i8Setup).
+var (
+	kernelI8 = i8Kernel{12, false, i8KernGo, "go-12x32"}
+	i8Once   sync.Once
+)
+
+func i8Kern() i8Kernel {
+	i8Once.Do(i8Setup)
+	return kernelI8
+}
 
 // KernelNameInt8 reports the int8 micro-kernel in use.
-func KernelNameInt8() string { return kernelI8.name }
+func KernelNameInt8() string { return i8Kern().name }
 
 // Int8B is the B operand of GemmInt8 (weights with their zero points),
 // packed once and read by any number of products.
 type Int8B struct {
 	k, n   int
-	packed []byte  // panels of i8NR columns, ceil(k/4) quads each
+	kqp    int     // quads per panel: ceil(k/4) rounded up to i8Quads
+	packed []byte  // panels of i8NR columns, kqp quads each
 	colB   []int32 // Σ_k b'[k][j], padded to whole panels with zeros
 	colZb  []int32 // -zb'[j], padded likewise
 }
@@ -106,10 +122,11 @@ func PackInt8B[T int8 | uint8](k, n int, b []T, ldb int, zb []int32) *Int8B {
 		shift, flip = -128, 0x80
 	}
 	kq, panels := (k+3)/4, (n+i8NR-1)/i8NR
-	p := &Int8B{k: k, n: n, packed: make([]byte, panels*kq*4*i8NR), colB: make([]int32, panels*i8NR), colZb: make([]int32, panels*i8NR)}
+	kqp := (kq + i8Quads - 1) / i8Quads * i8Quads
+	p := &Int8B{k: k, n: n, kqp: kqp, packed: make([]byte, panels*kqp*4*i8NR), colB: make([]int32, panels*i8NR), colZb: make([]int32, panels*i8NR)}
 	ParallelFor(panels, 1, func(lo, hi int) {
 		for pn := lo; pn < hi; pn++ {
-			dst := p.packed[pn*kq*4*i8NR : (pn+1)*kq*4*i8NR]
+			dst := p.packed[pn*kqp*4*i8NR : (pn+1)*kqp*4*i8NR]
 			for jj := 0; jj < i8NR; jj++ {
 				j := pn*i8NR + jj
 				if j >= n {
@@ -157,63 +174,87 @@ func GemmInt8[T int8 | uint8](m int, a []T, lda int, za []int32, b *Int8B, c []i
 	if _, signed := any(a).([]int8); signed {
 		shift, flip = 128, 0x80
 	}
-	kq, strips, panels := (k+3)/4, (m+i8MR-1)/i8MR, (n+i8NR-1)/i8NR
+	kern := i8Kern()
+	mr := kern.mr
+	kq, strips, panels := (k+3)/4, (m+mr-1)/mr, (n+i8NR-1)/i8NR
+	if kern.rowsA {
+		kq = b.kqp
+	}
 	buf, _ := i8Pool.Get().(*i8Buf)
 	if buf == nil {
 		buf = &i8Buf{}
 	}
 	defer i8Pool.Put(buf)
-	if need := strips * kq * 4 * i8MR; cap(buf.a) < need {
+	sa := kq * 4 * mr // bytes of a strip
+	if need := strips * sa; cap(buf.a) < need {
 		buf.a = make([]byte, need)
 	}
-	if cap(buf.rowU) < strips*i8MR {
-		buf.rowU, buf.rowZ = make([]int32, strips*i8MR), make([]int32, strips*i8MR)
+	if cap(buf.rowU) < strips*mr {
+		buf.rowU, buf.rowZ = make([]int32, strips*mr), make([]int32, strips*mr)
 	}
-	pa, rowU, rowZ := buf.a[:strips*kq*4*i8MR], buf.rowU[:strips*i8MR], buf.rowZ[:strips*i8MR]
-	ParallelFor(strips, Grain(strips, i8MR*k), func(lo, hi int) {
+	pa, rowU, rowZ := buf.a[:strips*sa], buf.rowU[:strips*mr], buf.rowZ[:strips*mr]
+	ParallelFor(strips, Grain(strips, mr*k), func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			dst := pa[s*kq*4*i8MR : (s+1)*kq*4*i8MR]
-			for r := 0; r < i8MR; r++ {
-				i := s*i8MR + r
+			dst := pa[s*sa : (s+1)*sa]
+			for r := 0; r < mr; r++ {
+				i := s*mr + r
+				// byte kk of row r at dst[at(kk)]
+				at := func(kk int) int { return (kk/4)*4*mr + r*4 + kk%4 }
+				if kern.rowsA {
+					at = func(kk int) int { return r*kq*4 + kk }
+				}
 				if i >= m {
-					for q := 0; q < kq; q++ {
-						copy(dst[q*4*i8MR+r*4:q*4*i8MR+r*4+4], []byte{0, 0, 0, 0})
+					for kk := 0; kk < kq*4; kk++ {
+						dst[at(kk)] = 0
 					}
 					rowU[i], rowZ[i] = 0, 0
 					continue
 				}
 				row := a[i*lda : i*lda+k]
 				var sum int32
-				for kk, x := range row {
-					v := byte(x) ^ flip
-					dst[(kk/4)*4*i8MR+r*4+kk%4] = v
-					sum += int32(v)
-				}
-				for kk := k; kk < kq*4; kk++ {
-					dst[(kk/4)*4*i8MR+r*4+kk%4] = 0
+				if kern.rowsA {
+					d := dst[r*kq*4 : (r+1)*kq*4]
+					for kk, x := range row {
+						v := byte(x) ^ flip
+						d[kk] = v
+						sum += int32(v)
+					}
+					clear(d[k:])
+				} else {
+					for kk, x := range row {
+						v := byte(x) ^ flip
+						dst[at(kk)] = v
+						sum += int32(v)
+					}
+					for kk := k; kk < kq*4; kk++ {
+						dst[at(kk)] = 0
+					}
 				}
 				z := zeroPoint(za, i) + shift
 				rowU[i], rowZ[i] = sum-int32(k)*z, -z
 			}
 		}
 	})
-	kern := kernelI8
 	tiles := strips * panels
-	ParallelFor(tiles, Grain(tiles, 2*i8MR*i8NR*kq*4), func(lo, hi int) {
-		var scratch [i8MR * i8NR]int32
+	sb := b.kqp * 4 * i8NR // bytes of a panel
+	ParallelFor(tiles, Grain(tiles, 2*mr*i8NR*kq*4), func(lo, hi int) {
+		var scratch []int32
 		for t := lo; t < hi; t++ {
 			pn, s := t/strips, t%strips
-			i0, j0 := s*i8MR, pn*i8NR
-			ap := pa[s*kq*4*i8MR : (s+1)*kq*4*i8MR]
-			bp := b.packed[pn*kq*4*i8NR : (pn+1)*kq*4*i8NR]
-			ru, rz := rowU[i0:i0+i8MR], rowZ[i0:i0+i8MR]
+			i0, j0 := s*mr, pn*i8NR
+			ap := pa[s*sa : (s+1)*sa]
+			bp := b.packed[pn*sb : (pn+1)*sb]
+			ru, rz := rowU[i0:i0+mr], rowZ[i0:i0+mr]
 			cb, cz := b.colB[j0:j0+i8NR], b.colZb[j0:j0+i8NR]
-			if i0+i8MR <= m && j0+i8NR <= n {
+			if i0+mr <= m && j0+i8NR <= n {
 				kern.fn(kq, ap, bp, c[i0*ldc+j0:], ldc, ru, rz, cb, cz)
 				continue
 			}
-			kern.fn(kq, ap, bp, scratch[:], i8NR, ru, rz, cb, cz)
-			for r := 0; r < i8MR && i0+r < m; r++ {
+			if scratch == nil {
+				scratch = make([]int32, mr*i8NR)
+			}
+			kern.fn(kq, ap, bp, scratch, i8NR, ru, rz, cb, cz)
+			for r := 0; r < mr && i0+r < m; r++ {
 				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+min(j0+i8NR, n)], scratch[r*i8NR:])
 			}
 		}
@@ -223,6 +264,7 @@ func GemmInt8[T int8 | uint8](m int, a []T, lda int, za []int32, b *Int8B, c []i
 // i8KernGo is the portable kernel (exact int32 arithmetic, wrapping as
 // VPDPBUSD and VPMULLD do).
 func i8KernGo(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb []int32) {
+	const i8MR = 12
 	var t [i8MR * i8NR]int32
 	a, b = a[:kq*4*i8MR], b[:kq*4*i8NR]
 	for q := 0; q < kq; q++ {

@@ -253,3 +253,92 @@ i8dotAVX512_fix:
 	VMOVDQU32 Z23, 64(DX)
 	VZEROUPPER
 	RET
+
+// func i8amx(kq16 int, a *byte, aStride int, b *byte, c *int32, ldc int, rowU, rowZa, colB, colZb *int32, cfg *byte)
+//
+// AMX-INT8: C[32×32] = A·B + colZb⊗rowU + rowZa⊗colB (int32, wrapping) for A
+// as 32 rows of unsigned bytes (row r at a + r·aStride) and B as quad rows of
+// 32 columns (128 bytes each), kq16 steps of 16 quads (64 values of k).
+// Tiles (cfg: palette 1, 16 rows of 64 bytes each): TMM0..3 the 2×2 blocks
+// of C, TMM4, 5 rows 0..15, 16..31 of A, TMM6, 7 columns 0..15, 16..31 of
+// B. The sums go through a 32×32 scratch in the frame, then the
+// corrections are added as i8dotAVX512 adds them. The tile state is
+// released before returning: nothing lives across calls.
+TEXT ·i8amx(SB), 0, $4096-88
+	MOVQ kq16+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aStride+16(FP), BX
+	MOVQ b+24(FP), DI
+	MOVQ cfg+80(FP), AX
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+	MOVQ BX, R10
+	SHLQ $4, R10
+	LEAQ (SI)(R10*1), R9
+	LEAQ 64(DI), R11
+	MOVQ $128, DX
+	TESTQ CX, CX
+	JEQ i8amx_done
+i8amx_loop:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x1e // TILELOADD TMM4, (SI)(BX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x19 // TILELOADD TMM5, (R9)(BX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x17 // TILELOADD TMM6, (DI)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x3c; BYTE $0x13 // TILELOADD TMM7, (R11)(DX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x49; BYTE $0x5e; BYTE $0xc4 // TDPBUSD TMM0, TMM4, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x41; BYTE $0x5e; BYTE $0xcc // TDPBUSD TMM1, TMM4, TMM7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x49; BYTE $0x5e; BYTE $0xd5 // TDPBUSD TMM2, TMM5, TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x41; BYTE $0x5e; BYTE $0xdd // TDPBUSD TMM3, TMM5, TMM7
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $2048, DI
+	ADDQ $2048, R11
+	DECQ CX
+	JNZ i8amx_loop
+i8amx_done:
+	LEAQ 0(SP), AX
+	LEAQ 64(AX), R10
+	LEAQ 2048(AX), R12
+	LEAQ 2112(AX), R11
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x10 // TILESTORED TMM0, (AX)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x0c; BYTE $0x12 // TILESTORED TMM1, (R10)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x14 // TILESTORED TMM2, (R12)(DX*1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x1c; BYTE $0x13 // TILESTORED TMM3, (R11)(DX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
+	MOVQ rowU+48(FP), SI
+	MOVQ rowZa+56(FP), DI
+	MOVQ colB+64(FP), BX
+	MOVQ colZb+72(FP), CX
+	VMOVDQU32 0(BX), Z24
+	VMOVDQU32 64(BX), Z25
+	VMOVDQU32 0(CX), Z28
+	VMOVDQU32 64(CX), Z29
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ $32, CX
+i8amx_store:
+	VMOVDQU32 0(AX), Z0
+	VMOVDQU32 64(AX), Z1
+	VPBROADCASTD 0(SI), Z26
+	VPBROADCASTD 0(DI), Z27
+	VPMULLD Z28, Z26, Z30
+	VPMULLD Z24, Z27, Z31
+	VPADDD Z30, Z0, Z0
+	VPADDD Z31, Z0, Z0
+	VPMULLD Z29, Z26, Z30
+	VPMULLD Z25, Z27, Z31
+	VPADDD Z30, Z1, Z1
+	VPADDD Z31, Z1, Z1
+	VMOVDQU32 Z0, 0(DX)
+	VMOVDQU32 Z1, 64(DX)
+	ADDQ $128, AX
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ i8amx_store
+	VZEROUPPER
+	RET

@@ -19,6 +19,59 @@ import (
 	"os"
 )
 
+// AMX (Intel SDM vol. 2), VEX-encoded, written as bytes as in
+// gemm_bf16_gen.go: C4 [~R ~X ~B 00010 (0F38)] [W=0 ~vvvv L=0 pp] opcode ModRM [SIB].
+//
+//	LDTILECFG m512               VEX.128.NP.0F38.W0 49 /0
+//	TILERELEASE                  VEX.128.NP.0F38.W0 49 C0
+//	TILEZERO tmm                 VEX.128.F2.0F38.W0 49 11:rrr:000
+//	TILELOADD tmm, [base+index]  VEX.128.F2.0F38.W0 4B 00:rrr:100, SIB 00:index:base
+//	TILESTORED [base+index], tmm VEX.128.F3.0F38.W0 4B 00:rrr:100, SIB
+//	TDPBUSD tmm1, tmm2, tmm3     VEX.128.66.0F38.W0 5E 11:tmm1:tmm2, vvvv = tmm3
+//	                             (tmm1.s32 += tmm2 (rows of A, u8 quads) · tmm3 (quad rows of B, s8))
+func vex(r, x, b int, pp byte, vvvv int, rest ...byte) string {
+	b1 := byte((^r>>3)&1)<<7 | byte((^x>>3)&1)<<6 | byte((^b>>3)&1)<<5 | 0b00010
+	b2 := byte(^vvvv&0xf)<<3 | pp
+	var s bytes.Buffer
+	for i, x := range append([]byte{0xc4, b1, b2}, rest...) {
+		if i > 0 {
+			s.WriteString("; ")
+		}
+		fmt.Fprintf(&s, "BYTE $0x%02x", x)
+	}
+	return s.String()
+}
+
+// general-purpose register numbers of the encoding
+// (no R13 or BP as a SIB base: with mod 00 that encodes disp32, no base)
+const rAX, rCX, rDX, rBX, rSI, rDI, rR8, rR9, rR10, rR11, rR12 = 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12
+
+var regName = map[int]string{rAX: "AX", rCX: "CX", rDX: "DX", rBX: "BX", rSI: "SI", rDI: "DI", rR8: "R8", rR9: "R9", rR10: "R10", rR11: "R11", rR12: "R12"}
+
+func tileload(t, base, index int) string {
+	return vex(0, index, base, 0b11, 0, 0x4b, byte(t)<<3|4, byte(index&7)<<3|byte(base&7)) +
+		fmt.Sprintf(" // TILELOADD TMM%d, (%s)(%s*1)", t, regName[base], regName[index])
+}
+
+func tilestore(t, base, index int) string {
+	return vex(0, index, base, 0b10, 0, 0x4b, byte(t)<<3|4, byte(index&7)<<3|byte(base&7)) +
+		fmt.Sprintf(" // TILESTORED TMM%d, (%s)(%s*1)", t, regName[base], regName[index])
+}
+
+func tdpbusd(c, a, b int) string {
+	return vex(0, 0, 0, 0b01, b, 0x5e, 0xc0|byte(c)<<3|byte(a)) + fmt.Sprintf(" // TDPBUSD TMM%d, TMM%d, TMM%d", c, a, b)
+}
+
+func tilezero(t int) string {
+	return vex(0, 0, 0, 0b11, 0, 0x49, 0xc0|byte(t)<<3) + fmt.Sprintf(" // TILEZERO TMM%d", t)
+}
+
+func ldtilecfg(base int) string {
+	return vex(0, 0, base, 0, 0, 0x49, byte(base&7)) + fmt.Sprintf(" // LDTILECFG (%s)", regName[base])
+}
+
+func tilerelease() string { return vex(0, 0, 0, 0, 0, 0x49, 0xc0) + " // TILERELEASE" }
+
 var out bytes.Buffer
 
 func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
@@ -91,6 +144,93 @@ func main() {
 		p("\tVMOVDQU32 Z%d, 0(DX)", 2*r)
 		p("\tVMOVDQU32 Z%d, 64(DX)", 2*r+1)
 	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+
+	p("")
+	p("// func i8amx(kq16 int, a *byte, aStride int, b *byte, c *int32, ldc int, rowU, rowZa, colB, colZb *int32, cfg *byte)")
+	p("//")
+	p("// AMX-INT8: C[32×32] = A·B + colZb⊗rowU + rowZa⊗colB (int32, wrapping) for A")
+	p("// as 32 rows of unsigned bytes (row r at a + r·aStride) and B as quad rows of")
+	p("// 32 columns (128 bytes each), kq16 steps of 16 quads (64 values of k).")
+	p("// Tiles (cfg: palette 1, 16 rows of 64 bytes each): TMM0..3 the 2×2 blocks")
+	p("// of C, TMM4, 5 rows 0..15, 16..31 of A, TMM6, 7 columns 0..15, 16..31 of")
+	p("// B. The sums go through a 32×32 scratch in the frame, then the")
+	p("// corrections are added as i8dotAVX512 adds them. The tile state is")
+	p("// released before returning: nothing lives across calls.")
+	p("TEXT ·i8amx(SB), 0, $4096-88")
+	p("\tMOVQ kq16+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ aStride+16(FP), BX")
+	p("\tMOVQ b+24(FP), DI")
+	p("\tMOVQ cfg+80(FP), AX")
+	p("\t%s", ldtilecfg(rAX))
+	for i := 0; i < 4; i++ {
+		p("\t%s", tilezero(i))
+	}
+	p("\tMOVQ BX, R10")
+	p("\tSHLQ $4, R10")
+	p("\tLEAQ (SI)(R10*1), R9")
+	p("\tLEAQ 64(DI), R11")
+	p("\tMOVQ $128, DX")
+	p("\tTESTQ CX, CX")
+	p("\tJEQ i8amx_done")
+	p("i8amx_loop:")
+	p("\t%s", tileload(4, rSI, rBX))
+	p("\t%s", tileload(5, rR9, rBX))
+	p("\t%s", tileload(6, rDI, rDX))
+	p("\t%s", tileload(7, rR11, rDX))
+	p("\t%s", tdpbusd(0, 4, 6))
+	p("\t%s", tdpbusd(1, 4, 7))
+	p("\t%s", tdpbusd(2, 5, 6))
+	p("\t%s", tdpbusd(3, 5, 7))
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, R9")
+	p("\tADDQ $2048, DI")
+	p("\tADDQ $2048, R11")
+	p("\tDECQ CX")
+	p("\tJNZ i8amx_loop")
+	p("i8amx_done:")
+	p("\tLEAQ 0(SP), AX")
+	p("\tLEAQ 64(AX), R10")
+	p("\tLEAQ 2048(AX), R12")
+	p("\tLEAQ 2112(AX), R11")
+	p("\t%s", tilestore(0, rAX, rDX))
+	p("\t%s", tilestore(1, rR10, rDX))
+	p("\t%s", tilestore(2, rR12, rDX))
+	p("\t%s", tilestore(3, rR11, rDX))
+	p("\t%s", tilerelease())
+	p("\tMOVQ rowU+48(FP), SI")
+	p("\tMOVQ rowZa+56(FP), DI")
+	p("\tMOVQ colB+64(FP), BX")
+	p("\tMOVQ colZb+72(FP), CX")
+	p("\tVMOVDQU32 0(BX), Z24")
+	p("\tVMOVDQU32 64(BX), Z25")
+	p("\tVMOVDQU32 0(CX), Z28")
+	p("\tVMOVDQU32 64(CX), Z29")
+	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ ldc+40(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ $32, CX")
+	p("i8amx_store:")
+	p("\tVMOVDQU32 0(AX), Z0")
+	p("\tVMOVDQU32 64(AX), Z1")
+	p("\tVPBROADCASTD 0(SI), Z26")
+	p("\tVPBROADCASTD 0(DI), Z27")
+	for h := 0; h < 2; h++ {
+		p("\tVPMULLD Z%d, Z26, Z30", 28+h)
+		p("\tVPMULLD Z%d, Z27, Z31", 24+h)
+		p("\tVPADDD Z30, Z%d, Z%d", h, h)
+		p("\tVPADDD Z31, Z%d, Z%d", h, h)
+	}
+	p("\tVMOVDQU32 Z0, 0(DX)")
+	p("\tVMOVDQU32 Z1, 64(DX)")
+	p("\tADDQ $128, AX")
+	p("\tADDQ $4, SI")
+	p("\tADDQ $4, DI")
+	p("\tADDQ R8, DX")
+	p("\tDECQ CX")
+	p("\tJNZ i8amx_store")
 	p("\tVZEROUPPER")
 	p("\tRET")
 

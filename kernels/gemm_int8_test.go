@@ -8,7 +8,7 @@ import (
 
 // i8Kernels is every int8 kernel this build and CPU can run.
 func i8Kernels() []i8Kernel {
-	return append([]i8Kernel{{i8KernGo, "go-12x32"}}, i8AsmKernels()...)
+	return append([]i8Kernel{{12, false, i8KernGo, "go-12x32"}}, i8AsmKernels()...)
 }
 
 // refInt8 is the definition: Σ_k (a - za)(b - zb) in int32 arithmetic
@@ -68,7 +68,8 @@ func zeroPoints[T int8 | uint8](rng *rand.Rand, kind string, n int) []int32 {
 }
 
 func testInt8Types[TA, TB int8 | uint8](t *testing.T, rng *rand.Rand) {
-	sizes := [][3]int{{1, 1, 1}, {1, 1, 4}, {3, 5, 7}, {12, 32, 4}, {13, 33, 9}, {11, 31, 64}, {25, 70, 100}, {24, 64, 384}, {7, 97, 3}, {40, 40, 0}, {0, 5, 5}, {5, 0, 5}}
+	sizes := [][3]int{{1, 1, 1}, {1, 1, 4}, {3, 5, 7}, {12, 32, 4}, {13, 33, 9}, {11, 31, 64}, {25, 70, 100}, {24, 64, 384}, {32, 32, 64}, {33, 65, 129}, {64, 96, 256}, {7, 97, 3}, {40, 40, 0}, {0, 5, 5}, {5, 0, 5}}
+	i8Kern()
 	for _, kern := range i8Kernels() {
 		old := kernelI8
 		kernelI8 = kern
@@ -131,6 +132,7 @@ func TestGemmInt8Wraps(t *testing.T) {
 	if int64(want[0]) == int64(k)*255*-128 {
 		t.Fatal("the case does not overflow int32")
 	}
+	i8Kern()
 	for _, kern := range i8Kernels() {
 		old := kernelI8
 		kernelI8 = kern
@@ -177,6 +179,7 @@ func BenchmarkGemmInt8(b *testing.B) {
 	a, w := randBytes[uint8](rng, m*k, false), randBytes[int8](rng, k*n, false)
 	pb := PackInt8B(k, n, w, n, nil)
 	c := make([]int32, m*n)
+	i8Kern()
 	for _, kern := range i8Kernels() {
 		b.Run(kern.name, func(b *testing.B) {
 			old := kernelI8
