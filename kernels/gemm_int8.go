@@ -1,8 +1,10 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Integer GEMM with zero points, as ONNX MatMulInteger and ONNX Runtime's
@@ -127,19 +129,21 @@ func PackInt8B[T int8 | uint8](k, n int, b []T, ldb int, zb []int32) *Int8B {
 	ParallelFor(panels, 1, func(lo, hi int) {
 		for pn := lo; pn < hi; pn++ {
 			dst := p.packed[pn*kqp*4*i8NR : (pn+1)*kqp*4*i8NR]
-			for jj := 0; jj < i8NR; jj++ {
-				j := pn*i8NR + jj
-				if j >= n {
-					break
+			j0 := pn * i8NR
+			w := min(i8NR, n-j0)
+			var sums [i8NR]int32
+			for kk := 0; kk < k; kk++ {
+				row := b[kk*ldb+j0 : kk*ldb+j0+w]
+				d := dst[(kk/4)*4*i8NR+kk%4:]
+				for jj, x := range row {
+					v := byte(x) ^ flip
+					d[jj*4] = v
+					sums[jj] += int32(int8(v))
 				}
-				var s int32
-				for kk := 0; kk < k; kk++ {
-					v := byte(b[kk*ldb+j]) ^ flip
-					dst[(kk/4)*4*i8NR+jj*4+kk%4] = v
-					s += int32(int8(v))
-				}
-				p.colB[j] = s
-				p.colZb[j] = -(zeroPoint(zb, j) + shift)
+			}
+			for jj := 0; jj < w; jj++ {
+				p.colB[j0+jj] = sums[jj]
+				p.colZb[j0+jj] = -(zeroPoint(zb, j0+jj) + shift)
 			}
 		}
 	})
@@ -194,53 +198,45 @@ func GemmInt8[T int8 | uint8](m int, a []T, lda int, za []int32, b *Int8B, c []i
 	}
 	pa, rowU, rowZ := buf.a[:strips*sa], buf.rowU[:strips*mr], buf.rowZ[:strips*mr]
 	ParallelFor(strips, Grain(strips, mr*k), func(lo, hi int) {
+		tmp := make([]byte, kq*4) // a row, converted and padded
 		for s := lo; s < hi; s++ {
 			dst := pa[s*sa : (s+1)*sa]
 			for r := 0; r < mr; r++ {
 				i := s*mr + r
-				// byte kk of row r at dst[at(kk)]
-				at := func(kk int) int { return (kk/4)*4*mr + r*4 + kk%4 }
-				if kern.rowsA {
-					at = func(kk int) int { return r*kq*4 + kk }
-				}
 				if i >= m {
-					for kk := 0; kk < kq*4; kk++ {
-						dst[at(kk)] = 0
-					}
+					clear(tmp)
 					rowU[i], rowZ[i] = 0, 0
+				} else {
+					if k > 0 {
+						copy(tmp, unsafe.Slice((*byte)(unsafe.Pointer(&a[i*lda])), k))
+					}
+					if flip != 0 {
+						for kk := range tmp[:k] {
+							tmp[kk] ^= 0x80
+						}
+					}
+					z := zeroPoint(za, i) + shift
+					rowU[i], rowZ[i] = sumBytes(tmp[:k])-int32(k)*z, -z
+				}
+				if kern.rowsA {
+					copy(dst[r*kq*4:(r+1)*kq*4], tmp)
 					continue
 				}
-				row := a[i*lda : i*lda+k]
-				var sum int32
-				if kern.rowsA {
-					d := dst[r*kq*4 : (r+1)*kq*4]
-					for kk, x := range row {
-						v := byte(x) ^ flip
-						d[kk] = v
-						sum += int32(v)
-					}
-					clear(d[k:])
-				} else {
-					for kk, x := range row {
-						v := byte(x) ^ flip
-						dst[at(kk)] = v
-						sum += int32(v)
-					}
-					for kk := k; kk < kq*4; kk++ {
-						dst[at(kk)] = 0
-					}
+				for q := 0; q < kq; q++ {
+					copy(dst[q*4*mr+r*4:q*4*mr+r*4+4], tmp[4*q:4*q+4])
 				}
-				z := zeroPoint(za, i) + shift
-				rowU[i], rowZ[i] = sum-int32(k)*z, -z
 			}
 		}
 	})
 	tiles := strips * panels
 	sb := b.kqp * 4 * i8NR // bytes of a panel
-	ParallelFor(tiles, Grain(tiles, 2*mr*i8NR*kq*4), func(lo, hi int) {
+	// chunks of tiles along a strip (one A strip in L1, B panels in L2),
+	// several per chunk to keep the shared counter quiet
+	grain := max(Grain(tiles, 2*mr*i8NR*kq*4), min(8, tiles/16))
+	ParallelFor(tiles, grain, func(lo, hi int) {
 		var scratch []int32
 		for t := lo; t < hi; t++ {
-			pn, s := t/strips, t%strips
+			s, pn := t/panels, t%panels
 			i0, j0 := s*mr, pn*i8NR
 			ap := pa[s*sa : (s+1)*sa]
 			bp := b.packed[pn*sb : (pn+1)*sb]
@@ -288,4 +284,26 @@ func i8KernGo(kq int, a, b []byte, c []int32, ldc int, rowU, rowZa, colB, colZb 
 			cr[j] = t[r*i8NR+j] + colZb[j]*rowU[r] + rowZa[r]*colB[j]
 		}
 	}
+}
+
+// sumBytes returns the sum of x's bytes (unsigned) in int32, wrapping.
+func sumBytes(x []byte) int32 {
+	const lanes = 0x00ff00ff00ff00ff
+	var total uint64
+	for len(x) >= 8 {
+		// four 16-bit lanes of even and odd bytes; at most 256 steps of
+		// 2·255 each before they are added up
+		var acc uint64
+		n := min(len(x)/8, 128)
+		for i := 0; i < n; i++ {
+			v := binary.LittleEndian.Uint64(x[8*i:])
+			acc += v&lanes + (v>>8)&lanes
+		}
+		x = x[8*n:]
+		total += acc&0xffff + (acc>>16)&0xffff + (acc>>32)&0xffff + acc>>48
+	}
+	for _, v := range x {
+		total += uint64(v)
+	}
+	return int32(total)
 }

@@ -270,10 +270,12 @@ func BenchmarkMatMulInteger(b *testing.B) {
 	}
 	in := []*tensor.Tensor{tensor.New([]int{m, k}, a), tensor.New([]int{k, n}, w), tensor.Scalar(uint8(128)), nil}
 	op := matMulInteger{}
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		if _, err := op.Forward(in); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
 }
