@@ -7,6 +7,10 @@ fixture, with ONNX Runtime's outputs as goldens.
                           weight_type=QInt8): int8 per-column MatMul weights,
                           activations by DynamicQuantizeLinear (uint8),
                           MatMulInteger, Cast, Mul, Add.
+    fixtures/bert-int8mm/ the same with op_types_to_quantize=["MatMul"]
+                          (Gather weights stay float32): what
+                          onnx.Model.QuantizeDynamic writes (ft's test
+                          compares weights, scales and outputs).
 
 Each fixture gets config.json (copied), test_data_set_0/input_j.pb (the
 float fixture's inputs), output_j.pb (ONNX Runtime 1-thread CPU outputs of
@@ -34,7 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from make_npy_fixtures import savez_deterministic  # noqa: E402
 
-FIXTURES = {"bert-int8": "bert"}
+# name: (source fixture, op_types_to_quantize or None for the default)
+FIXTURES = {"bert-int8": ("bert", None), "bert-int8mm": ("bert", ["MatMul"])}
 
 
 def ort_session(path):
@@ -54,13 +59,14 @@ def read_inputs(src_dir, model):
     return feed
 
 
-def make(name, src, out_root):
+def make(name, src, op_types, out_root):
     src_dir = os.path.join(HERE, "fixtures", src)
     dst = os.path.join(out_root, name)
     os.makedirs(os.path.join(dst, "test_data_set_0"), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         q = os.path.join(tmp, "model.onnx")
-        quantize_dynamic(os.path.join(src_dir, "model.onnx"), q, per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(os.path.join(src_dir, "model.onnx"), q, per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=op_types)
         shutil.copy(q, os.path.join(dst, "model.onnx"))
     shutil.copy(os.path.join(src_dir, "config.json"), os.path.join(dst, "config.json"))
     model = onnx.load(os.path.join(dst, "model.onnx"))
@@ -89,8 +95,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "fixtures"))
     args = ap.parse_args()
-    for name, src in FIXTURES.items():
-        make(name, src, args.out)
+    for name, (src, op_types) in FIXTURES.items():
+        make(name, src, op_types, args.out)
 
 
 if __name__ == "__main__":
