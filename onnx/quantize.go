@@ -76,6 +76,7 @@ func (m *Model) QuantizeDynamic() (QuantizeReport, error) {
 	for _, o := range g.Output {
 		uses[o.GetName()]++
 	}
+	subgraphUses(g, uses)
 	quantized := map[string]bool{} // activations given a DynamicQuantizeLinear
 	done := map[string]bool{}      // weights already quantized
 	var nodes []*NodeProto
