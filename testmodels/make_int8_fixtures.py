@@ -12,6 +12,11 @@ fixture, with ONNX Runtime's outputs as goldens.
                           onnx.Model.QuantizeDynamic writes (ft's test
                           compares weights, scales and outputs).
 
+    fixtures/quant-ops/   a graph of QuantizeLinear and DequantizeLinear
+                          (per tensor, per axis), QLinearMatMul,
+                          DynamicQuantizeLinear, MatMulInteger (uint8
+                          weights, per-column zero points), on random inputs.
+
 Each fixture gets config.json (copied), test_data_set_0/input_j.pb (the
 float fixture's inputs), output_j.pb (ONNX Runtime 1-thread CPU outputs of
 the quantized model) and inputs.npz / outputs.npz (as make_npy_fixtures.py
@@ -91,12 +96,79 @@ def make(name, src, op_types, out_root):
     print(f"{name}: {size} bytes, ops {ops}, max |int8 - float32| = {np.abs(outs[0] - ref[0]).max():.3g}")
 
 
+def make_quant_ops(out_root):
+    """quant-ops: one graph with the quantization ops ft runs, on random
+    float inputs, ONNX Runtime's outputs with graph optimizations off (each
+    node as the ONNX definition, no fusion into int8 kernels):
+
+        x [batch, 4, 8] → QuantizeLinear per axis 2 (int8) → DequantizeLinear
+        x → QuantizeLinear per tensor (uint8) → QLinearMatMul by int8 W
+            [8, 6] with per-column b_scale → DequantizeLinear (uint8 output)
+        x → DynamicQuantizeLinear → MatMulInteger by uint8 W2 [8, 5] with
+            per-column zero points → Cast
+    """
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(24)
+    w = rng.integers(-128, 128, size=(8, 6), dtype=np.int8)
+    w2 = rng.integers(0, 256, size=(8, 5), dtype=np.uint8)
+    init = {
+        "s8": (rng.uniform(0.01, 0.05, size=8)).astype(np.float32),
+        "z8": rng.integers(-10, 10, size=8, dtype=np.int8),
+        "sx": np.array(0.02, np.float32), "zx": np.array(120, np.uint8),
+        "w": w, "sw": rng.uniform(0.005, 0.02, size=6).astype(np.float32), "zw": np.array(0, np.int8),
+        "sy": np.array(0.05, np.float32), "zy": np.array(128, np.uint8),
+        "w2": w2, "z2": rng.integers(100, 150, size=5, dtype=np.uint8),
+    }
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s8", "z8"], ["q8"], axis=2),
+        helper.make_node("DequantizeLinear", ["q8", "s8", "z8"], ["y_axis"], axis=2),
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["qx"]),
+        helper.make_node("QLinearMatMul", ["qx", "sx", "zx", "w", "sw", "zw", "sy", "zy"], ["qy"]),
+        helper.make_node("DequantizeLinear", ["qy", "sy", "zy"], ["y_qlinear"]),
+        helper.make_node("DynamicQuantizeLinear", ["x"], ["dq", "ds", "dz"]),
+        helper.make_node("MatMulInteger", ["dq", "w2", "dz", "z2"], ["mi"]),
+        helper.make_node("Cast", ["mi"], ["y_integer"], to=TensorProto.FLOAT),
+    ]
+    g = helper.make_graph(
+        nodes, "quant_ops", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 8])],
+        [helper.make_tensor_value_info("y_axis", TensorProto.FLOAT, ["batch", 4, 8]),
+         helper.make_tensor_value_info("y_qlinear", TensorProto.FLOAT, ["batch", 4, 6]),
+         helper.make_tensor_value_info("y_integer", TensorProto.FLOAT, ["batch", 4, 5])],
+        initializer=[numpy_helper.from_array(v, k) for k, v in init.items()])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    onnx.checker.check_model(model)
+    dst = os.path.join(out_root, "quant-ops")
+    ds = os.path.join(dst, "test_data_set_0")
+    os.makedirs(ds, exist_ok=True)
+    onnx.save(model, os.path.join(dst, "model.onnx"))
+    with open(os.path.join(dst, "config.json"), "w") as f:
+        f.write('{"model_type": "quant-ops"}\n')
+    x = (rng.standard_normal((3, 4, 8)) * 0.8).astype(np.float32)
+    x[0, 0, :4] = [0.5 * 0.02, 1.5 * 0.02, -2.5 * 0.02, 9.0]  # ties and saturation
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(os.path.join(dst, "model.onnx"), so, providers=["CPUExecutionProvider"])
+    outs = sess.run(None, {"x": x})
+    with open(os.path.join(ds, "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(x, "x").SerializeToString())
+    names = [o.name for o in sess.get_outputs()]
+    for j, (n, v) in enumerate(zip(names, outs)):
+        with open(os.path.join(ds, f"output_{j}.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(v, n).SerializeToString())
+    savez_deterministic(os.path.join(ds, "inputs.npz"), {"x": x})
+    savez_deterministic(os.path.join(ds, "outputs.npz"), dict(zip(names, outs)))
+    print(f"quant-ops: outputs {[v.shape for v in outs]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "fixtures"))
     args = ap.parse_args()
     for name, (src, op_types) in FIXTURES.items():
         make(name, src, op_types, args.out)
+    make_quant_ops(args.out)
 
 
 if __name__ == "__main__":
