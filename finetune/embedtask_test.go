@@ -1,0 +1,278 @@
+package finetune
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ft/embed"
+	"ft/graph"
+	"ft/tensor"
+)
+
+// embedTrainOracle is testmodels/fixtures/embed-train/oracle.json, written
+// by testmodels/embed_train_oracle.py with sentence-transformers 5.1.2.
+type embedTrainOracle struct {
+	Cases []struct {
+		Name      string               `json:"name"`
+		LossName  string               `json:"loss_name"`
+		Pooling   string               `json:"pooling"`
+		Normalize bool                 `json:"normalize"`
+		Columns   [][][]int64          `json:"columns"`
+		Labels    []float64            `json:"labels"`
+		Loss      float64              `json:"loss"`
+		Grads     map[string][]float64 `json:"grads"`
+		GradNorm  float64              `json:"grad_norm"`
+	} `json:"cases"`
+	Train []struct {
+		Name        string      `json:"name"`
+		LossName    string      `json:"loss_name"`
+		Columns     [][][]int64 `json:"columns"`
+		Labels      []float64   `json:"labels"`
+		Steps       int         `json:"steps"`
+		BatchSize   int         `json:"batch_size"`
+		LR          float64     `json:"lr"`
+		WeightDecay float64     `json:"weight_decay"`
+		WarmupSteps int         `json:"warmup_steps"`
+		MaxGradNorm float64     `json:"max_grad_norm"`
+		Losses      []float64   `json:"losses"`
+	} `json:"train"`
+}
+
+const embedTrainHint = "make it with $FT_PYTHON testmodels/embed_train_oracle.py"
+
+func readEmbedTrainOracle(t *testing.T) *embedTrainOracle {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testmodels", "fixtures", "embed-train", "oracle.json"))
+	if err != nil {
+		t.Fatalf("%v (%s)", err, embedTrainHint)
+	}
+	var o embedTrainOracle
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return &o
+}
+
+// idRows turns the oracle's columns ([column][row][ids]) into EmbedSource
+// texts ("2 17 3") and an Encode that parses them back.
+func idRows(cols [][][]int64) [][]string {
+	rows := make([][]string, len(cols[0]))
+	for _, col := range cols {
+		for r, ids := range col {
+			s := make([]string, len(ids))
+			for i, id := range ids {
+				s[i] = strconv.FormatInt(id, 10)
+			}
+			rows[r] = append(rows[r], strings.Join(s, " "))
+		}
+	}
+	return rows
+}
+
+func idEncode(texts []string) (map[string]*tensor.Tensor, error) {
+	var rows [][]int64
+	S := 0
+	for _, t := range texts {
+		var ids []int64
+		for _, f := range strings.Fields(t) {
+			v, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, v)
+		}
+		rows = append(rows, ids)
+		S = max(S, len(ids))
+	}
+	n := len(rows)
+	ids, mask := make([]int64, n*S), make([]int64, n*S)
+	for i, r := range rows {
+		copy(ids[i*S:], r)
+		for j := range r {
+			mask[i*S+j] = 1
+		}
+	}
+	return map[string]*tensor.Tensor{
+		"input_ids":      tensor.New([]int{n, S}, ids),
+		"attention_mask": tensor.New([]int{n, S}, mask),
+		"token_type_ids": tensor.New([]int{n, S}, make([]int64, n*S)),
+	}, nil
+}
+
+func oracleLoss(t *testing.T, name string) embed.Loss {
+	t.Helper()
+	if name == "MatryoshkaLoss" {
+		return &embed.MatryoshkaLoss{Inner: embed.NewMultipleNegativesRankingLoss(), Dims: []int{32, 16, 8}}
+	}
+	l, err := embed.NewLoss(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := l.(*embed.CachedMultipleNegativesRankingLoss); ok {
+		c.MiniBatchSize = 3
+	}
+	if tl, ok := l.(*embed.TripletLoss); ok {
+		tl.Metric = embed.TripletEuclidean
+	}
+	return l
+}
+
+const bertFE = "../testmodels/fixtures/bert-fe"
+
+// torchGrad returns a parameter's gradient in torch's layout.
+func torchGrad(p *graph.Param, g *tensor.Tensor) []float64 {
+	v := g.Float64s()
+	if !p.Transposed || g.Rank() != 2 {
+		return v
+	}
+	r, c := g.Shape[0], g.Shape[1]
+	out := make([]float64, len(v))
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			out[j*r+i] = v[i*c+j]
+		}
+	}
+	return out
+}
+
+// TestEmbeddingLossMatchesST: each loss's value and the encoder's parameter
+// gradients equal sentence-transformers' on one batch (1e-5 relative; each
+// gradient entry within 1e-5 of its tensor's largest entry, the norm of the
+// whole gradient within 1e-5 relative). CachedMNRL's GradCache steps give
+// MNRL's gradients.
+func TestEmbeddingLossMatchesST(t *testing.T) {
+	o := readEmbedTrainOracle(t)
+	byName := map[string]map[string][]float64{}
+	for _, c := range o.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			norm := c.Normalize
+			enc, err := LoadSentenceEncoder(bertFE, EncoderOptions{Pooling: c.Pooling, Normalize: &norm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := &EmbedSource{Texts: idRows(c.Columns), Labels: c.Labels, Encode: idEncode}
+			rows := make([]int, src.Len())
+			for i := range rows {
+				rows[i] = i
+			}
+			b, err := src.Batch(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &EmbeddingLoss{Encoder: enc, Objective: oracleLoss(t, c.LossName)}
+			loss, grads, err := l.Step(enc.Model, b, enc.Graph.Params, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(loss - c.Loss); d > 1e-5*math.Abs(c.Loss) {
+				t.Errorf("loss %.8g, ST %.8g (rel %.2g)", loss, c.Loss, d/math.Abs(c.Loss))
+			}
+			sq := 0.0
+			got := map[string][]float64{}
+			for _, p := range enc.Graph.Params {
+				g := grads[p]
+				if g == nil {
+					continue
+				}
+				v := torchGrad(p, g)
+				got[p.Name] = v
+				for _, x := range v {
+					sq += x * x
+				}
+			}
+			byName[c.Name] = got
+			if d := math.Abs(math.Sqrt(sq) - c.GradNorm); d > 1e-5*c.GradNorm {
+				t.Errorf("gradient norm %.8g, ST %.8g (rel %.2g)", math.Sqrt(sq), c.GradNorm, d/c.GradNorm)
+			}
+			worst, where := 0.0, ""
+			for name, want := range c.Grads {
+				have := got[name]
+				if len(have) != len(want) {
+					t.Fatalf("%s: %d gradient values, ST %d", name, len(have), len(want))
+				}
+				big := 0.0
+				for _, w := range want {
+					big = math.Max(big, math.Abs(w))
+				}
+				if big < 1e-6*c.GradNorm {
+					// A gradient that is zero by symmetry (attention key
+					// biases: softmax ignores a constant added to a row;
+					// the last LayerNorm bias under a translation-invariant
+					// loss such as TripletLoss): both sides must be
+					// rounding noise.
+					for i := range want {
+						if math.Abs(have[i]) > 1e-6*c.GradNorm {
+							t.Errorf("%s[%d] = %g, ST %g: want rounding noise around 0 (below %g)", name, i, have[i], want[i], 1e-6*c.GradNorm)
+						}
+					}
+					continue
+				}
+				for i := range want {
+					if r := math.Abs(have[i]-want[i]) / math.Max(big, 1e-30); r > worst {
+						worst, where = r, fmt.Sprintf("%s[%d]: %.8g, ST %.8g", name, i, have[i], want[i])
+					}
+				}
+			}
+			if worst > 1e-5 {
+				t.Errorf("gradient off by %.2g of its tensor's largest entry at %s", worst, where)
+			}
+			t.Logf("loss %.8g (ST %.8g); worst gradient entry %.2g of its tensor's largest", loss, c.Loss, worst)
+		})
+	}
+	// GradCache gives MNRL's gradients on the same batch.
+	if a, b := byName["mnrl"], byName["cached-mnrl"]; a != nil && b != nil {
+		for name, va := range a {
+			for i := range va {
+				if d := math.Abs(va[i] - b[name][i]); d > 1e-6*(1+math.Abs(va[i])) {
+					t.Fatalf("cached MNRL %s[%d] = %g, MNRL %g", name, i, b[name][i], va[i])
+				}
+			}
+		}
+	}
+}
+
+// TestEmbeddingTrainingMatchesST: 20 AdamW steps of the Trainer with an
+// EmbeddingLoss give sentence-transformers/PyTorch's losses within 1e-4.
+func TestEmbeddingTrainingMatchesST(t *testing.T) {
+	o := readEmbedTrainOracle(t)
+	for _, r := range o.Train {
+		t.Run(r.Name, func(t *testing.T) {
+			enc, err := LoadSentenceEncoder(bertFE, EncoderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &Trainer{
+				Model: enc.Model,
+				Args: Args{LearningRate: r.LR, WeightDecay: r.WeightDecay, WarmupSteps: r.WarmupSteps, MaxSteps: r.Steps,
+					PerDeviceTrainBatchSize: r.BatchSize, MaxGradNorm: r.MaxGradNorm, NoShuffle: true, SaveStrategy: "no",
+					LRSchedulerType: "linear"},
+				Loss:      &EmbeddingLoss{Encoder: enc, Objective: oracleLoss(t, r.LossName)},
+				Train:     &EmbedSource{Texts: idRows(r.Columns), Labels: r.Labels, Encode: idEncode},
+				Trainable: enc.Graph.Params,
+			}
+			res, err := tr.Fit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Losses) != len(r.Losses) {
+				t.Fatalf("%d steps, ST %d", len(res.Losses), len(r.Losses))
+			}
+			worst := 0.0
+			for i := range r.Losses {
+				d := math.Abs(res.Losses[i] - r.Losses[i])
+				worst = math.Max(worst, d)
+				if d > 1e-4 {
+					t.Errorf("step %d: loss %.7g, ST %.7g", i+1, res.Losses[i], r.Losses[i])
+				}
+			}
+			t.Logf("loss %.6f -> %.6f; worst step difference %.2g", res.Losses[0], res.Losses[len(res.Losses)-1], worst)
+		})
+	}
+}
