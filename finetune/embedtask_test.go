@@ -11,9 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"os/exec"
+
 	"ft/embed"
 	"ft/graph"
 	"ft/tensor"
+	"ft/tokenize"
 )
 
 // embedTrainOracle is testmodels/fixtures/embed-train/oracle.json, written
@@ -273,6 +276,118 @@ func TestEmbeddingTrainingMatchesST(t *testing.T) {
 				}
 			}
 			t.Logf("loss %.6f -> %.6f; worst step difference %.2g", res.Losses[0], res.Losses[len(res.Losses)-1], worst)
+		})
+	}
+}
+
+// embedFixture copies bert-fe and the oracle's tokenizer into a folder.
+func embedFixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"model.onnx", "config.json"} {
+		b, err := os.ReadFile(filepath.Join(bertFE, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "testmodels", "fixtures", "embed-train", "tokenizer", f))
+		if err != nil {
+			t.Fatalf("%v (%s)", err, embedTrainHint)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestSentenceTransformerExport: after a few training steps, the folder
+// SaveSentenceTransformer writes loads in sentence-transformers, plain and
+// with the ONNX backend, and gives ft's embeddings (cosine ≥ 0.99999, each
+// value within 1e-5). Skips without FT_PYTHON.
+func TestSentenceTransformerExport(t *testing.T) {
+	py := os.Getenv("FT_PYTHON")
+	if py == "" {
+		t.Skip("set FT_PYTHON to a Python with sentence-transformers 5.1.2 (testmodels/requirements-finetune.txt)")
+	}
+	for _, norm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("normalize=%v", norm), func(t *testing.T) {
+			dir := embedFixture(t)
+			enc, err := LoadSentenceEncoder(dir, EncoderOptions{Normalize: &norm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := tokenize.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			encode := TokenizerEncode(tok, enc.Graph.InputNames(), 64)
+			texts := [][]string{
+				{"a dog is running on the grass", "a dog runs on grass"},
+				{"two people are sitting at a table", "people sit near a table"},
+				{"a man is riding a bike down the street", "the man rides a bike"},
+				{"a cat is sitting in the snow", "a white cat in snow"},
+			}
+			tr := &Trainer{Model: enc.Model, Args: Args{LearningRate: 1e-3, MaxSteps: 3, PerDeviceTrainBatchSize: 2, SaveStrategy: "no"},
+				Loss:  &EmbeddingLoss{Encoder: enc, Objective: embed.NewMultipleNegativesRankingLoss()},
+				Train: &EmbedSource{Texts: texts, Encode: encode}, Trainable: enc.Graph.Params}
+			if _, err := tr.Fit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "st")
+			if err := enc.SaveSentenceTransformer(out, 64); err != nil {
+				t.Fatal(err)
+			}
+			probe := []string{"a dog is running on the grass", "two people", "the man rides a red bike down the street near the beach", "snow"}
+			x, err := enc.Embed(context.Background(), encode, probe, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := make([][]float64, x.Rows)
+			for i := range rows {
+				rows[i] = x.Row(i)
+			}
+			b, _ := json.Marshal(map[string]any{"texts": probe, "embeddings": rows})
+			jp := filepath.Join(t.TempDir(), "emb.json")
+			if err := os.WriteFile(jp, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(py, filepath.Join("..", "testmodels", "check_st_export.py"), out, jp)
+			res, err := cmd.Output()
+			if err != nil {
+				var stderr []byte
+				if ee, ok := err.(*exec.ExitError); ok {
+					stderr = ee.Stderr
+				}
+				t.Fatalf("check_st_export.py: %v\n%s", err, stderr)
+			}
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(string(res)), "\n") {
+				var r struct {
+					Backend string   `json:"backend"`
+					MaxAbs  float64  `json:"max_abs"`
+					MinCos  float64  `json:"min_cos"`
+					Modules []string `json:"modules"`
+				}
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					t.Fatalf("%q: %v", line, err)
+				}
+				n++
+				t.Logf("%s: max |diff| %.2g, min cosine %.8f, modules %v", r.Backend, r.MaxAbs, r.MinCos, r.Modules)
+				if r.MaxAbs > 1e-5 || r.MinCos < 0.99999 {
+					t.Errorf("%s backend: max |diff| %g, min cosine %.8f", r.Backend, r.MaxAbs, r.MinCos)
+				}
+				if want := 2 + map[bool]int{true: 1}[norm]; len(r.Modules) != want {
+					t.Errorf("%s backend: modules %v, want %d", r.Backend, r.Modules, want)
+				}
+			}
+			if n != 2 {
+				t.Fatalf("want 2 backends, got %q", res)
+			}
 		})
 	}
 }

@@ -27,6 +27,12 @@ Writes testmodels/fixtures/embed-train/oracle.json:
           MultipleNegativesRankingLoss on 16 pairs, batches of 4 in file
           order: the loss of every step
 
+and testmodels/fixtures/embed-train/tokenizer/ (tokenizer.json,
+tokenizer_config.json): a lower-casing WordPiece tokenizer of 256 entries
+(the fixture's vocabulary size: specials, letters, digits, common English
+words) so that ft's sentence-transformers export of bert-fe loads in ST
+(finetune's TestSentenceTransformerExport with testmodels/check_st_export.py).
+
     $FT_PYTHON testmodels/embed_train_oracle.py      # from the repository root
 """
 
@@ -204,7 +210,39 @@ def train(name, loss, cols, labels=None, steps=20, bs=4, lr=1e-3, wd=0.01, warmu
             "lr": lr, "weight_decay": wd, "warmup_steps": warmup, "max_grad_norm": max_norm, "losses": out}
 
 
+WORDS = ("the a an and of to in is on with for at by from as that this it are was be he she they we you "
+         "i his her their our dog cat man woman boy girl people two three one playing running sitting "
+         "standing walking riding eating water grass snow beach street table car bike horse ball red blue "
+         "green white black small large young old group of are near down over under into front back").split()
+
+
+def make_tokenizer(out):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    for w in list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'-") + WORDS:
+        if w not in vocab:
+            vocab.append(w)
+    for c in "abcdefghijklmnopqrstuvwxyz":
+        vocab.append("##" + c)
+    vocab = vocab[:256]
+    while len(vocab) < 256:
+        vocab.append(f"[unused{len(vocab)}]")
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                                       special_tokens=[("[CLS]", CLS), ("[SEP]", SEP)])
+    os.makedirs(out, exist_ok=True)
+    tok.save(os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump({"tokenizer_class": "BertTokenizerFast", "do_lower_case": True, "model_max_length": 64,
+                   "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+                   "mask_token": "[MASK]"}, f, indent=1)
+        f.write("\n")
+
+
 def main():
+    make_tokenizer(os.path.join(OUT, "tokenizer"))
     rng = np.random.default_rng(20260116)
     B = 8
     a, p, n = texts(rng, B), texts(rng, B), texts(rng, B)
