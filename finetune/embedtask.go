@@ -73,12 +73,23 @@ func readModules(dir string) ([]stModule, error) {
 // last_hidden_state output) with the pooling and normalisation of its
 // sentence-transformers files (1_Pooling/config.json, modules.json) or
 // opt's.
+//
+// A sentence-transformers folder keeps its ONNX export in onnx/model.onnx
+// (SaveSentenceTransformer writes one): path may name such a folder.
 func LoadSentenceEncoder(path string, opt EncoderOptions) (*SentenceEncoder, error) {
+	top := ""
+	if st, err := os.Stat(path); err == nil && st.IsDir() && !fileExists(filepath.Join(path, onnx.DefaultFile)) &&
+		fileExists(filepath.Join(path, "onnx", onnx.DefaultFile)) {
+		top, path = path, filepath.Join(path, "onnx", onnx.DefaultFile)
+	}
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	dir := m.Dir
+	if top != "" {
+		dir = top
+	}
 	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err

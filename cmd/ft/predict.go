@@ -28,6 +28,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if f.model == "" || f.eval == "" {
 		return fmt.Errorf("give --model DIR and --eval FILE")
 	}
+	if f.train == "" {
+		f.train = f.eval // embedTask looks at the data's columns
+	}
+	if emb, err := f.embedTask(); err != nil || emb {
+		if err != nil {
+			return err
+		}
+		return runEmbedEval(f, stdout)
+	}
 	tok, err := tokenize.Load(f.model)
 	if err != nil {
 		return err

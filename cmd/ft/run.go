@@ -49,6 +49,8 @@ type runFlags struct {
 	// sections are config keys whose value a command reads itself (ft
 	// sweep's "sweep"); parse stores their values here.
 	sections map[string]any
+	// emb holds the sentence-embedding flags (embed.go).
+	emb embedFlags
 }
 
 type multiFlag []string
@@ -119,6 +121,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run from its OUTPUT-DIR (its newest checkpoint) or a checkpoint file, with the settings stored in the checkpoint (flags given here override them)")
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
+	addEmbedFlags(fs, &f.emb)
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
 	return f
 }
@@ -231,6 +234,12 @@ Flags:
 	}
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if emb, err := f.embedTask(); err != nil || emb {
+		if err != nil {
+			return err
+		}
+		return runEmbedding(f, stdout, stderr)
 	}
 	demo := f.model == ""
 	if demo {
@@ -391,6 +400,8 @@ type job struct {
 	eval      *dataset.Dataset
 	trainable []*paramRow
 	trainer   *finetune.Trainer
+	// save, when set, writes the model instead of saveModel (embed.go).
+	save func(dst string, stdout io.Writer) error
 }
 
 type paramRow struct {
@@ -621,7 +632,13 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	}
 	if f.exportModel != "none" {
 		// (every writer refuses non-finite weights)
-		if err := saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout); err != nil {
+		save := func(dst string, stdout io.Writer) error {
+			return saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout)
+		}
+		if j.save != nil {
+			save = j.save
+		}
+		if err := save(dst, stdout); err != nil {
 			return err
 		}
 	} else {
