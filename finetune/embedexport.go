@@ -130,4 +130,3 @@ func (e *SentenceEncoder) SaveSentenceTransformer(dir string, maxSeqLength int) 
 	}
 	return nil
 }
-
