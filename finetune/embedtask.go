@@ -81,6 +81,8 @@ func LoadSentenceEncoder(path string, opt EncoderOptions) (*SentenceEncoder, err
 	if st, err := os.Stat(path); err == nil && st.IsDir() && !fileExists(filepath.Join(path, onnx.DefaultFile)) &&
 		fileExists(filepath.Join(path, "onnx", onnx.DefaultFile)) {
 		top, path = path, filepath.Join(path, "onnx", onnx.DefaultFile)
+	} else if d := filepath.Dir(path); filepath.Base(d) == "onnx" && fileExists(filepath.Join(filepath.Dir(d), "modules.json")) {
+		top = filepath.Dir(d) // DIR/onnx/model.onnx of a sentence-transformers folder
 	}
 	m, err := onnx.Load(path)
 	if err != nil {

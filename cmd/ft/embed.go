@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,6 +184,8 @@ func prepareEmbedding(f *runFlags, stdout io.Writer) (*job, *finetune.SentenceEn
 		n += p.Value.Len()
 	}
 	fmt.Fprintf(stdout, "params %d of %d trainable (%.1f%%)\n", n, all, 100*float64(n)/float64(max(1, all)))
+	// checkpoints record the task, so that resume and export find it
+	f.explicit["task"] = embedTasks[0]
 	obj, err := f.embedLoss(train)
 	if err != nil {
 		return nil, nil, err
@@ -439,4 +442,57 @@ func runEmbedding(f *runFlags, stdout, stderr io.Writer) error {
 		return exitError{code}
 	}
 	return err
+}
+
+// exportEmbedding is ft export for a checkpoint of ft run --task
+// sentence-similarity: a sentence-transformers folder (--format onnx, the
+// default, and safetensors write the same folder: model.safetensors and
+// onnx/model.onnx) or, for a LoRA run, PEFT adapters.
+func exportEmbedding(path, base, out, format string, stdout, stderr io.Writer) error {
+	ci, err := finetune.ReadCheckpointInfo(path)
+	if err != nil {
+		return err
+	}
+	f := newRunFlags("export", stderr)
+	for _, k := range slices.Sorted(maps.Keys(ci.Config)) {
+		if f.fs.Lookup(k) == nil {
+			continue
+		}
+		if err := f.fs.Set(k, ci.Config[k]); err != nil {
+			return fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
+		}
+	}
+	modelPath := base
+	if modelPath == "" {
+		modelPath = ci.ModelPath
+		if _, err := os.Stat(modelPath); err != nil {
+			return fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
+		}
+	}
+	enc, _, err := f.loadEncoder(modelPath)
+	if err != nil {
+		return err
+	}
+	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: ci.ModelOptions.Seed}
+	if _, err := applyLoRA(enc.Model, lora, f.topLayers); err != nil {
+		return err
+	}
+	if ci, _, err = enc.LoadCheckpoint(path); err != nil {
+		return err
+	}
+	switch format {
+	case "onnx", "safetensors":
+		if err := enc.SaveSentenceTransformer(out, f.maxLength); err != nil {
+			return err
+		}
+	case "peft":
+		if !finetune.HasLoRA(enc.Model) {
+			return fmt.Errorf("%s is not from a LoRA run (--lora-r): use --format onnx", path)
+		}
+		if err := finetune.SavePEFT(enc.Model, out); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "exported %s (step %d, sentence embeddings) as a sentence-transformers folder to %s\n", path, ci.State.Step, out)
+	return nil
 }
