@@ -12,6 +12,7 @@ import (
 
 	"ft/embed"
 	"ft/graph"
+	"ft/onnx"
 	"ft/tensor"
 	"ft/tokenize"
 )
@@ -273,5 +274,55 @@ func TestEmbeddingLoRA(t *testing.T) {
 		if math.Abs(got.Data[i]-want.Data[i]) > 1e-5 {
 			t.Fatalf("merged export's embedding [%d] = %g, with adapters %g", i, got.Data[i], want.Data[i])
 		}
+	}
+}
+
+// TestEmbeddingOutputNodes: the sentence_embedding output that
+// SaveSentenceTransformerWith adds as ONNX nodes (mean or CLS pooling,
+// Normalize) computes SentenceEncoder.Embed's embeddings when ft's own
+// runtime runs it (ONNX Runtime: TestSentenceTransformerExport).
+func TestEmbeddingOutputNodes(t *testing.T) {
+	for _, c := range []struct {
+		pooling string
+		norm    bool
+	}{{"mean", false}, {"mean", true}, {"cls", true}} {
+		t.Run(fmt.Sprintf("%s-normalize=%v", c.pooling, c.norm), func(t *testing.T) {
+			norm := c.norm
+			enc, encode := loadTiny(t, EncoderOptions{Pooling: c.pooling, Normalize: &norm})
+			probe := []string{"a dog on the beach", "two men sing", "snow"}
+			want, err := enc.Embed(context.Background(), encode, probe, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "st")
+			if err := enc.SaveSentenceTransformerWith(out, STSaveOptions{MaxSeqLength: 64, EmbeddingOutput: true}); err != nil {
+				t.Fatal(err)
+			}
+			m, err := onnx.Load(filepath.Join(out, "onnx", onnx.DefaultFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := graph.Import(m, graph.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			feeds, err := encode(probe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := g.Run(feeds, EmbeddingOutputName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res[EmbeddingOutputName].F32()
+			if len(got) != len(want.Data) {
+				t.Fatalf("%d values, want %d", len(got), len(want.Data))
+			}
+			for i := range got {
+				if math.Abs(float64(got[i])-want.Data[i]) > 1e-6 {
+					t.Fatalf("sentence_embedding[%d] = %g, Embed %g", i, got[i], want.Data[i])
+				}
+			}
+		})
 	}
 }

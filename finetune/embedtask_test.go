@@ -308,7 +308,8 @@ func embedFixture(t *testing.T) string {
 // TestSentenceTransformerExport: after a few training steps, the folder
 // SaveSentenceTransformer writes loads in sentence-transformers, plain and
 // with the ONNX backend, and gives ft's embeddings (cosine ≥ 0.99999, each
-// value within 1e-5). Skips without FT_PYTHON.
+// value within 1e-5); with EmbeddingOutput, ONNX Runtime's
+// sentence_embedding output gives them too. Skips without FT_PYTHON.
 func TestSentenceTransformerExport(t *testing.T) {
 	py := os.Getenv("FT_PYTHON")
 	if py == "" {
@@ -339,7 +340,8 @@ func TestSentenceTransformerExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), "st")
-			if err := enc.SaveSentenceTransformer(out, 64); err != nil {
+			// with normalisation, also pooling and Normalize as ONNX nodes
+			if err := enc.SaveSentenceTransformerWith(out, STSaveOptions{MaxSeqLength: 64, EmbeddingOutput: norm}); err != nil {
 				t.Fatal(err)
 			}
 			probe := []string{"a dog is running on the grass", "two people", "the man rides a red bike down the street near the beach", "snow"}
@@ -385,8 +387,8 @@ func TestSentenceTransformerExport(t *testing.T) {
 					t.Errorf("%s backend: modules %v, want %d", r.Backend, r.Modules, want)
 				}
 			}
-			if n != 2 {
-				t.Fatalf("want 2 backends, got %q", res)
+			if want := 2 + map[bool]int{true: 1}[norm]; n != want {
+				t.Fatalf("want %d backends, got %q", want, res)
 			}
 		})
 	}

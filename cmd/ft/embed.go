@@ -30,6 +30,7 @@ type embedFlags struct {
 	matryoshka                     string
 	scoreScale                     float64
 	miniBatch                      int
+	embeddingOutput                bool
 }
 
 // Task names for sentence embeddings (the Hugging Face Hub's task tag
@@ -43,6 +44,7 @@ func addEmbedFlags(fs *flag.FlagSet, e *embedFlags) {
 	fs.StringVar(&e.matryoshka, "matryoshka-dims", "", "wrap the loss in MatryoshkaLoss with these dimensions, e.g. 384,256,128,64")
 	fs.Float64Var(&e.scoreScale, "score-scale", 1, "divide the scores by this (5 for STS Benchmark's 0-5 scores)")
 	fs.IntVar(&e.miniBatch, "mini-batch-size", 32, "CachedMultipleNegativesRankingLoss: texts per GradCache mini-batch")
+	fs.BoolVar(&e.embeddingOutput, "sentence-embedding-output", false, "sentence-similarity: add pooling and normalisation to onnx/model.onnx as ONNX nodes with a sentence_embedding output (mean or CLS pooling)")
 	fs.StringVar(&e.columns, "columns", "", "sentence-similarity text columns, comma-separated (default: sentence-transformers' names: anchor,positive[,negative], sentence1,sentence2, ...)")
 }
 
@@ -215,7 +217,7 @@ func prepareEmbedding(f *runFlags, stdout io.Writer) (*job, *finetune.SentenceEn
 				return err
 			}
 		}
-		if err := enc.SaveSentenceTransformer(dst, f.maxLength); err != nil {
+		if err := enc.SaveSentenceTransformerWith(dst, finetune.STSaveOptions{MaxSeqLength: f.maxLength, EmbeddingOutput: f.emb.embeddingOutput}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "sentence-transformers folder: SentenceTransformer(%q) (backend=\"onnx\" reads onnx/model.onnx)\n", dst)
@@ -482,7 +484,7 @@ func exportEmbedding(path, base, out, format string, stdout, stderr io.Writer) e
 	}
 	switch format {
 	case "onnx", "safetensors":
-		if err := enc.SaveSentenceTransformer(out, f.maxLength); err != nil {
+		if err := enc.SaveSentenceTransformerWith(out, finetune.STSaveOptions{MaxSeqLength: f.maxLength, EmbeddingOutput: f.emb.embeddingOutput}); err != nil {
 			return err
 		}
 	case "peft":
