@@ -14,7 +14,10 @@
 // LoRATrainable, MergeLoRA, SavePEFT, EncodeSafetensors); Predict labels
 // texts and Save, SaveWith and SaveSafetensors export the result. Token
 // classification and sentence embeddings plug their data, head, loss and
-// metrics into the same Trainer (see Trainer). Reading data lives in
+// metrics into the same Trainer (see Trainer): for sentence embeddings,
+// SentenceEncoder, EmbedSource, EmbeddingLoss (a StepLoss: GradCache for
+// CachedMultipleNegativesRankingLoss), EmbeddingMetrics, ReadEmbedData and
+// SaveSentenceTransformer. Reading data lives in
 // dataset, optimizers in optim, hyper-parameter search in sweep,
 // attributions in explain.
 package finetune
