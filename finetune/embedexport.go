@@ -41,6 +41,9 @@ type STSaveOptions struct {
 // SaveSentenceTransformerWith is SaveSentenceTransformer with options.
 func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOptions) error {
 	maxSeqLength := opt.MaxSeqLength
+	if opt.EmbeddingOutput && len(e.Dense) > 0 {
+		return fmt.Errorf("a sentence_embedding output in ONNX is not made for models with Dense modules")
+	}
 	m := e.Model
 	if HasLoRA(m) {
 		mm, err := MergeLoRA(m)
@@ -48,9 +51,6 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 			return err
 		}
 		m = mm
-	}
-	if len(e.Dense) > 0 {
-		return fmt.Errorf("saving Dense modules is not supported")
 	}
 	if err := m.CheckFinite(); err != nil {
 		return err
@@ -120,8 +120,19 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 		{Idx: 0, Name: "0", Path: "", Type: "sentence_transformers.models.Transformer"},
 		{Idx: 1, Name: "1", Path: "1_Pooling", Type: "sentence_transformers.models.Pooling"},
 	}
+	for _, d := range e.Dense {
+		n := len(mods)
+		path := fmt.Sprintf("%d_Dense", n)
+		if err := writeDense(filepath.Join(dir, path), d); err != nil {
+			return err
+		}
+		mods = append(mods, stModule{Idx: n, Name: fmt.Sprint(n), Path: path, Type: "sentence_transformers.models.Dense"})
+	}
+	normPath := ""
 	if e.Normalize {
-		mods = append(mods, stModule{Idx: 2, Name: "2", Path: "2_Normalize", Type: "sentence_transformers.models.Normalize"})
+		n := len(mods)
+		normPath = fmt.Sprintf("%d_Normalize", n)
+		mods = append(mods, stModule{Idx: n, Name: fmt.Sprint(n), Path: normPath, Type: "sentence_transformers.models.Normalize"})
 	}
 	pc := e.Pooling
 	if pc.WordEmbeddingDimension == 0 {
@@ -157,8 +168,8 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 			return err
 		}
 	}
-	if e.Normalize {
-		if err := os.MkdirAll(filepath.Join(dir, "2_Normalize"), 0o755); err != nil {
+	if normPath != "" {
+		if err := os.MkdirAll(filepath.Join(dir, normPath), 0o755); err != nil {
 			return err
 		}
 	}

@@ -20,8 +20,10 @@ import (
 
 // SentenceEncoder is an encoder export made ready to train sentence
 // embeddings as sentence-transformers (ST) does: the graph's
-// last_hidden_state, pooled (embed.Pool), optionally projected by frozen
-// Dense modules and normalised. Model.Output is "last_hidden_state".
+// last_hidden_state, pooled (embed.Pool), optionally projected by Dense
+// modules and normalised. Model.Output is "last_hidden_state". The Dense
+// modules (read from the folder's modules.json) are applied and carry the
+// gradient to the encoder, but are not trained (ST trains them).
 type SentenceEncoder struct {
 	*Model
 	Pooling   embed.PoolingConfig
@@ -137,7 +139,15 @@ func LoadSentenceEncoder(path string, opt EncoderOptions) (*SentenceEncoder, err
 		case strings.HasSuffix(sm.Type, ".Normalize"):
 			e.Normalize = true
 		case strings.HasSuffix(sm.Type, ".Dense"):
-			return nil, fmt.Errorf("%s: module %s (%s) is a Dense projection, which ft does not load yet: remove it from modules.json to train the encoder with pooling only", filepath.Join(dir, "modules.json"), sm.Name, sm.Type)
+			d, err := readDense(filepath.Join(dir, sm.Path))
+			if err != nil {
+				return nil, err
+			}
+			e.Dense = append(e.Dense, d)
+			mod.Notes = append(mod.Notes, fmt.Sprintf("Dense module %s (%d→%d) from %s: applied, not trained", sm.Name, d.In, d.Out, sm.Path))
+		case strings.HasSuffix(sm.Type, ".Transformer"), strings.HasSuffix(sm.Type, ".Pooling"):
+		default:
+			return nil, fmt.Errorf("%s: module %s (%s) is not one ft runs (Transformer, Pooling, Dense, Normalize)", filepath.Join(dir, "modules.json"), sm.Name, sm.Type)
 		}
 	}
 	if opt.Normalize != nil {

@@ -27,6 +27,7 @@ type embedTrainOracle struct {
 		LossName  string               `json:"loss_name"`
 		Pooling   string               `json:"pooling"`
 		Normalize bool                 `json:"normalize"`
+		Dense     bool                 `json:"dense"`
 		Columns   [][][]int64          `json:"columns"`
 		Labels    []float64            `json:"labels"`
 		Loss      float64              `json:"loss"`
@@ -156,7 +157,11 @@ func TestEmbeddingLossMatchesST(t *testing.T) {
 	for _, c := range o.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			norm := c.Normalize
-			enc, err := LoadSentenceEncoder(bertFE, EncoderOptions{Pooling: c.Pooling, Normalize: &norm})
+			model := bertFE
+			if c.Dense {
+				model = denseFixture(t, c.Normalize)
+			}
+			enc, err := LoadSentenceEncoder(model, EncoderOptions{Pooling: c.Pooling, Normalize: &norm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,9 +320,16 @@ func TestSentenceTransformerExport(t *testing.T) {
 	if py == "" {
 		t.Skip("set FT_PYTHON to a Python with sentence-transformers 5.1.2 (testmodels/requirements-finetune.txt)")
 	}
-	for _, norm := range []bool{false, true} {
-		t.Run(fmt.Sprintf("normalize=%v", norm), func(t *testing.T) {
+	for _, v := range []struct {
+		norm, dense bool
+		modules     int
+	}{{false, false, 2}, {true, false, 3}, {true, true, 4}} {
+		norm := v.norm
+		t.Run(fmt.Sprintf("normalize=%v,dense=%v", v.norm, v.dense), func(t *testing.T) {
 			dir := embedFixture(t)
+			if v.dense {
+				dir = denseFixture(t, true)
+			}
 			enc, err := LoadSentenceEncoder(dir, EncoderOptions{Normalize: &norm})
 			if err != nil {
 				t.Fatal(err)
@@ -341,7 +353,7 @@ func TestSentenceTransformerExport(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "st")
 			// with normalisation, also pooling and Normalize as ONNX nodes
-			if err := enc.SaveSentenceTransformerWith(out, STSaveOptions{MaxSeqLength: 64, EmbeddingOutput: norm}); err != nil {
+			if err := enc.SaveSentenceTransformerWith(out, STSaveOptions{MaxSeqLength: 64, EmbeddingOutput: norm && !v.dense}); err != nil {
 				t.Fatal(err)
 			}
 			probe := []string{"a dog is running on the grass", "two people", "the man rides a red bike down the street near the beach", "snow"}
@@ -383,13 +395,52 @@ func TestSentenceTransformerExport(t *testing.T) {
 				if r.MaxAbs > 1e-5 || r.MinCos < 0.99999 {
 					t.Errorf("%s backend: max |diff| %g, min cosine %.8f", r.Backend, r.MaxAbs, r.MinCos)
 				}
-				if want := 2 + map[bool]int{true: 1}[norm]; len(r.Modules) != want {
+				if want := v.modules; len(r.Modules) != want {
 					t.Errorf("%s backend: modules %v, want %d", r.Backend, r.Modules, want)
 				}
 			}
-			if want := 2 + map[bool]int{true: 1}[norm]; n != want {
+			if want := 2 + map[bool]int{true: 1}[norm && !v.dense]; n != want {
 				t.Fatalf("want %d backends, got %q", want, res)
 			}
 		})
 	}
+}
+
+// denseFixture is bert-fe as a sentence-transformers folder with the
+// oracle's Dense module (and Normalize) in modules.json.
+func denseFixture(t *testing.T, normalize bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile := func(src, dst string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatalf("%v (%s)", err, embedTrainHint)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"model.onnx", "config.json"} {
+		copyFile(filepath.Join(bertFE, f), filepath.Join(dir, f))
+	}
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		copyFile(filepath.Join("..", "testmodels", "fixtures", "embed-train", "dense", f), filepath.Join(dir, "2_Dense", f))
+	}
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		copyFile(filepath.Join("..", "testmodels", "fixtures", "embed-train", "tokenizer", f), filepath.Join(dir, f))
+	}
+	mods := `[{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+ {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+ {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}`
+	if normalize {
+		mods += `,
+ {"idx": 3, "name": "3", "path": "3_Normalize", "type": "sentence_transformers.models.Normalize"}`
+	}
+	if err := os.WriteFile(filepath.Join(dir, "modules.json"), []byte(mods+"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -16,7 +16,8 @@ Writes testmodels/fixtures/embed-train/oracle.json:
           the same with CLS pooling + Normalize, CoSENTLoss,
           CosineSimilarityLoss and ContrastiveLoss on scored pairs,
           TripletLoss, MatryoshkaLoss(MNRL, [32, 16, 8]),
-          CachedMultipleNegativesRankingLoss(mini_batch_size=3)): the
+          CachedMultipleNegativesRankingLoss(mini_batch_size=3), CoSENTLoss
+          through a Dense(32 -> 16, Tanh) module and Normalize): the
           columns' token ids, labels, ST's loss on one batch of 8 rows and
           the gradients of a selection of parameters (every parameter of at
           most 64 values and two weight matrices, by torch name, in torch's
@@ -27,7 +28,8 @@ Writes testmodels/fixtures/embed-train/oracle.json:
           MultipleNegativesRankingLoss on 16 pairs, batches of 4 in file
           order: the loss of every step
 
-and testmodels/fixtures/embed-train/tokenizer/ (tokenizer.json,
+testmodels/fixtures/embed-train/dense/ (that Dense module as ST saves it:
+config.json, model.safetensors), and testmodels/fixtures/embed-train/tokenizer/ (tokenizer.json,
 tokenizer_config.json): a lower-casing WordPiece tokenizer of 256 entries
 (the fixture's vocabulary size: specials, letters, digits, common English
 words) so that ft's sentence-transformers export of bert-fe loads in ST
@@ -54,7 +56,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from sentence_transformers import SentenceTransformer, losses
-from sentence_transformers.models import Normalize, Pooling
+from sentence_transformers.models import Dense, Normalize, Pooling
 from sentence_transformers.util import pairwise_euclidean_sim
 
 torch.set_num_threads(1)
@@ -93,11 +95,25 @@ class Encoder(nn.Module):
         return features
 
 
-def build(pooling="mean", normalize=False):
+def make_dense():
+    """Dense(32 -> 16, Tanh) with seeded weights, saved as ST saves it."""
+    torch.manual_seed(1602)
+    d = Dense(32, 16)
+    with torch.no_grad():
+        d.linear.weight.normal_(0, 0.3)
+        d.linear.bias.normal_(0, 0.1)
+    os.makedirs(os.path.join(OUT, "dense"), exist_ok=True)
+    d.save(os.path.join(OUT, "dense"))
+    return d
+
+
+def build(pooling="mean", normalize=False, dense=False):
     bert = make_fixtures.build_hf("bert").bert
     bert.eval()
     check_golden(bert)
     mods = [Encoder(bert), Pooling(32, pooling_mode=pooling)]
+    if dense:
+        mods.append(Dense.load(os.path.join(OUT, "dense")))
     if normalize:
         mods.append(Normalize())
     model = SentenceTransformer(modules=mods, device="cpu")
@@ -170,8 +186,8 @@ LOSSES = {
 }
 
 
-def case(name, loss, cols, labels=None, pooling="mean", normalize=False):
-    model = build(pooling, normalize)
+def case(name, loss, cols, labels=None, pooling="mean", normalize=False, dense=False):
+    model = build(pooling, normalize, dense)
     lf = LOSSES[loss](model)
     feats = [features(c) for c in cols]
     lab = None if labels is None else torch.tensor(labels, dtype=torch.float32)
@@ -179,7 +195,7 @@ def case(name, loss, cols, labels=None, pooling="mean", normalize=False):
     value.backward()
     g, norm = grads_of(model)
     print(f"  {name}: loss {value.item():.6f}, |grad| {norm:.6g}")
-    return {"name": name, "loss_name": loss, "pooling": pooling, "normalize": normalize, "columns": cols,
+    return {"name": name, "loss_name": loss, "pooling": pooling, "normalize": normalize, "dense": dense, "columns": cols,
             "labels": labels, "loss": float(value.item()), "grads": g, "grad_norm": norm}
 
 
@@ -243,6 +259,7 @@ def make_tokenizer(out):
 
 def main():
     make_tokenizer(os.path.join(OUT, "tokenizer"))
+    make_dense()
     rng = np.random.default_rng(20260116)
     B = 8
     a, p, n = texts(rng, B), texts(rng, B), texts(rng, B)
@@ -258,6 +275,7 @@ def main():
         case("triplet", "TripletLoss", [a, p, n]),
         case("matryoshka-mnrl", "MatryoshkaLoss", [a, p, n]),
         case("cached-mnrl", "CachedMultipleNegativesRankingLoss", [a, p, n]),
+        case("cosent-dense-normalize", "CoSENTLoss", [s1, s2], scores, normalize=True, dense=True),
     ]
     t1, t2 = texts(rng, 16), texts(rng, 16)
     tscores = [float(np.float32(x)) for x in rng.uniform(0, 1, size=16)]
