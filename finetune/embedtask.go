@@ -102,15 +102,22 @@ func LoadSentenceEncoder(path string, opt EncoderOptions) (*SentenceEncoder, err
 	for _, o := range m.Proto.Graph.Output {
 		outs[o.GetName()] = true
 	}
-	if !outs[HiddenOutput] {
-		return nil, fmt.Errorf("%s has no %s output (it has %v): export the encoder with --task feature-extraction (optimum-cli export onnx --task feature-extraction)", m.Path, HiddenOutput, keys(outs))
+	var g *graph.Graph
+	var notes []string
+	task := "feature-extraction"
+	if outs[HiddenOutput] {
+		if g, err = graph.Import(m, opt.Graph); err != nil {
+			return nil, err
+		}
+	} else {
+		if g, err = exposeHidden(m, opt.Graph); err != nil {
+			return nil, fmt.Errorf("%s has no %s output (it has %v) and %v: export the encoder with --task feature-extraction (optimum-cli export onnx --task feature-extraction)", m.Path, HiddenOutput, keys(outs), err)
+		}
+		task = "text-classification"
+		notes = append(notes, "the export's last hidden state is the output of its last LayerNormalization over the tokens; the classification head is not used")
 	}
-	g, err := graph.Import(m, opt.Graph)
-	if err != nil {
-		return nil, err
-	}
-	mod := &Model{Dir: dir, Graph: g, Config: cfg, Task: "feature-extraction", Output: HiddenOutput, Path: m.Path,
-		Options: ModelOptions{Pooling: opt.Pooling}}
+	mod := &Model{Dir: dir, Graph: g, Config: cfg, Task: task, Output: HiddenOutput, Path: m.Path,
+		Options: ModelOptions{Pooling: opt.Pooling}, Notes: notes}
 	hidden := 0
 	if v, ok := cfg["hidden_size"].(float64); ok {
 		hidden = int(v)
@@ -727,4 +734,84 @@ func retrievalFromPairs(src *EmbedSource, q, d embed.Matrix) (map[string]float64
 		return out
 	}
 	return embed.EvaluateRetrieval(embed.DefaultRetrievalConfig(), qIDs, pick(q, qRows), dIDs, pick(d, dRows), rel)
+}
+
+// exposeHidden makes the encoder's last hidden state of an export without a
+// last_hidden_state output (a text-classification export) an output of
+// that name: the output of the last LayerNormalization node that gives one
+// vector per token ([batch, seq, hidden] on probe inputs). It returns the
+// imported graph.
+func exposeHidden(m *onnx.Model, opt graph.Options) (*graph.Graph, error) {
+	gp := m.Proto.Graph
+	var lns []string
+	for _, n := range gp.Node {
+		if n.GetOpType() == "LayerNormalization" && len(n.Output) > 0 {
+			lns = append(lns, n.Output[0])
+		}
+	}
+	if len(lns) == 0 {
+		return nil, fmt.Errorf("it has no LayerNormalization node to take the hidden states from")
+	}
+	nodes, outputs := len(gp.Node), len(gp.Output)
+	for i := len(lns) - 1; i >= 0 && i >= len(lns)-3; i-- {
+		gp.Node = append(gp.Node[:nodes], onnx.NewNode("Identity", "/ft/last_hidden_state", []string{lns[i]}, []string{HiddenOutput}))
+		gp.Output = append(gp.Output[:outputs], onnx.TensorValueInfo(HiddenOutput, onnx.TensorProto_FLOAT, "batch_size", "sequence_length", "hidden_size"))
+		g, err := graph.Import(m, opt)
+		if err != nil {
+			return nil, err
+		}
+		const seq = 5
+		feeds, err := g.RandomFeeds(2, seq, 1)
+		if err != nil {
+			return nil, err
+		}
+		res, err := g.Run(feeds, HiddenOutput)
+		if err != nil {
+			return nil, err
+		}
+		if h := res[HiddenOutput]; h.Rank() == 3 && h.Shape[0] == 2 && h.Shape[1] == seq {
+			return g, nil
+		}
+	}
+	gp.Node, gp.Output = gp.Node[:nodes], gp.Output[:outputs]
+	return nil, fmt.Errorf("none of its last LayerNormalization nodes gives one vector per token")
+}
+
+// EncoderParams are the parameters that the sentence embedding depends on
+// (a text-classification export's head is left out): those whose ONNX
+// initializer is an ancestor of last_hidden_state.
+func (e *SentenceEncoder) EncoderParams() ([]*graph.Param, error) {
+	if e.Task != "text-classification" {
+		return e.Graph.Params, nil
+	}
+	gp := e.Graph.Model.Proto.Graph
+	producer := map[string]*onnx.NodeProto{}
+	for _, n := range gp.Node {
+		for _, o := range n.Output {
+			producer[o] = n
+		}
+	}
+	seen := map[string]bool{}
+	stack := []string{HiddenOutput}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		if n := producer[v]; n != nil {
+			stack = append(stack, n.Input...)
+		}
+	}
+	var ps []*graph.Param
+	for _, p := range e.Graph.Params {
+		if seen[p.Initializer] {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("no parameter of %s feeds its last hidden state", e.Path)
+	}
+	return ps, nil
 }

@@ -326,3 +326,63 @@ func TestEmbeddingOutputNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestSentenceEncoderFromClassifier: a text-classification export (the bert
+// fixture: bert-fe's encoder under a classifier) trains as a sentence
+// encoder on its last hidden state: the same embeddings as bert-fe, the
+// encoder's parameters only, and ST's MNRL loss of the oracle.
+func TestSentenceEncoderFromClassifier(t *testing.T) {
+	cls, err := LoadSentenceEncoder("../testmodels/fixtures/bert", EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe, err := LoadSentenceEncoder(bertFE, EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := readEmbedTrainOracle(t)
+	c := o.Cases[0]
+	if c.Name != "mnrl" {
+		t.Fatalf("oracle case 0 is %s, want mnrl", c.Name)
+	}
+	src := &EmbedSource{Texts: idRows(c.Columns), Encode: idEncode}
+	b, err := src.Batch([]int{0, 1, 2, 3, 4, 5, 6, 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := cls.Encode(b.Feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := fe.Encode(b.Feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x.Data {
+		if math.Abs(x.Data[i]-y.Data[i]) > 1e-6 {
+			t.Fatalf("embedding [%d]: %g from the classifier export, %g from bert-fe", i, x.Data[i], y.Data[i])
+		}
+	}
+	ps, err := cls.EncoderParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, want []string
+	for _, p := range ps {
+		names = append(names, strings.TrimPrefix(p.Name, "bert."))
+	}
+	for _, p := range fe.Graph.Params {
+		want = append(want, p.Name)
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("encoder parameters %v, want bert-fe's %v", names, want)
+	}
+	l := &EmbeddingLoss{Encoder: cls, Objective: embed.NewMultipleNegativesRankingLoss()}
+	loss, grads, err := l.Step(cls.Model, b, ps, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-c.Loss) > 1e-5*c.Loss || len(grads) != len(ps) {
+		t.Fatalf("loss %.8g with %d gradients, ST %.8g with %d", loss, len(grads), c.Loss, len(ps))
+	}
+}

@@ -321,14 +321,26 @@ func TestSentenceTransformerExport(t *testing.T) {
 		t.Skip("set FT_PYTHON to a Python with sentence-transformers 5.1.2 (testmodels/requirements-finetune.txt)")
 	}
 	for _, v := range []struct {
-		norm, dense bool
-		modules     int
-	}{{false, false, 2}, {true, false, 3}, {true, true, 4}} {
+		norm, dense, classifier bool
+		modules                 int
+	}{{false, false, false, 2}, {true, false, false, 3}, {true, true, false, 4}, {false, false, true, 2}} {
 		norm := v.norm
-		t.Run(fmt.Sprintf("normalize=%v,dense=%v", v.norm, v.dense), func(t *testing.T) {
+		t.Run(fmt.Sprintf("normalize=%v,dense=%v,classifier=%v", v.norm, v.dense, v.classifier), func(t *testing.T) {
 			dir := embedFixture(t)
 			if v.dense {
 				dir = denseFixture(t, true)
+			}
+			if v.classifier {
+				// a text-classification export: its encoder's last hidden state
+				for _, f := range []string{"model.onnx", "config.json"} {
+					b, err := os.ReadFile(filepath.Join("..", "testmodels", "fixtures", "bert", f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			enc, err := LoadSentenceEncoder(dir, EncoderOptions{Normalize: &norm})
 			if err != nil {

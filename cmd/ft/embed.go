@@ -162,13 +162,20 @@ func prepareEmbedding(f *runFlags, stdout io.Writer) (*job, *finetune.SentenceEn
 	}
 	m := enc.Model
 	fmt.Fprintf(stdout, "model  %s (sentence embeddings: pooling %s, normalize %v, inputs %v)\n", f.model, poolingName(enc.Pooling), enc.Normalize, m.Graph.InputNames())
+	for _, n := range m.Notes {
+		fmt.Fprintf(stdout, "       %s\n", n)
+	}
 	lora := finetune.LoRAConfig{R: f.loraR, Alpha: f.loraAlpha, Dropout: f.loraDropout, Targets: f.loraTargets, Seed: f.args.Seed}
 	adapters, err := applyLoRA(m, lora, f.topLayers)
 	if err != nil {
 		return nil, nil, err
 	}
 	sel := finetune.Selection{Train: f.trainParams, Freeze: f.freeze, TrainTopLayers: f.topLayers, FreezeEmbeddings: f.freezeEmb}
-	trainable, err := sel.Select(m.Graph.Params)
+	encParams, err := enc.EncoderParams()
+	if err != nil {
+		return nil, nil, err
+	}
+	trainable, err := sel.Select(encParams)
 	if adapters != nil {
 		trainable, err = finetune.LoRATrainable(m, adapters, sel)
 	}
