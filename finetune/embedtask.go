@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -319,7 +320,7 @@ func (s *EmbedSource) Batch(rows []int) (*dataset.Batch, error) {
 		for _, v := range mask[i*S : (i+1)*S] {
 			tg = append(tg, float64(v))
 		}
-		lab := nan()
+		lab := math.NaN()
 		if s.Labels != nil {
 			lab = s.Labels[rows[i/k]]
 		}
@@ -376,11 +377,6 @@ func batchInfo(target *tensor.Tensor) (B, K, S int, mask []int64, labels []float
 		labels = append(labels, l)
 	}
 	return B, K, S, mask, labels, nil
-}
-
-func nan() float64 {
-	var z float64
-	return z / z
 }
 
 // splitColumns splits N = B·K row-major embeddings into K columns of B rows.
