@@ -518,3 +518,30 @@ func exportEmbedding(path, base, out, format string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "exported %s (step %d, sentence embeddings) as a sentence-transformers folder to %s\n", path, ci.State.Step, out)
 	return nil
 }
+
+// prepareAny prepares a classification or a sentence-similarity run, as
+// the flags and the data say (ft sweep).
+func prepareAny(f *runFlags, stdout io.Writer) (*job, error) {
+	emb, err := f.embedTask()
+	if err != nil {
+		return nil, err
+	}
+	if !emb {
+		return prepare(f, stdout)
+	}
+	j, _, err := prepareEmbedding(f, stdout)
+	return j, err
+}
+
+// embedSweepMetric is the metric trials of a sentence-similarity sweep are
+// ranked by ("" for classification).
+func embedSweepMetric(f *runFlags) string {
+	if emb, err := f.embedTask(); err != nil || !emb {
+		return ""
+	}
+	d, err := finetune.ReadEmbedData(f.eval, f.embedReadOptions())
+	if err != nil {
+		return ""
+	}
+	return bestMetric(d)
+}

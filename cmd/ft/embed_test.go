@@ -136,3 +136,19 @@ func TestRunSentenceSimilarity(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepSentenceSimilarity: ft sweep ranks sentence-similarity trials by
+// spearman_cosine.
+func TestSweepSentenceSimilarity(t *testing.T) {
+	model := embedModel(t)
+	work := t.TempDir()
+	data := filepath.Join(work, "sts.tsv")
+	if err := os.WriteFile(data, []byte(stsTSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := runFT(t, "sweep", "--model", model, "--train", data, "--eval", data, "--score-scale", "5", "--batch-size", "4",
+		"--num-train-epochs", "1", "--sweep-learning-rate", "1e-4,1e-3", "--output-dir", filepath.Join(work, "sweep"))
+	if !strings.Contains(out, "| learning_rate | spearman_cosine |") || !strings.Contains(out, "best: trial") {
+		t.Fatalf("ft sweep output:\n%s", out)
+	}
+}
