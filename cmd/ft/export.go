@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"ft/finetune"
@@ -81,6 +82,9 @@ Flags:
 			}
 			path = alt
 		}
+	}
+	if slices.Contains(embedTasks, ci.Config["task"]) {
+		return exportEmbedding(path, *model, *out, *format, stdout, stderr)
 	}
 	m, cleanup, err := rebuildModel(path, *model, stderr)
 	if err != nil {
