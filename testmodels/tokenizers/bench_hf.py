@@ -4,7 +4,7 @@ BenchmarkEncodeSST2 / BenchmarkEncodeAGNews (tokenize/bench_test.go) use,
 with the same settings (truncation to 512, padding to the longest), on 2
 threads. Run from the repository root:
 
-    RAYON_NUM_THREADS=2 /root/ftvenv/bin/python testmodels/tokenizers/bench_hf.py
+    RAYON_NUM_THREADS=2 $FT_PYTHON testmodels/tokenizers/bench_hf.py
 
 (`RAYON_NUM_THREADS` must be set before tokenizers starts its thread pool;
 the script sets it itself when it is missing.)

@@ -4,7 +4,7 @@
 Run by hand from the repository root (needs the packages pinned in
 requirements.txt, the `zstd` command and ../shared/data):
 
-    /root/ftvenv/bin/python testmodels/tokenizers/make_goldens.py
+    $FT_PYTHON testmodels/tokenizers/make_goldens.py
 
 It writes, under testmodels/tokenizers/:
 

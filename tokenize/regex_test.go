@@ -1,0 +1,106 @@
+package tokenize
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestRegexGoldens splits every single text of the cases and a list of
+// regex edge cases with the Split pre-tokenizer (isolated) of each model's
+// pattern — Qwen2, Llama 3, cl100k (possessive), o200k, Tekken, DeepSeek —
+// and compares the pieces with HF's pre_tokenize_str
+// (testmodels/tokenizers/make_llm_goldens.py); and the same with the
+// UnicodeScripts pre-tokenizer.
+func TestRegexGoldens(t *testing.T) {
+	cases := loadCases(t)
+	for _, name := range []string{"qwen2", "llama3", "cl100k", "o200k", "tekken", "deepseek", "deepseek-cjk", "digits3", "unicode-scripts"} {
+		t.Run(name, func(t *testing.T) {
+			lines := readZstdLines(t, filepath.Join(fixtures, "regex", name+".jsonl.zst"))
+			var head struct {
+				Pattern      string          `json:"pattern"`
+				PreTokenizer json.RawMessage `json:"pre_tokenizer"`
+			}
+			if err := json.Unmarshal(lines[0], &head); err != nil {
+				t.Fatal(err)
+			}
+			raw := []byte(head.PreTokenizer)
+			if head.PreTokenizer == nil {
+				raw, _ = json.Marshal(map[string]any{"type": "Split", "pattern": map[string]string{"Regex": head.Pattern},
+					"behavior": "Isolated", "invert": false})
+			}
+			c, err := parseComponent(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pre, err := buildPreTokenizer(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sp, ok := pre.(*splitPre); ok && sp.re.bt == nil && name != "deepseek-cjk" && name != "digits3" {
+				t.Errorf("%s: expected the backtracking engine", name)
+			}
+			bad := 0
+			for _, line := range lines[1:] {
+				var r struct {
+					Case  *int    `json:"case"`
+					Text  *string `json:"text"`
+					Spans []int   `json:"spans"`
+				}
+				if err := json.Unmarshal(line, &r); err != nil {
+					t.Fatal(err)
+				}
+				text := ""
+				if r.Case != nil {
+					text = cases[*r.Case].A
+				} else {
+					text = *r.Text
+				}
+				var got []int
+				for _, p := range pre.split(newText(text, 0, true), nil) {
+					got = append(got, int(p.al[0].start), int(p.al[len(p.al)-1].end))
+				}
+				if !slices.Equal(got, r.Spans) && !(len(got) == 0 && len(r.Spans) == 0) {
+					bad++
+					if bad <= 5 {
+						t.Errorf("%s: %s\n got %v\nwant %v", name, show(text), pieces(text, got), pieces(text, r.Spans))
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%s: %d of %d texts differ", name, bad, len(lines)-1)
+			}
+		})
+	}
+}
+
+func pieces(s string, spans []int) []string {
+	var out []string
+	for i := 0; i+1 < len(spans); i += 2 {
+		out = append(out, s[spans[i]:spans[i+1]])
+	}
+	return out
+}
+
+// TestOnigToNET checks the rewriting of Oniguruma patterns for regexp2.
+func TestOnigToNET(t *testing.T) {
+	for _, c := range []struct {
+		in, out string
+		bt      bool
+	}{
+		{`a?+b`, `(?>a?)b`, true},
+		{`[^\r\n\p{L}]?+\p{L}+`, `(?>[^\r\n\p{L}]?)\p{L}+`, true},
+		{`(ab)++c*+`, `(?>(ab)+)(?>c*)`, true},
+		{`\s+(?!\S)`, `[` + netSpace + `]+(?![^` + netSpace + `])`, true},
+		{`[\w-]\d`, `[` + netWord + `-]\p{Nd}`, false},
+		{`\x{3000}\x{1F600}`, `\u3000` + "\U0001F600", false},
+		{`(?i:'s)\p{^L}`, `(?i:'s)\P{L}`, false},
+		{`[\[\]]{1,3}+`, `(?:[\[\]]{1,3})+`, false},
+	} {
+		got, bt, err := onigToNET(c.in)
+		if err != nil || got != c.out || bt != c.bt {
+			t.Errorf("onigToNET(%q) = %q, %v, %v; want %q, %v", c.in, got, bt, err, c.out, c.bt)
+		}
+	}
+}
