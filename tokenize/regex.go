@@ -79,8 +79,9 @@ const (
 )
 
 // onigToNET rewrites an Oniguruma (Ruby syntax) pattern for regexp2 and
-// says whether it needs backtracking (look-around, atomic groups, possessive
-// quantifiers, back-references). Possessive X?+, X*+, X++ become (?>X?),
+// says whether it needs regexp2: backtracking (look-around, atomic groups,
+// possessive quantifiers, back-references) or a meaning RE2 gives
+// differently (^ and $ at every line, Unicode \b). Possessive X?+, X*+, X++ become (?>X?),
 // (?>X*), (?>X+); \x{HHHH} becomes a \u escape or the character.
 func onigToNET(pat string) (string, bool, error) {
 	var out strings.Builder
@@ -166,6 +167,11 @@ func onigToNET(pat string) (string, bool, error) {
 					out.WriteByte('\\')
 					out.WriteByte(d)
 				}
+			case 'b', 'B':
+				// Unicode word boundaries (RE2's are ASCII)
+				backtrack = true
+				out.WriteByte('\\')
+				out.WriteByte(d)
 			case 'k', 'g', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 				backtrack = true
 				out.WriteByte('\\')
@@ -238,6 +244,11 @@ func onigToNET(pat string) (string, bool, error) {
 			last = groups[len(groups)-1]
 			groups = groups[:len(groups)-1]
 			out.WriteByte(')')
+			i++
+		case c == '^' || c == '$':
+			// line anchors in Ruby (RE2's match the text's ends only)
+			backtrack = true
+			out.WriteByte(c)
 			i++
 		case c == '?' || c == '*' || c == '+':
 			out.WriteByte(c)

@@ -104,3 +104,36 @@ func TestOnigToNET(t *testing.T) {
 		}
 	}
 }
+
+// TestOnigAnchors: ^ and $ match at every line and \b is Unicode-aware, as
+// in Oniguruma. Spans from tokenizers 0.22.2:
+// Split(Regex(p), "isolated").pre_tokenize_str("a\nax a\r\nx éx").
+func TestOnigAnchors(t *testing.T) {
+	text := "a\nax a\r\nx éx"
+	for _, c := range []struct {
+		pat   string
+		spans []int // characters
+	}{
+		{`^a`, []int{0, 1, 1, 2, 2, 3, 3, 12}},
+		{`a$`, []int{0, 1, 1, 12}},
+		{`\bx`, []int{0, 8, 8, 9, 9, 12}},
+		{`.+`, []int{0, 1, 1, 2, 2, 7, 7, 8, 8, 12}},
+	} {
+		re, err := compileOnig(c.pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &splitPre{re: re, behavior: splitIsolated}
+		var got []int
+		for _, piece := range p.split(newText(text, 0, true), nil) {
+			got = append(got, int(piece.al[0].start), int(piece.al[len(piece.al)-1].end))
+		}
+		var want []int
+		for _, ch := range c.spans {
+			want = append(want, len(string([]rune(text)[:ch])))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", c.pat, pieces(text, got), pieces(text, want))
+		}
+	}
+}
