@@ -52,8 +52,10 @@
 // Regexes (Split, Replace) have Oniguruma's meaning, as in `tokenizers`:
 // Unicode \s, \w and \d, look-around, atomic groups and possessive
 // quantifiers (the patterns of GPT-4's cl100k and o200k, Llama 3, Qwen2,
-// Tekken and DeepSeek). Patterns RE2 can express run on Go's regexp; the
-// others on github.com/dlclark/regexp2, a backtracking engine.
+// Tekken and DeepSeek). Patterns RE2 can express run on Go's regexp, and so
+// do those whose only look-ahead is the final `\s+(?!\S)|\s+` of the
+// GPT-4-style patterns (rewritten: about twice as fast); the others run on
+// github.com/dlclark/regexp2, a backtracking engine.
 //
 // Anything else (an unknown model type, a regex construct neither engine
 // has, such as \R or nested character classes, ...) makes Load return an

@@ -20,13 +20,24 @@ import (
 type onigRegex struct {
 	std *regexp.Regexp
 	bt  *regexp2.Regexp
+	// ws > 0: std is the pattern with its final `\s+(?!\S)|\s+` turned
+	// into a group `(\s+)` numbered ws, and FindAllStringIndex gives that
+	// group's matches back their look-ahead (see wsTailMatches).
+	ws int
 }
+
+// wsTail ends the GPT-4-style patterns (cl100k, o200k, Llama 3, Qwen2,
+// Tekken, DeepSeek): the only look-ahead in most of them.
+const wsTail = `|\s+(?!\S)|\s+`
 
 // FindAllStringIndex returns the byte spans of the successive matches in s
 // as Oniguruma's find_iter gives them (an empty match right after the
 // previous match is skipped, as in Go's regexp).
 func (r *onigRegex) FindAllStringIndex(s string, _ int) [][]int {
 	if r.std != nil {
+		if r.ws > 0 {
+			return r.wsTailMatches(s)
+		}
 		return r.std.FindAllStringIndex(s, -1)
 	}
 	runes := make([]rune, 0, len(s))
@@ -51,6 +62,53 @@ func (r *onigRegex) FindAllStringIndex(s string, _ int) [][]int {
 	return out
 }
 
+// wsTailMatches runs a pattern ending in `\s+(?!\S)|\s+` on Go's regexp.
+// Where the earlier alternatives fail at a position and a run of spaces
+// [a, b) starts there, the look-ahead alternative takes [a, b-1) when the
+// run is longer than one character and followed by a non-space (its last
+// space then starts the next match, usually with the word after it), else
+// [a, b) as `\s+` does. The search goes on from the end of each match,
+// as Oniguruma's find_iter does; the patterns have no anchors, word
+// boundaries or look-behind, so searching the rest of the text alone is
+// the same.
+func (r *onigRegex) wsTailMatches(s string) [][]int {
+	var out [][]int
+	pos, prevEnd := 0, -1
+	for pos <= len(s) {
+		m := r.std.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		a, b := pos+m[0], pos+m[1]
+		if g := m[2*r.ws]; g >= 0 && b < len(s) {
+			if _, w := utf8.DecodeLastRuneInString(s[a:b]); b-w > a {
+				b -= w
+			}
+		}
+		if a == b && a == prevEnd {
+			// an empty match right after the previous one: skip a character
+			if a >= len(s) {
+				break
+			}
+			_, w := utf8.DecodeRuneInString(s[a:])
+			pos = a + w
+			continue
+		}
+		out = append(out, []int{a, b})
+		prevEnd = b
+		if a == b {
+			if a >= len(s) {
+				break
+			}
+			_, w := utf8.DecodeRuneInString(s[a:])
+			pos = a + w
+		} else {
+			pos = b
+		}
+	}
+	return out
+}
+
 // compileOnig compiles a tokenizer.json regex. Oniguruma's Perl classes
 // are Unicode-wide: \s is White_Space, \w letters, marks, decimal digits and
 // connector punctuation, \d decimal digits; both paths spell them out (.NET's
@@ -64,6 +122,13 @@ func compileOnig(pat string) (*onigRegex, error) {
 	if !backtrack {
 		if re, err := compileRE2(pat); err == nil {
 			return &onigRegex{std: re}, nil
+		}
+	}
+	if head, ok := strings.CutSuffix(pat, wsTail); ok {
+		if _, bt, err := onigToNET(head); err == nil && !bt {
+			if re, err := compileRE2(head + `|(?P<ftws>\s+)`); err == nil {
+				return &onigRegex{std: re, ws: re.SubexpIndex("ftws")}, nil
+			}
 		}
 	}
 	re, err := regexp2.Compile(net, regexp2.Multiline)
