@@ -3,6 +3,7 @@ module ft
 go 1.26
 
 require (
+	github.com/dlclark/regexp2 v1.12.0
 	github.com/klauspost/compress v1.20.4
 	github.com/rivo/uniseg v0.4.7
 	github.com/sugarme/tokenizer v0.3.0

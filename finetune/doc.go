@@ -16,7 +16,10 @@
 // classification and sentence embeddings plug their data, head, loss and
 // metrics into the same Trainer (see Trainer): for tagging tokens,
 // ModelOptions.TokenClassification, TokenSource, TokenScorer and
-// PredictEntities (tokencls.go). Reading data lives in
+// PredictEntities (tokencls.go); for sentence embeddings,
+// SentenceEncoder, EmbedSource, EmbeddingLoss (a StepLoss: GradCache for
+// CachedMultipleNegativesRankingLoss), EmbeddingMetrics, ReadEmbedData and
+// SaveSentenceTransformer. Reading data lives in
 // dataset, optimizers in optim, hyper-parameter search in sweep,
 // attributions in explain.
 package finetune

@@ -193,6 +193,9 @@ func (f *fit) resume() error {
 // epochBatches returns the batches of rows of an epoch.
 func (f *fit) epochBatches(epoch int) ([][]int, error) {
 	a := f.a
+	if bs, ok := f.t.Train.(BatchSampler); ok {
+		return bs.EpochBatches(a.PerDeviceTrainBatchSize, !a.NoShuffle, a.Seed, epoch)
+	}
 	if a.GroupByLength {
 		return dataset.LengthGroupedBatches(f.lengths, a.PerDeviceTrainBatchSize, a.Seed, epoch, false)
 	}
@@ -260,6 +263,13 @@ func (f *fit) accumulate(batches [][]int, first int) (last int, loss float64, fi
 // backward pass.
 func (f *fit) forwardBackward(b *dataset.Batch) (float64, error) {
 	t, out := f.t, f.t.Model.Output
+	if sl, ok := t.Loss.(StepLoss); ok {
+		loss, grads, err := sl.Step(t.Model, b, t.Trainable, 1/float64(f.a.GradientAccumulationSteps))
+		if err != nil || !isFinite(loss) {
+			return loss, err
+		}
+		return loss, addGrads(f.accum, grads)
+	}
 	tr, err := t.Model.Graph.Forward(b.Feeds, []string{out}, t.Trainable)
 	if err != nil {
 		return 0, err
@@ -275,18 +285,9 @@ func (f *fit) forwardBackward(b *dataset.Batch) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for p, g := range grads {
-		if acc := f.accum[p]; acc != nil {
-			if err := tensor.AddInto(acc, g); err != nil {
-				return 0, err
-			}
-		} else {
-			// Backward's gradients are fresh tensors that nothing else
-			// holds once the trace is gone: take them over.
-			f.accum[p] = g
-		}
-	}
-	return loss, nil
+	// Backward's gradients are fresh tensors that nothing else holds once
+	// the trace is gone: addGrads takes them over.
+	return loss, addGrads(f.accum, grads)
 }
 
 // update ends optimizer step st.Step+1, whose last batch is bi of nb: it

@@ -238,6 +238,11 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 		return nil, err
 	}
 	mod := &Model{Dir: dir, Config: cfg, Labels: labels, Path: m.Path, Options: opt}
+	if rep, err := m.DequantizeWeights(); err != nil {
+		return nil, fmt.Errorf("%s: %v", m.Path, err)
+	} else if rep.MatMuls+rep.Gathers > 0 {
+		mod.Notes = append(mod.Notes, fmt.Sprintf("int8 model: %d MatMul and %d Gather weights dequantized to float32 to fine-tune (ft export --quantize int8 quantizes again)", rep.MatMuls, rep.Gathers))
+	}
 	regression := opt.ProblemType == "regression"
 	if regression {
 		if opt.Labels != nil {

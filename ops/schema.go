@@ -21,6 +21,9 @@ var requiredInputs = map[string][]reqVersion{
 	"Slice":     {{1, 1}, {10, 3}},
 	"Tile":      {{1, 3}, {6, 2}},
 	"Unsqueeze": {{1, 1}, {13, 2}},
+	// quantization (quant.go, matmulinteger.go)
+	"QLinearMatMul": {{1, 8}}, "QuantizeLinear": {{1, 2}}, "DequantizeLinear": {{1, 2}},
+	"MatMulInteger": {{1, 2}}, "DynamicQuantizeLinear": {{1, 1}},
 	// three
 	"Range": {{1, 3}}, "ScatterND": {{1, 3}}, "Where": {{1, 3}},
 	// two

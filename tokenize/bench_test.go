@@ -42,8 +42,19 @@ func BenchmarkEncodeAGNews(b *testing.B) {
 	benchEncode(b, agnewsTexts(b))
 }
 
-func benchEncode(b *testing.B, texts []string) {
-	for _, name := range []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "xlmr-spm"} {
+// BenchmarkEncodeLLM encodes the AG News texts with today's models'
+// pipelines: Qwen2.5 and Llama 3 split with a look-ahead regex (regexp2),
+// ModernBERT with the byte-level one (Go's regexp), Gemma has no
+// pre-tokenizer.
+func BenchmarkEncodeLLM(b *testing.B) {
+	benchEncode(b, agnewsTexts(b), "qwen25-bpe", "llama3-bpe", "modernbert-bpe", "gemma-bpe")
+}
+
+func benchEncode(b *testing.B, texts []string, names ...string) {
+	if names == nil {
+		names = []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "xlmr-spm"}
+	}
+	for _, name := range names {
 		b.Run(name, func(b *testing.B) {
 			tok, err := Load(filepath.Join(fixtures, name))
 			if err != nil {

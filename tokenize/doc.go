@@ -28,8 +28,10 @@
 //
 // # What is supported
 //
-// The pipelines of the BERT (WordPiece), RoBERTa/GPT-2 (byte-level BPE) and
-// XLM-R/ALBERT (Unigram with Metaspace) families:
+// The pipelines of the BERT (WordPiece), RoBERTa/GPT-2/ModernBERT
+// (byte-level BPE), Qwen2.5/Llama 3 (Split regex + byte-level BPE),
+// Llama-2/Gemma/Phi-3 (SentencePiece BPE with byte fallback) and
+// XLM-R/ALBERT/DeBERTa-v3 (Unigram with Metaspace) families:
 //
 //   - models: WordPiece, BPE (byte fallback, unk fusing, ignore_merges),
 //     Unigram (byte fallback), WordLevel;
@@ -37,18 +39,35 @@
 //     NFKC, Nmt, Precompiled (SentencePiece charsmaps), Strip, Prepend,
 //     Replace (literal or regex), Sequence;
 //   - pre-tokenizers: BertPreTokenizer, ByteLevel, Metaspace, Whitespace,
-//     WhitespaceSplit, Punctuation, Digits, CharDelimiterSplit, Split (a
-//     string or a regex without look-around, every behavior, invert),
-//     Sequence;
+//     WhitespaceSplit, Punctuation, Digits, CharDelimiterSplit,
+//     UnicodeScripts, Split (a string or any regex, every behavior,
+//     invert), Sequence;
 //   - post-processors: TemplateProcessing, BertProcessing,
 //     RobertaProcessing, ByteLevel, Sequence;
+//   - decoders (Decode): ByteLevel, Metaspace, WordPiece (with cleanup),
+//     BPEDecoder, ByteFallback, Fuse, Strip, Replace, Sequence;
 //   - added tokens (special or not) with single_word, lstrip, rstrip and
 //     normalized, found before the model sees the text.
 //
-// Anything else (an unknown model type, a UnicodeScripts pre-tokenizer, a
-// regex with look-around such as the Split of Llama 3, Qwen2 or GPT-4-style
-// tokenizers, ...) makes Load return an error naming it, as do ids HF cannot hold (negative or over 2^32-1: vocabulary,
-// added tokens, post-processor ids and type ids).
+// Regexes (Split, Replace) have Oniguruma's meaning, as in `tokenizers`:
+// Unicode \s, \w and \d, look-around, atomic groups and possessive
+// quantifiers (the patterns of GPT-4's cl100k and o200k, Llama 3, Qwen2,
+// Tekken and DeepSeek). Patterns RE2 can express run on Go's regexp, and so
+// do those whose only look-ahead is the final `\s+(?!\S)|\s+` of the
+// GPT-4-style patterns (rewritten: about twice as fast); the others run on
+// github.com/dlclark/regexp2, a backtracking engine.
+//
+// Anything else (an unknown model type, a regex construct neither engine
+// has, such as \R or nested character classes, ...) makes Load return an
+// error naming it, as do ids HF cannot hold (negative or over 2^32-1:
+// vocabulary, added tokens, post-processor ids and type ids). An unknown
+// decoder does not stop Load; Decode returns the error.
+//
+// Decode(ids, skipSpecial) equals HF's Tokenizer.decode(ids,
+// skip_special_tokens): added tokens by id first, then the vocabulary, ids
+// of neither dropped, bytes that are not UTF-8 turned into U+FFFD as Rust's
+// from_utf8_lossy does. UnicodeScripts uses HF's Unicode 9.0 script table:
+// characters assigned later belong to every script.
 //
 // # Options
 //
@@ -77,9 +96,16 @@
 // model (Precompiled normalizer). Offsets, word ids and sequence ids are
 // matched on all of them too, and on 670 pre-split inputs (WNUT-17 and
 // UD-EWT dev sentences, hard words, empty words, pairs), also for RoBERTa
-// with add_prefix_space, and for three more pipelines: Llama-2's
+// with add_prefix_space, and for more pipelines: Llama-2's
 // (Prepend/Replace, byte-fallback BPE), a Unigram with Metaspace
-// prepend_scheme "first" and GPT-2's (ByteLevel post-processor).
+// prepend_scheme "first", GPT-2's (ByteLevel post-processor), and those of
+// Qwen2.5, Llama 3.x, Gemma, Phi-3, ModernBERT and DeBERTa-v3
+// (make_llm_goldens.py: 5,254 texts and pairs each, with emoji sequences,
+// combining marks, CJK, right-to-left scripts, controls, unusual spaces and
+// the empty string). The Split pieces of the Qwen2, Llama 3, cl100k, o200k,
+// Tekken and DeepSeek regexes and of UnicodeScripts are matched on every
+// single text, and Decode's output on every fixture, with and without
+// special tokens, also on random ids.
 //
 // github.com/sugarme/tokenizer supplies the WordPiece model and the
 // byte-level alphabet, which it has right. The rest is ours, because sugarme

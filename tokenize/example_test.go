@@ -51,3 +51,34 @@ func ExampleTokenizer_EncodeBatch() {
 	// [101 1996 3185 2001 2307 102 2009 2001 1037 2204 2143 102]
 	// [0 0 0 0 0 0 1 1 1 1 1 1]
 }
+
+func ExampleTokenizer_Decode() {
+	// A Llama 3-style tokenizer: Split regex + byte-level BPE.
+	tok, err := tokenize.Load("../testmodels/tokenizers/llama3-bpe")
+	if err != nil {
+		log.Fatal(err)
+	}
+	enc, err := tok.EncodeBatch([]string{"Héllo  wörld 👍🏽"}, nil, tokenize.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ids := enc.InputIDs[0]
+	fmt.Println(ids)
+	// Without and with the special tokens; then with the last byte of 🏽
+	// cut off, which becomes U+FFFD as in HF.
+	for _, c := range []struct {
+		ids  []int64
+		skip bool
+	}{{ids, true}, {ids, false}, {ids[:len(ids)-1], true}} {
+		text, err := tok.Decode(c.ids, c.skip)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%q\n", text)
+	}
+	// Output:
+	// [0 42 130 105 78 78 81 223 287 130 117 84 413 223 175 256 242 238 175 256 240 124]
+	// "Héllo  wörld 👍🏽"
+	// "<|begin_of_text|>Héllo  wörld 👍🏽"
+	// "Héllo  wörld 👍�"
+}

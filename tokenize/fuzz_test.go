@@ -20,7 +20,8 @@ func FuzzEncode(f *testing.F) {
 		}
 	}
 	f.Add("a <mask> b [MASK]", "x\xffy", uint8(9))
-	names := []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge", "xlmr-spm"}
+	names := []string{"minilm-l6-v2", "bert-cased-wordpiece", "roberta-bpe", "xlmr-unigram", "albert-unigram", "unigram-edge", "xlmr-spm",
+		"qwen25-bpe", "llama3-bpe", "gemma-bpe", "phi3-bpe", "modernbert-bpe", "debertav3-unigram"}
 	toks := make([]*Tokenizer, len(names))
 	for i, n := range names {
 		toks[i] = loadFixture(f, n)
@@ -38,6 +39,30 @@ func FuzzEncode(f *testing.F) {
 			}
 			if valid && err != nil && pairs == nil {
 				t.Errorf("%s: %q: %v", names[i], a, err)
+			}
+		}
+	})
+}
+
+// FuzzDecode decodes arbitrary ids (two bytes each, some past the
+// vocabulary) with every decode fixture: valid UTF-8, never a panic or an
+// error.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 2, 3, 232, 255, 255}, true)
+	f.Add([]byte{0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8}, false)
+	toks := make([]*Tokenizer, len(decodeFixtures))
+	for i, n := range decodeFixtures {
+		toks[i] = loadFixture(f, n)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, skip bool) {
+		ids := make([]int64, 0, len(b)/2)
+		for i := 0; i+1 < len(b); i += 2 {
+			ids = append(ids, int64(b[i])<<8|int64(b[i+1]))
+		}
+		for i, tok := range toks {
+			s, err := tok.Decode(ids, skip)
+			if err != nil || !utf8.ValidString(s) {
+				t.Errorf("%s: Decode(%v) = %q, %v", decodeFixtures[i], ids, s, err)
 			}
 		}
 	})

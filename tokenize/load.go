@@ -34,6 +34,15 @@ type Tokenizer struct {
 	// Metaspace with prepend_scheme "first" asks where in the input a
 	// piece begins).
 	alwaysTrack bool
+
+	// Decode: the decoder (nil: none) or why it cannot be built, the added
+	// tokens by id, the contents of the special ones, the model's id ->
+	// token table (built on first use).
+	dec      decoder
+	decErr   error
+	id2added map[int64]string
+	special  map[string]bool
+	decRev   *revVocab
 }
 
 // Load reads tokenizer.json and, when present, tokenizer_config.json from an
@@ -113,6 +122,9 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 		return nil, fmt.Errorf("tokenize: tokenizer.json post_processor: %w", err)
 	}
 	t.added2id = make(map[string]int64, len(tj.AddedTokens))
+	t.id2added = make(map[int64]string, len(tj.AddedTokens))
+	t.special = map[string]bool{}
+	t.decRev = &revVocab{}
 	t.vocabSize = t.model.size()
 	for i, a := range tj.AddedTokens {
 		if err := checkID(fmt.Sprintf("added_tokens[%d] (%q)", i, a.Content), a.ID); err != nil {
@@ -122,7 +134,12 @@ func fromJSON(tokenizerJSON, configJSON, specialMapJSON []byte) (*Tokenizer, err
 			t.vocabSize = int(a.ID) + 1
 		}
 		t.added2id[a.Content] = a.ID
+		t.id2added[a.ID] = a.Content
+		if a.Special {
+			t.special[a.Content] = true
+		}
 	}
+	t.loadDecoder(tj.Decoder)
 	if t.added, err = newAddedVocab(tj.AddedTokens, t.norm); err != nil {
 		return nil, fmt.Errorf("tokenize: tokenizer.json added_tokens: %w", err)
 	}
@@ -210,6 +227,7 @@ type tokenizerFile struct {
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
 	PostProcessor json.RawMessage `json:"post_processor"`
+	Decoder       json.RawMessage `json:"decoder"`
 	Model         json.RawMessage `json:"model"`
 }
 

@@ -362,7 +362,7 @@ func prepend(n ntext, prefix string) ntext {
 // span of the last character of the match.
 type replaceNormalizer struct {
 	literal string
-	re      *regexp.Regexp
+	re      *onigRegex
 	content string
 }
 
@@ -409,15 +409,16 @@ func replaceMatches(n ntext, matches [][]int, content string) ntext {
 
 // Oniguruma (which `tokenizers` uses) and Go's RE2 agree on the patterns
 // tokenizer files hold except for the Perl classes, which are Unicode-wide
-// in Oniguruma and ASCII-only in RE2. compileOnig rewrites them; look-around
-// cannot be expressed in RE2 and gives an error.
+// in Oniguruma and ASCII-only in RE2. compileRE2 rewrites them; look-around
+// cannot be expressed in RE2 and gives an error (compileOnig then uses the
+// backtracking engine).
 const (
 	onigSpace = `\t-\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}`
 	onigWord  = `\p{L}\p{M}\p{Nd}\p{Pc}`
 	onigDigit = `\p{Nd}`
 )
 
-func compileOnig(pat string) (*regexp.Regexp, error) {
+func compileRE2(pat string) (*regexp.Regexp, error) {
 	for _, la := range []string{"(?=", "(?!", "(?<=", "(?<!", "(?>"} {
 		if strings.Contains(pat, la) {
 			return nil, fmt.Errorf("regex %q: look-around and atomic groups are not supported", pat)

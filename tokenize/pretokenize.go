@@ -30,6 +30,8 @@ func buildPreTokenizer(c *component) (preTokenizer, error) {
 		return whitespaceSplit{}, nil
 	case "Whitespace":
 		return whitespacePre{}, nil
+	case "UnicodeScripts":
+		return unicodeScriptsPre{}, nil
 	case "Split":
 		return buildSplit(c)
 	case "Punctuation":

@@ -69,7 +69,7 @@ func charMatches(s string, pred func(rune) bool, out []match) []match {
 }
 
 // regexMatches is HF's find_matches for a regex.
-func regexMatches(s string, re *regexp.Regexp, out []match) []match {
+func regexMatches(s string, re *onigRegex, out []match) []match {
 	if s == "" {
 		return append(out, match{0, 0, false})
 	}
@@ -148,10 +148,10 @@ func splitBy(n *ntext, ms []match, b splitBehavior, out []ntext) []ntext {
 	return out
 }
 
-// splitPre is HF's Split pre-tokenizer (a literal or an RE2-compatible
-// regex; look-around is refused at load), and CharDelimiterSplit.
+// splitPre is HF's Split pre-tokenizer: a literal or any regex Oniguruma
+// takes (look-around included, see compileOnig).
 type splitPre struct {
-	re       *regexp.Regexp
+	re       *onigRegex
 	behavior splitBehavior
 	invert   bool
 }
@@ -178,7 +178,7 @@ func buildSplit(c *component) (preTokenizer, error) {
 		if *j.Pattern.String == "" {
 			return nil, fmt.Errorf("Split: empty String pattern")
 		}
-		p.re = regexp.MustCompile(regexp.QuoteMeta(*j.Pattern.String))
+		p.re = &onigRegex{std: regexp.MustCompile(regexp.QuoteMeta(*j.Pattern.String))}
 	case j.Pattern.Regex != nil:
 		if p.re, err = compileOnig(*j.Pattern.Regex); err != nil {
 			return nil, fmt.Errorf("Split: %w", err)

@@ -47,6 +47,7 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 		} `json:"model"`
 		Decoder      json.RawMessage `json:"decoder"`
 		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
+		Normalizer   json.RawMessage `json:"normalizer"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
@@ -97,7 +98,11 @@ func LoadTokenNames(dir string) (*TokenNames, error) {
 		}
 	case bytes.Contains(dec, []byte(`"ByteLevel"`)):
 		tn.scheme = "bytelevel"
-	case bytes.Contains(dec, []byte(`"Metaspace"`)) || f.Model.Type == "Unigram":
+	case bytes.Contains(dec, []byte(`"Metaspace"`)) || f.Model.Type == "Unigram" ||
+		// SentencePiece BPE (Llama-2, Gemma, Phi-3): a Replace normalizer
+		// writes spaces as ▁, a Replace decoder turns them back
+		bytes.Contains(f.Decoder, []byte("▁")) || bytes.Contains(f.Decoder, []byte(`\u2581`)) ||
+		bytes.Contains(f.Normalizer, []byte("▁")) || bytes.Contains(f.Normalizer, []byte(`\u2581`)):
 		tn.scheme = "metaspace"
 	}
 	return tn, nil
@@ -143,6 +148,10 @@ func (tn *TokenNames) Piece(token string, afterWord bool) (text string, continue
 	case "bytelevel":
 		return ByteLevelDecode(token), afterWord && !strings.HasPrefix(token, "Ġ")
 	case "metaspace":
+		if b, ok := byteToken(token); ok && b < utf8.RuneSelf {
+			// a byte-fallback piece of ASCII (<0x0A>) is that character
+			return string(rune(b)), afterWord
+		}
 		return strings.ReplaceAll(token, "▁", " "), afterWord && !strings.HasPrefix(token, "▁")
 	}
 	return token, false

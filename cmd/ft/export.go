@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"ft/finetune"
 	"ft/graph"
 	"ft/internal/bundled"
+	"ft/onnx"
 )
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -23,6 +25,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "onnx", "onnx (an optimum-style export folder), safetensors (a transformers model folder) or peft (LoRA adapters for the peft library)")
 	overwrite := fs.Bool("overwrite-output-dir", false, "replace the files of an earlier export in --output-dir (files ft did not write are kept)")
 	external := fs.Bool("external-data", false, "onnx: keep tensors in model.onnx_data beside model.onnx (always done over 2 GB)")
+	quantize := fs.String("quantize", "", "onnx: int8 writes a dynamically quantized model, as onnxruntime.quantization.quantize_dynamic(per_channel=True, weight_type=QInt8) does for MatMul and Gemm weights")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: ft export --checkpoint FILE|RUN_DIR --output-dir DIR [flags]
 
@@ -52,6 +55,12 @@ Flags:
 	default:
 		return fmt.Errorf("--format %q: use onnx, safetensors or peft", *format)
 	}
+	switch {
+	case *quantize != "" && *quantize != "int8":
+		return fmt.Errorf("--quantize %q: use int8", *quantize)
+	case *quantize != "" && *format != "onnx":
+		return fmt.Errorf("--quantize int8 writes an ONNX model: use it with --format onnx")
+	}
 	path, err := finetune.FindCheckpoint(*ckpt)
 	if err != nil {
 		return err
@@ -73,6 +82,9 @@ Flags:
 			}
 			path = alt
 		}
+	}
+	if slices.Contains(embedTasks, ci.Config["task"]) {
+		return exportEmbedding(path, *model, *out, *format, stdout, stderr)
 	}
 	m, cleanup, err := rebuildModel(path, *model, stderr)
 	if err != nil {
@@ -101,6 +113,11 @@ Flags:
 		}
 		if err := save.SaveWith(*out, finetune.SaveOptions{ExternalData: *external}); err != nil {
 			return err
+		}
+		if *quantize == "int8" {
+			if err := quantizeExport(*out, stdout); err != nil {
+				return err
+			}
 		}
 	case "safetensors":
 		if err := m.SaveSafetensors(*out); err != nil {
@@ -169,4 +186,26 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 		return nil, nil, err
 	}
 	return m, cleanup, nil
+}
+
+// quantizeExport rewrites the model.onnx that ft export just wrote in dir as
+// a dynamically quantized int8 model (onnx.Model.QuantizeDynamic).
+func quantizeExport(dir string, stdout io.Writer) error {
+	qm, err := onnx.Load(dir)
+	if err != nil {
+		return err
+	}
+	rep, err := qm.QuantizeDynamic()
+	if err != nil {
+		return fmt.Errorf("--quantize int8: %w", err)
+	}
+	if rep.MatMuls == 0 {
+		return fmt.Errorf("--quantize int8: %s has no MatMul or Gemm with a float32 weight to quantize", qm.Path)
+	}
+	if err := qm.Save(qm.Path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "quantized %d MatMul/Gemm weights to int8 (per column): %.1f MB of float32 weights → %.1f MB\n",
+		rep.MatMuls, float64(rep.FloatBytes)/1e6, float64(rep.Int8Bytes)/1e6)
+	return nil
 }

@@ -29,6 +29,7 @@ func init() {
 		{"sweep", "search learning rate, batch size, epochs, warmup, weight decay: results table, plot, best config", runSweep},
 		{"export", "write a checkpoint as an ONNX export folder, a transformers safetensors folder or a PEFT adapter", runExport},
 		{"eval", "evaluate a fine-tuned export on a labelled file", runEval},
+		{"embed", "sentence embeddings of texts (arguments, a file or stdin) as JSON lines or .npy", runEmbed},
 		{"predict", "classify texts (arguments, a file or stdin) as JSON lines", runPredict},
 		{"explain", "explain predictions token by token (gradient × input, integrated gradients; terminal, JSON, HTML)", runExplain},
 		{"gradcheck", "compare analytic gradients with finite differences, per op type and per parameter", runGradcheck},

@@ -39,6 +39,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := checkModelPath(f.model); err != nil {
 		return err
 	}
+	if f.train == "" {
+		f.train = f.eval // embedTask looks at the data's columns
+	}
+	if emb, err := f.embedTask(); err != nil || emb {
+		if err != nil {
+			return err
+		}
+		return runEmbedEval(f, stdout)
+	}
 	if tokens, err := f.isTokenTask(f.model); err != nil {
 		return err
 	} else if tokens {

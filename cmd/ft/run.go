@@ -65,6 +65,8 @@ type runFlags struct {
 	// (the demo's validation split), not a file.
 	test    string
 	holdOut bool
+	// emb holds the sentence-embedding flags (embed.go).
+	emb embedFlags
 }
 
 // holdOutEvery: the demo holds out every 10th training row for validation.
@@ -188,6 +190,8 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
 	sec("Token classification")
 	addTokenFlags(f)
+	sec("Sentence embeddings")
+	addEmbedFlags(fs, &f.emb)
 	return f
 }
 
@@ -317,6 +321,12 @@ Flags (HF's underscore spellings work too: --learning_rate):
 	}
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if emb, err := f.embedTask(); err != nil || emb {
+		if err != nil {
+			return err
+		}
+		return runEmbedding(f, stdout, stderr)
 	}
 	demo := f.model == ""
 	if demo {
@@ -514,6 +524,8 @@ type job struct {
 	// parameters train.
 	test         dataset.Source
 	nTrain, nAll int
+	// save, when set, writes the model instead of saveModel (embed.go).
+	save func(dst string, stdout io.Writer) error
 }
 
 type paramRow struct {
@@ -782,7 +794,13 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	}
 	if f.exportModel != "none" {
 		// (every writer refuses non-finite weights)
-		if err := saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout); err != nil {
+		save := func(dst string, stdout io.Writer) error {
+			return saveModel(j.model, dst, filepath.Join(f.outputDir, "peft-adapter"), stdout)
+		}
+		if j.save != nil {
+			save = j.save
+		}
+		if err := save(dst, stdout); err != nil {
 			return err
 		}
 	} else {

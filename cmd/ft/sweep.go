@@ -248,6 +248,9 @@ func parseSweepFlags(args []string, stderr io.Writer) (*runFlags, *sweepFlags, e
 	}
 	if f.args.MetricForBestModel == "" {
 		f.args.MetricForBestModel = "accuracy"
+		if m := embedSweepMetric(f); m != "" {
+			f.args.MetricForBestModel = m
+		}
 	}
 	return f, sw, nil
 }
@@ -320,7 +323,7 @@ func (r *sweepRun) makePlan() error {
 
 // dryRun checks the data and the model and shows the plan.
 func (r *sweepRun) dryRun() error {
-	if _, err := prepare(r.f, r.stdout); err != nil {
+	if _, err := prepareAny(r.f, r.stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.stdout, "\n%s search, %s:\n", r.s.Method, planSize(r.total))
@@ -336,9 +339,14 @@ func (r *sweepRun) dryRun() error {
 
 // tokenizeOnce reads and tokenizes the data once for all trials.
 func (r *sweepRun) tokenizeOnce() error {
-	first, err := prepare(r.f, r.stdout)
+	first, err := prepareAny(r.f, r.stdout)
 	if err != nil {
 		return err
+	}
+	if _, ok := first.trainer.Train.(*finetune.EmbedSource); ok {
+		// sentence embeddings tokenize per batch
+		r.trainSrc, r.evalSrc = first.trainer.Train, first.trainer.Eval
+		return nil
 	}
 	t0 := time.Now()
 	train, eval := first.trainer.Train, first.trainer.Eval
@@ -398,7 +406,7 @@ func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (ma
 	for name, v := range t.Params {
 		r.setters[name](&tf.args, v)
 	}
-	j, err := prepare(&tf, io.Discard)
+	j, err := prepareAny(&tf, io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +444,11 @@ func (r *sweepRun) objective(ctx context.Context, number int, t sweep.Trial) (ma
 		}
 	}
 	if r.sw.saveModels {
-		if err := j.model.Save(filepath.Join(dir, "model")); err != nil {
+		save := func(dst string, _ io.Writer) error { return j.model.Save(dst) }
+		if j.save != nil {
+			save = j.save
+		}
+		if err := save(filepath.Join(dir, "model"), io.Discard); err != nil {
 			return nil, err
 		}
 	}
