@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
@@ -348,42 +347,19 @@ func fixtureFeeds(t *testing.T, m *Model) map[string]*tensor.Tensor {
 	return feeds
 }
 
-// readSafetensors decodes a safetensors file of float32 tensors.
+// readSafetensors reads a safetensors file of float32 tensors
+// (decodeSafetensors, which checks the header against the file).
 func readSafetensors(t *testing.T, path string) map[string]*tensor.Tensor {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := binary.LittleEndian.Uint64(b)
-	var h map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &h); err != nil {
+	st, err := decodeSafetensors(path, b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	data := b[8+n:]
-	out := map[string]*tensor.Tensor{}
-	for k, raw := range h {
-		if k == "__metadata__" {
-			continue
-		}
-		var e struct {
-			DType   string `json:"dtype"`
-			Shape   []int  `json:"shape"`
-			Offsets [2]int `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &e); err != nil {
-			t.Fatal(err)
-		}
-		if e.DType != "F32" {
-			t.Fatalf("%s: dtype %s", k, e.DType)
-		}
-		d := make([]float32, (e.Offsets[1]-e.Offsets[0])/4)
-		for i := range d {
-			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
-		}
-		out[k] = tensor.New(e.Shape, d)
-	}
-	return out
+	return st
 }
 
 func checkPEFT(t *testing.T, m *Model, o *loraOracle) {
