@@ -398,10 +398,7 @@ func TestGemmBatchBF16(t *testing.T) {
 				a := randSlice[float32](r, 2*m*k)
 				b := randSlice[float32](r, k*n)
 				lda, ldb := leadingDims(m, n, k, ta, tb)
-				var aOff, bOff, cOff []int
-				for i := 0; i < batch; i++ {
-					aOff, bOff, cOff = append(aOff, (i%2)*m*k), append(bOff, 0), append(cOff, i*m*n)
-				}
+				aOff, bOff, cOff := broadcastOffsets(batch, m, n, k)
 				c := randSlice[float32](r, batch*m*n)
 				want := append([]float32(nil), c...)
 				for i := 0; i < batch; i++ {

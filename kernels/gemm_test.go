@@ -87,6 +87,15 @@ func leadingDims(m, n, k int, ta, tb bool) (lda, ldb int) {
 	return lda, ldb
 }
 
+// broadcastOffsets returns the offsets of a batch with broadcast operands:
+// two A matrices used alternately, one B for all, C one after another.
+func broadcastOffsets(batch, m, n, k int) (aOff, bOff, cOff []int) {
+	for i := 0; i < batch; i++ {
+		aOff, bOff, cOff = append(aOff, (i%2)*m*k), append(bOff, 0), append(cOff, i*m*n)
+	}
+	return aOff, bOff, cOff
+}
+
 // batchOffsets returns the offsets of batch products stored one after
 // another (A m×k, B k×n, C m×n).
 func batchOffsets(batch, m, n, k int) (aOff, bOff, cOff []int) {
@@ -224,12 +233,7 @@ func TestGemmBatch(t *testing.T) {
 		const batch = 5
 		a := randSlice[float32](r, 2*m*k) // two A matrices, used alternately
 		b := randSlice[float32](r, k*n)   // one B for all
-		var aOff, bOff, cOff []int
-		for i := 0; i < batch; i++ {
-			aOff = append(aOff, (i%2)*m*k)
-			bOff = append(bOff, 0)
-			cOff = append(cOff, i*m*n)
-		}
+		aOff, bOff, cOff := broadcastOffsets(batch, m, n, k)
 		c := randSlice[float32](r, batch*m*n)
 		want := append([]float32(nil), c...)
 		for i := 0; i < batch; i++ {
