@@ -20,7 +20,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	f := newRunFlags("eval", stderr)
 	// the flags of ft run that evaluation uses; its help lists these only
 	f.only = map[string]bool{}
-	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size"} {
+	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size",
+		"task", "tag-column", "label-all-tokens", "seqeval-mode", "seqeval-scheme", "return-entity-level-metrics", // token classification
+		"score-scale", "columns", "normalize", "loss", "pooling", // sentence embeddings
+	} {
 		f.only[n] = true
 	}
 	f.fs.Lookup("model").Usage = "the fine-tuned export folder, e.g. OUTPUT-DIR/model of ft run (required)"

@@ -65,6 +65,8 @@ type runFlags struct {
 	// (the demo's validation split), not a file.
 	test    string
 	holdOut bool
+	// task is --task (empty: from the data and the export).
+	task string
 	// emb holds the sentence-embedding flags (embed.go).
 	emb embedFlags
 }
@@ -188,6 +190,8 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
 	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+	sec("Task")
+	fs.StringVar(&f.task, "task", "", taskFlagHelp)
 	sec("Token classification")
 	addTokenFlags(f)
 	sec("Sentence embeddings")
