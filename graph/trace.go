@@ -21,6 +21,9 @@ type Trace struct {
 	fixed []addrRange
 	// quota: by length, how many buffers Backward may still hand back
 	quota map[int]int
+	// bf: the bf16 state of the forward pass (nil: float32), which
+	// Backward goes on with
+	bf *ops.BF16Run
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -195,7 +198,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			continue
 		}
 		need := t.need(n, t.ins[i])
-		gin, err := safeBackward(n, t.ins[i], outs, dout, need)
+		gin, err := safeBackward(n, t.ins[i], outs, dout, need, t.bf)
 		if err != nil {
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
@@ -259,8 +262,11 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 
 // safeBackward runs one op's backward; a tensor above the memory limit
 // becomes an error, any other panic goes on (allocOnly, run.go).
-func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {
+func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool, bf *ops.BF16Run) (g []*tensor.Tensor, err error) {
 	defer allocOnly(&err, in)
+	if mp, ok := n.Op.(ops.MixedPrecision); ok && bf != nil {
+		return mp.BackwardBF16(in, out, dout, need, bf)
+	}
 	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
 }
 
