@@ -56,6 +56,13 @@ type Args struct {
 	// does: "skip" (default: the weights stay, a "skip" event warns) or
 	// "stop" (Fit returns an error).
 	OnNonFinite string
+	// BF16 runs the matrix products in bfloat16 with float32 accumulation
+	// (transformers' bf16, PyTorch's CPU autocast; graph.Options.BF16),
+	// in training and evaluation; weights, optimizer state and every
+	// other op stay float32. A model loaded with ModelOptions.Graph.BF16
+	// runs so whatever this says. Checkpoints record it and a resumed run
+	// keeps it.
+	BF16 bool
 }
 
 // Defaults fills unset arguments with Hugging Face's defaults.
@@ -231,6 +238,15 @@ type Trainer struct {
 
 	opt     optim.Optimizer
 	baseSHA string
+}
+
+// usePrecision turns bf16 mixed precision on in the model's graph when
+// Args.BF16 asks for it, and returns whether the graph runs in bf16.
+func (t *Trainer) usePrecision() bool {
+	if t.Args.BF16 {
+		t.Model.Graph.SetBF16(true)
+	}
+	return t.Model.Graph.Options().BF16
 }
 
 func (t *Trainer) emit(e Event) {
