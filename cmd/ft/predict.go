@@ -91,6 +91,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "fine-tuned export folder (e.g. OUTPUT-DIR/model from ft run)")
 	file := fs.String("file", "", "read texts from this file, one per line (default: the arguments, else standard input)")
 	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens")
+	bf16 := fs.Bool("bf16", false, "matrix products in bfloat16 with float32 accumulation (as ft run --bf16)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
 		fs.PrintDefaults()
@@ -112,7 +113,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
+	gopt := graph.OptionsFromEnv()
+	gopt.BF16 = *bf16
+	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: gopt})
 	if err != nil {
 		return err
 	}
