@@ -63,6 +63,11 @@ type Args struct {
 	// runs so whatever this says. Checkpoints record it and a resumed run
 	// keeps it.
 	BF16 bool
+	// GradientCheckpointing recomputes each encoder layer's forward during
+	// backward instead of keeping its activations (transformers'
+	// gradient_checkpointing; graph.Options.GradientCheckpointing): less
+	// memory, the same gradients bit for bit, one more forward of the layers.
+	GradientCheckpointing bool
 }
 
 // Defaults fills unset arguments with Hugging Face's defaults.
@@ -240,11 +245,15 @@ type Trainer struct {
 	baseSHA string
 }
 
-// usePrecision turns bf16 mixed precision on in the model's graph when
-// Args.BF16 asks for it, and returns whether the graph runs in bf16.
+// usePrecision turns bf16 mixed precision and gradient checkpointing on in
+// the model's graph when Args ask for them, and returns whether the graph
+// runs in bf16.
 func (t *Trainer) usePrecision() bool {
 	if t.Args.BF16 {
 		t.Model.Graph.SetBF16(true)
+	}
+	if t.Args.GradientCheckpointing {
+		t.Model.Graph.SetGradientCheckpointing(true)
 	}
 	return t.Model.Graph.Options().BF16
 }

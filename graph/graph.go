@@ -126,6 +126,11 @@ type Options struct {
 	// once per run (Run, or Forward and its Backward). SetBF16 changes it
 	// on an imported graph.
 	BF16 bool
+	// GradientCheckpointing keeps of each encoder layer only its inputs in
+	// a training trace (Forward) and recomputes the layer during Backward:
+	// less memory, one more forward of the layers (checkpoint.go).
+	// SetGradientCheckpointing changes it on an imported graph.
+	GradientCheckpointing bool
 }
 
 // OptionsFromEnv returns the zero Options changed by the environment:
@@ -146,6 +151,11 @@ func OptionsFromEnv() Options {
 // SetBF16 turns bf16 mixed precision (Options.BF16) on or off for the
 // runs that start after it returns.
 func (g *Graph) SetBF16(on bool) { g.opt.BF16 = on }
+
+// SetGradientCheckpointing turns gradient checkpointing
+// (Options.GradientCheckpointing) on or off for the traces that start after
+// it returns.
+func (g *Graph) SetGradientCheckpointing(on bool) { g.opt.GradientCheckpointing = on }
 
 // Options returns the options g was imported with (to import a rewritten
 // model the same way).

@@ -171,6 +171,9 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 	bf := g.bf16Run()
 	if tr != nil {
 		tr.bf = bf
+		if g.opt.GradientCheckpointing {
+			tr.ckpt = g.newCheckpoints(needed)
+		}
 	}
 	al := g.newAliases(feeds, tr) // recycle.go; nil with the pool off
 	get := func(id int) *tensor.Tensor {
@@ -208,7 +211,12 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		if al != nil {
 			al.produced(n, in, out)
 		}
-		if tr != nil {
+		if tr != nil && tr.ckpt != nil && tr.ckpt.seg[i] >= 0 {
+			// a checkpointed layer: keep only what enters it (checkpoint.go)
+			if kept := tr.ckpt.forwardKeep(n, in); al != nil && kept != nil {
+				al.kept(n, in, out, kept)
+			}
+		} else if tr != nil {
 			tr.record(i, in, out)
 			tr.countFresh(in, out)
 			if al != nil {

@@ -24,6 +24,8 @@ type Trace struct {
 	// bf: the bf16 state of the forward pass (nil: float32), which
 	// Backward goes on with
 	bf *ops.BF16Run
+	// ckpt: gradient checkpointing (checkpoint.go); nil when off
+	ckpt *checkpoints
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -176,12 +178,25 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			rel.fixed = append(rel.fixed, s)
 		}
 	}
+	if t.ckpt != nil {
+		// the layers' inputs stay until their layer is recomputed
+		for _, x := range t.ckpt.keep {
+			if s, ok := spanOfT(x); ok {
+				rel.fixed = append(rel.fixed, s)
+			}
+		}
+	}
 	t.BackwardNodes = 0
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		if !t.plan.active[i] {
 			continue
 		}
 		n := g.Nodes[i]
+		if c := t.ckpt; c != nil && c.seg[i] >= 0 && !c.done[c.seg[i]] {
+			if err := t.recompute(c.seg[i]); err != nil {
+				return nil, err
+			}
+		}
 		outs := t.outs[i]
 		dout := make([]*tensor.Tensor, len(outs))
 		any := false
@@ -240,7 +255,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		rel.release(cands, i)
 	}
-	t.ins, t.outs, t.fixed, t.quota = nil, nil, nil, nil
+	t.ins, t.outs, t.fixed, t.quota, t.ckpt = nil, nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	// the caller may change what it gets in place (accumulate, clip): no
 	// two parameters may share a gradient tensor (an op can hand one

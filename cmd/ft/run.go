@@ -120,6 +120,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run from its OUTPUT-DIR (its newest checkpoint) or a checkpoint file, with the settings stored in the checkpoint (flags given here override them)")
 	fs.StringVar(&f.resume, "resume-from-checkpoint", "", "alias of --resume")
 	fs.BoolVar(&a.BF16, "bf16", false, "matrix products in bfloat16 with float32 accumulation (PyTorch's CPU autocast): faster where the CPU has AMX or AVX512_BF16; weights, optimizer and other ops stay float32")
+	fs.BoolVar(&a.GradientCheckpointing, "gradient-checkpointing", false, "keep only each encoder layer's input during training and recompute the layer in backward: less memory, the same gradients, a slower step")
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
 	fs.StringVar(&f.exportModel, "export-model", "best", "what OUTPUT-DIR/model/ holds at the end: best (the best evaluated weights; the last ones without evaluation), last, or none")
 	return f
