@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ft/finetune"
+	"ft/graph"
 	"ft/tensor"
 )
 
@@ -83,13 +84,14 @@ func TestGradientCheckpointing(t *testing.T) {
 }
 
 // TestGradientCheckpointingFit: Args.GradientCheckpointing trains to the
-// same weights, bit for bit.
+// same weights, bit for bit, also when Backward hands buffers back to the
+// pool (Options.PoolBackward).
 func TestGradientCheckpointingFit(t *testing.T) {
 	var digests []string
-	for _, ck := range []bool{false, true} {
+	for i, ck := range []bool{false, true, true} {
 		a := bf16Args
 		a.MaxSteps, a.GradientCheckpointing = 4, ck
-		tr := tinyTrainer(t, a)
+		tr := tinyTrainerWith(t, a, graph.Options{PoolBackward: i == 2})
 		if _, err := tr.Fit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +100,7 @@ func TestGradientCheckpointingFit(t *testing.T) {
 		}
 		digests = append(digests, weightsDigest(tr))
 	}
-	if digests[0] != digests[1] {
-		t.Errorf("gradient checkpointing changed the trained weights")
+	if digests[0] != digests[1] || digests[0] != digests[2] {
+		t.Errorf("gradient checkpointing changed the trained weights (pool off, backward pool on): %v", digests)
 	}
 }
