@@ -135,6 +135,9 @@ func (t *Trainer) newFit(ctx context.Context) (*fit, error) {
 		}
 	}
 	f.st = &TrainState{Total: f.total, StepsPerEpoch: f.stepsPerEpoch, Rows: n, Seed: a.Seed, BF16: t.usePrecision()}
+	if _, layers := t.Model.Graph.Layers(); a.GradientCheckpointing && layers == 0 {
+		t.emit(Event{Kind: EventWarning, Message: "gradient checkpointing: no encoder layer found in the node names (scopes like /encoder/layer.0/); every activation is kept"})
+	}
 	if t.ResumeFrom != "" {
 		if err := f.resume(); err != nil {
 			return nil, err

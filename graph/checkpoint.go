@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"ft/ops"
 	"ft/tensor"
 )
 
@@ -125,7 +124,7 @@ func (t *Trace) recompute(s int) error {
 			}
 		}
 		if t.plan.active[i] {
-			t.ins[i], t.outs[i] = ops.Saved(n.Op, in, out, t.need(n, in))
+			t.save(i, in, out)
 		}
 	}
 	return nil

@@ -26,6 +26,8 @@ type Trace struct {
 	bf *ops.BF16Run
 	// ckpt: gradient checkpointing (checkpoint.go); nil when off
 	ckpt *checkpoints
+	// held: the bf16 copies of saved product inputs, by value
+	held map[int][]uint16
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -40,9 +42,43 @@ func (t *Trace) record(node int, in, out []*tensor.Tensor) {
 	}
 	// Keep only what the node's backward reads (ops.Saver): the rest of
 	// its inputs and outputs may be released as soon as forward is done.
-	n := t.g.Nodes[node]
-	t.ins[node], t.outs[node] = ops.Saved(n.Op, in, out, t.need(n, in))
+	t.save(node, in, out)
 }
+
+// save keeps what node's backward reads of its inputs and outputs
+// (ops.Saver); in a bf16 run, inputs read only by bf16 products
+// (ops.BF16Saver) are kept as bf16 copies, one per value, shared by the
+// nodes that read it.
+func (t *Trace) save(node int, in, out []*tensor.Tensor) {
+	n := t.g.Nodes[node]
+	need := t.need(n, in)
+	sin, sout := ops.Saved(n.Op, in, out, need)
+	if bs, ok := n.Op.(ops.BF16Saver); ok && t.bf != nil && holdBF16 {
+		sin = append([]*tensor.Tensor(nil), sin...)
+		for _, k := range bs.SavesBF16(need) {
+			id := n.In[k]
+			x := sin[k]
+			if id < 0 || x == nil || x != in[k] || x.DType() != tensor.Float32 || x.Len() == 0 || t.g.Values[id].Const != nil {
+				continue
+			}
+			h, ok := t.held[id]
+			if !ok {
+				h = make([]uint16, x.Len())
+				kernels.BF16Round(h, x.F32())
+				t.held[id] = h
+			}
+			stub := tensor.Zeros(tensor.Float32, 0)
+			stub.Shape = append([]int(nil), x.Shape...)
+			t.bf.Hold(stub, h)
+			sin[k] = stub
+		}
+	}
+	t.ins[node], t.outs[node] = sin, sout
+}
+
+// holdBF16: bf16 traces keep product inputs as bf16 copies (tests turn it
+// off to compare).
+var holdBF16 = true
 
 // need says which inputs of n backward asks gradients for (as Backward
 // computes it from the recorded inputs).
@@ -136,7 +172,7 @@ func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, train
 	}
 	tr := &Trace{g: g, plan: plan,
 		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes)),
-		fixed: g.fixedSpans(feeds), quota: map[int]int{}}
+		fixed: g.fixedSpans(feeds), quota: map[int]int{}, held: map[int][]uint16{}}
 	vals, err := g.execute(feeds, want, tr)
 	if err != nil {
 		return nil, err
@@ -255,7 +291,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		rel.release(cands, i)
 	}
-	t.ins, t.outs, t.fixed, t.quota, t.ckpt = nil, nil, nil, nil, nil
+	t.ins, t.outs, t.fixed, t.quota, t.ckpt, t.held = nil, nil, nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	// the caller may change what it gets in place (accumulate, clip): no
 	// two parameters may share a gradient tensor (an op can hand one

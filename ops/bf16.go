@@ -37,13 +37,14 @@ type BF16Run struct {
 	consts map[*tensor.Tensor]bool
 	mu     sync.Mutex
 	copies map[*tensor.Tensor][]uint16
+	held   map[*tensor.Tensor][]uint16 // saved activations (Hold)
 }
 
 // NewBF16Run starts a run whose constant operands are the float32 tensors
 // in consts (weights, folded constants): their bf16 copies are cached.
 // Other operands (activations, gradients) are rounded while packed.
 func NewBF16Run(consts map[*tensor.Tensor]bool) *BF16Run {
-	return &BF16Run{consts: consts, copies: map[*tensor.Tensor][]uint16{}}
+	return &BF16Run{consts: consts, copies: map[*tensor.Tensor][]uint16{}, held: map[*tensor.Tensor][]uint16{}}
 }
 
 // Converted counts the tensors converted so far (for tests).
@@ -53,16 +54,22 @@ func (r *BF16Run) Converted() int {
 	return len(r.copies)
 }
 
-// operand returns the product operand for t (float32): its cached bf16 copy
-// when t is a constant of the run, else its float32 data (rounded while
-// packed).
+// operand returns the product operand for t (float32): the bf16 values it
+// holds (Hold), its cached bf16 copy when t is a constant of the run, else
+// its float32 data (rounded while packed).
 func (r *BF16Run) operand(t *tensor.Tensor) bfOperand {
 	f := t.F32()
-	if r == nil || !r.consts[t] {
+	if r == nil {
 		return bfOperand{f: f}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if h, ok := r.held[t]; ok {
+		return bfOperand{h: h}
+	}
+	if !r.consts[t] {
+		return bfOperand{f: f}
+	}
 	h, ok := r.copies[t]
 	if !ok {
 		h = make([]uint16, len(f))
@@ -133,3 +140,26 @@ func bfOf(r *BF16Run, t *tensor.Tensor, used bool) bfOperand {
 	}
 	return r.operand(t)
 }
+
+// BF16Saver is implemented by ops whose BackwardBF16 reads some of the
+// inputs it saves (Saver) only as operands of bf16 products. A training
+// trace in bf16 keeps those as bf16 copies (BF16Run.Hold) instead of their
+// float32 data, as autocast saves the bf16 inputs of its products: half
+// the memory, the same bits.
+type BF16Saver interface {
+	SavesBF16(need []bool) (ins []int)
+}
+
+// Hold makes stub (a tensor without data standing for a saved input) read
+// as the bf16 values h in the products of this run.
+func (r *BF16Run) Hold(stub *tensor.Tensor, h []uint16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held[stub] = h
+}
+
+// SavesBF16 (MatMul): both operands are read only by the products.
+func (opMatMul) SavesBF16(need []bool) []int { return crossed(need) }
+
+// SavesBF16 (Gemm): A and B are read only by the products (C: shape only).
+func (o *opGemm) SavesBF16(need []bool) []int { return crossed(need) }
