@@ -26,8 +26,11 @@ type Trace struct {
 	bf *ops.BF16Run
 	// ckpt: gradient checkpointing (checkpoint.go); nil when off
 	ckpt *checkpoints
-	// held: the bf16 copies of saved product inputs, by value
-	held map[int][]uint16
+	// held: the bf16 copies of saved product inputs, by value, with the
+	// number of saved stubs that read each; stubs: the value of each stub
+	held     map[int][]uint16
+	heldRefs map[int]int
+	stubs    map[*tensor.Tensor]int
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -67,13 +70,32 @@ func (t *Trace) save(node int, in, out []*tensor.Tensor) {
 				kernels.BF16Round(h, x.F32())
 				t.held[id] = h
 			}
+			t.heldRefs[id]++
 			stub := tensor.Zeros(tensor.Float32, 0)
 			stub.Shape = append([]int(nil), x.Shape...)
 			t.bf.Hold(stub, h)
+			t.stubs[stub] = id
 			sin[k] = stub
 		}
 	}
 	t.ins[node], t.outs[node] = sin, sout
+}
+
+// dropHeld forgets the bf16 copies that the saved inputs of a node whose
+// backward is done hold, each once no other saved input reads it.
+func (t *Trace) dropHeld(ins []*tensor.Tensor) {
+	for _, x := range ins {
+		id, ok := t.stubs[x]
+		if !ok {
+			continue
+		}
+		delete(t.stubs, x)
+		t.bf.Release(x)
+		if t.heldRefs[id]--; t.heldRefs[id] == 0 {
+			delete(t.held, id)
+			delete(t.heldRefs, id)
+		}
+	}
 }
 
 // holdBF16: bf16 traces keep product inputs as bf16 copies (tests turn it
@@ -172,7 +194,7 @@ func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, train
 	}
 	tr := &Trace{g: g, plan: plan,
 		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes)),
-		fixed: g.fixedSpans(feeds), quota: map[int]int{}, held: map[int][]uint16{}}
+		fixed: g.fixedSpans(feeds), quota: map[int]int{}, held: map[int][]uint16{}, heldRefs: map[int]int{}, stubs: map[*tensor.Tensor]int{}}
 	vals, err := g.execute(feeds, want, tr)
 	if err != nil {
 		return nil, err
@@ -244,6 +266,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		if !any {
 			cands := append(append([]*tensor.Tensor(nil), t.ins[i]...), outs...)
+			t.dropHeld(t.ins[i])
 			t.ins[i], t.outs[i] = nil, nil
 			rel.release(cands, i)
 			continue
@@ -283,6 +306,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		// release this node's activations and the output gradients
 		cands = append(append(append(cands, t.ins[i]...), outs...), dout...)
+		t.dropHeld(t.ins[i])
 		t.ins[i], t.outs[i] = nil, nil
 		for _, o := range n.Out {
 			if o >= 0 {
@@ -291,7 +315,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		rel.release(cands, i)
 	}
-	t.ins, t.outs, t.fixed, t.quota, t.ckpt, t.held = nil, nil, nil, nil, nil, nil
+	t.ins, t.outs, t.fixed, t.quota, t.ckpt, t.held, t.heldRefs, t.stubs = nil, nil, nil, nil, nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	// the caller may change what it gets in place (accumulate, clip): no
 	// two parameters may share a gradient tensor (an op can hand one

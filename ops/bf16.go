@@ -158,6 +158,13 @@ func (r *BF16Run) Hold(stub *tensor.Tensor, h []uint16) {
 	r.held[stub] = h
 }
 
+// Release forgets what stub held (its node's backward is done).
+func (r *BF16Run) Release(stub *tensor.Tensor) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.held, stub)
+}
+
 // SavesBF16 (MatMul): both operands are read only by the products.
 func (opMatMul) SavesBF16(need []bool) []int { return crossed(need) }
 
