@@ -161,6 +161,9 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	a.Seed = seed
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
 
+	fs.BoolVar(&a.BF16, "bf16", false, "matrix products in bfloat16 with float32 accumulation (PyTorch's CPU autocast): faster where the CPU has AMX or AVX512_BF16; weights, optimizer and other ops stay float32")
+	fs.BoolVar(&a.GradientCheckpointing, "gradient-checkpointing", false, "keep only each encoder layer's input during training and recompute the layer in backward: less memory, the same gradients, a slower step")
+
 	sec("Evaluation")
 	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when there is evaluation data)")
 	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps; default: --logging-steps, as transformers)")
