@@ -22,9 +22,21 @@ import (
 //
 //	FT_BENCH_MODEL=$PWD/testmodels/real/minilm go test ./finetune -run '^$' -bench MiniLM -benchtime 5x
 //
-// FT_BENCH_BATCH (32) and FT_BENCH_SEQ (128) set the shapes. One warm-up step
+// FT_BENCH_BATCH (32) and FT_BENCH_SEQ (128) set the shapes; FT_BENCH_BF16=1
+// runs the matrix products in bf16 (graph.Options.BF16), FT_BENCH_GC=1 trains
+// with gradient checkpointing. One warm-up step
 // runs before the clock starts. The train step is what Trainer.Fit does per
 // step: forward, cross-entropy, backward, clipping at 1.0, AdamW.
+
+// benchModel loads the benchmark model, in bf16 with FT_BENCH_BF16 set.
+func benchModel(b *testing.B, dir string) *finetune.Model {
+	m, err := finetune.LoadModel(dir, finetune.ModelOptions{Labels: []string{"0", "1"}, Seed: 42,
+		Graph: graph.Options{BF16: os.Getenv("FT_BENCH_BF16") != "", GradientCheckpointing: os.Getenv("FT_BENCH_GC") != ""}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
 
 func benchEnv(b *testing.B) (dir string, batch, seq int) {
 	dir = os.Getenv("FT_BENCH_MODEL")
@@ -77,10 +89,7 @@ func BenchmarkTrainStepMiniLM(b *testing.B) {
 	dir, batch, seq := benchEnv(b)
 	// as ft run does: collect garbage at 50% heap growth (less peak memory)
 	defer debug.SetGCPercent(debug.SetGCPercent(50))
-	m, err := finetune.LoadModel(dir, finetune.ModelOptions{Labels: []string{"0", "1"}, Seed: 42})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := benchModel(b, dir)
 	feeds := benchFeeds(b, m.Graph, batch, seq)
 	tgt := make([]int64, batch)
 	for i := range tgt {
@@ -127,10 +136,7 @@ func BenchmarkTrainStepMiniLM(b *testing.B) {
 
 func BenchmarkInferMiniLM(b *testing.B) {
 	dir, batch, seq := benchEnv(b)
-	m, err := finetune.LoadModel(dir, finetune.ModelOptions{Labels: []string{"0", "1"}, Seed: 42})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := benchModel(b, dir)
 	feeds := benchFeeds(b, m.Graph, batch, seq)
 	// The encoder's own output, as ONNX Runtime runs the export.
 	out := "last_hidden_state"

@@ -65,6 +65,9 @@ type TrainState struct {
 	// Seed is the data order seed (there is no other random state: ft
 	// trains without dropout).
 	Seed uint64 `json:"seed"`
+	// BF16: the run's matrix products ran in bf16 (Args.BF16); a resumed
+	// run keeps the precision it was started with.
+	BF16 bool `json:"bf16,omitempty"`
 }
 
 // CheckpointInfo is what a checkpoint says about itself (its metadata).

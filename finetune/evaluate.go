@@ -19,6 +19,7 @@ func (t *Trainer) Predictions(ctx context.Context, src dataset.Source) (outs [][
 // computed on each batch's output as it comes.
 func (t *Trainer) predict(ctx context.Context, src dataset.Source, withLoss bool) (outs [][]float32, targets []*tensor.Tensor, loss float64, err error) {
 	t.Args.Defaults()
+	t.usePrecision()
 	bs := t.Args.PerDeviceEvalBatchSize
 	if bs <= 0 {
 		return nil, nil, 0, &ArgError{"per_device_eval_batch_size", bs, "an integer from 1 to 2147483647 (0: the training batch size)"}

@@ -134,7 +134,10 @@ func (t *Trainer) newFit(ctx context.Context) (*fit, error) {
 			f.base[p.Name] = p.Value.Clone()
 		}
 	}
-	f.st = &TrainState{Total: f.total, StepsPerEpoch: f.stepsPerEpoch, Rows: n, Seed: a.Seed}
+	f.st = &TrainState{Total: f.total, StepsPerEpoch: f.stepsPerEpoch, Rows: n, Seed: a.Seed, BF16: t.usePrecision()}
+	if _, layers := t.Model.Graph.Layers(); a.GradientCheckpointing && layers == 0 {
+		t.emit(Event{Kind: EventWarning, Message: "gradient checkpointing: no encoder layer found in the node names (scopes like /encoder/layer.0/); every activation is kept"})
+	}
 	if t.ResumeFrom != "" {
 		if err := f.resume(); err != nil {
 			return nil, err
@@ -181,6 +184,12 @@ func (f *fit) resume() error {
 	var err error
 	if f.best, err = f.t.resume(f.st, f.base); err != nil {
 		return err
+	}
+	if bf := f.t.Model.Graph.Options().BF16; f.st.BF16 != bf {
+		// the precision the run started with: the same steps, bit for bit
+		f.t.Model.Graph.SetBF16(f.st.BF16)
+		f.a.BF16, f.t.Args.BF16 = f.st.BF16, f.st.BF16
+		f.t.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("the checkpoint was written by a run with bf16 %v; the resumed run keeps it (this one asked for bf16 %v)", f.st.BF16, bf)})
 	}
 	f.res.Losses = append(f.res.Losses, f.st.Losses...)
 	if f.st.BestMetric != nil {

@@ -56,6 +56,18 @@ type Args struct {
 	// does: "skip" (default: the weights stay, a "skip" event warns) or
 	// "stop" (Fit returns an error).
 	OnNonFinite string
+	// BF16 runs the matrix products in bfloat16 with float32 accumulation
+	// (transformers' bf16, PyTorch's CPU autocast; graph.Options.BF16),
+	// in training and evaluation; weights, optimizer state and every
+	// other op stay float32. A model loaded with ModelOptions.Graph.BF16
+	// runs so whatever this says. Checkpoints record it and a resumed run
+	// keeps it.
+	BF16 bool
+	// GradientCheckpointing recomputes each encoder layer's forward during
+	// backward instead of keeping its activations (transformers'
+	// gradient_checkpointing; graph.Options.GradientCheckpointing): less
+	// memory, the same gradients bit for bit, one more forward of the layers.
+	GradientCheckpointing bool
 }
 
 // Defaults fills unset arguments with Hugging Face's defaults.
@@ -234,6 +246,19 @@ type Trainer struct {
 
 	opt     optim.Optimizer
 	baseSHA string
+}
+
+// usePrecision turns bf16 mixed precision and gradient checkpointing on in
+// the model's graph when Args ask for them, and returns whether the graph
+// runs in bf16.
+func (t *Trainer) usePrecision() bool {
+	if t.Args.BF16 {
+		t.Model.Graph.SetBF16(true)
+	}
+	if t.Args.GradientCheckpointing {
+		t.Model.Graph.SetGradientCheckpointing(true)
+	}
+	return t.Model.Graph.Options().BF16
 }
 
 func (t *Trainer) emit(e Event) {

@@ -119,6 +119,18 @@ type Options struct {
 	Pool *kernels.Pool
 	// PoolBackward hands buffers back during Backward too (trainpool.go).
 	PoolBackward bool
+	// BF16 runs the matrix products (MatMul, Gemm, the fused attention
+	// products) of float32 models in bfloat16 with float32 accumulation,
+	// forward and backward, as PyTorch's CPU autocast does; everything else
+	// stays float32 (ops/bf16.go). Weights stay float32 and are converted
+	// once per run (Run, or Forward and its Backward). SetBF16 changes it
+	// on an imported graph.
+	BF16 bool
+	// GradientCheckpointing keeps of each encoder layer only its inputs in
+	// a training trace (Forward) and recomputes the layer during Backward:
+	// less memory, one more forward of the layers (checkpoint.go).
+	// SetGradientCheckpointing changes it on an imported graph.
+	GradientCheckpointing bool
 }
 
 // OptionsFromEnv returns the zero Options changed by the environment:
@@ -135,6 +147,15 @@ func OptionsFromEnv() Options {
 	o.PoolBackward = os.Getenv("FT_POOL_BACKWARD") != ""
 	return o
 }
+
+// SetBF16 turns bf16 mixed precision (Options.BF16) on or off for the
+// runs that start after it returns.
+func (g *Graph) SetBF16(on bool) { g.opt.BF16 = on }
+
+// SetGradientCheckpointing turns gradient checkpointing
+// (Options.GradientCheckpointing) on or off for the traces that start after
+// it returns.
+func (g *Graph) SetGradientCheckpointing(on bool) { g.opt.GradientCheckpointing = on }
 
 // Options returns the options g was imported with (to import a rewritten
 // model the same way).

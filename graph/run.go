@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"ft/onnx"
+	"ft/ops"
 	"ft/tensor"
 )
 
@@ -48,7 +49,7 @@ func (g *Graph) fold() error {
 				in[i] = g.Values[id].Const
 			}
 		}
-		out, err := safeForward(n, in)
+		out, err := safeForward(n, in, nil)
 		if err != nil {
 			return fmt.Errorf("node %q (%s), evaluated at load time: %w", n.Name, n.OpType, err)
 		}
@@ -132,6 +133,13 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		return nil, err
 	}
 	needed, uses := g.liveness(wantIDs)
+	bf := g.bf16Run()
+	if tr != nil {
+		tr.bf = bf
+		if g.opt.GradientCheckpointing {
+			tr.ckpt = g.newCheckpoints(needed)
+		}
+	}
 	al := g.newAliases(feeds, tr) // recycle.go; nil with the pool off
 	get := func(id int) *tensor.Tensor {
 		if vals[id] != nil {
@@ -153,7 +161,7 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 				return nil, fmt.Errorf("node %q (%s): input %q has no value", n.Name, n.OpType, g.Values[id].Name)
 			}
 		}
-		out, err := safeForward(n, in)
+		out, err := safeForward(n, in, bf)
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 		}
@@ -168,7 +176,12 @@ func (g *Graph) execute(feeds map[string]*tensor.Tensor, outputs []string, tr *T
 		if al != nil {
 			al.produced(n, in, out)
 		}
-		if tr != nil {
+		if tr != nil && tr.ckpt != nil && tr.ckpt.seg[i] >= 0 {
+			// a checkpointed layer: keep only what enters it (checkpoint.go)
+			if kept := tr.ckpt.forwardKeep(n, in); al != nil && kept != nil {
+				al.kept(n, in, out, kept)
+			}
+		} else if tr != nil {
 			tr.record(i, in, out)
 			tr.countFresh(in, out)
 			if al != nil {
@@ -296,9 +309,36 @@ func countPresent(ids []int) int {
 // (tensor.AllocError, panicked by the op or by one of its parallel loops)
 // into an error naming its inputs (the caller names the node). Any other
 // panic is a bug in ft and goes on with its stack (see allocOnly).
-func safeForward(n *Node, in []*tensor.Tensor) (out []*tensor.Tensor, err error) {
+func safeForward(n *Node, in []*tensor.Tensor, bf *ops.BF16Run) (out []*tensor.Tensor, err error) {
 	defer allocOnly(&err, in)
+	if mp, ok := n.Op.(ops.MixedPrecision); ok && bf != nil {
+		return mp.ForwardBF16(in, bf)
+	}
 	return n.Op.Forward(in)
+}
+
+// bf16Run starts the bf16 state of a run (nil when Options.BF16 is off):
+// the float32 constants that products read are its weights, converted to
+// bf16 once per run.
+func (g *Graph) bf16Run() *ops.BF16Run {
+	if !g.opt.BF16 {
+		return nil
+	}
+	consts := map[*tensor.Tensor]bool{}
+	for _, n := range g.Nodes {
+		if _, ok := n.Op.(ops.MixedPrecision); !ok {
+			continue
+		}
+		for _, id := range n.In {
+			if id < 0 {
+				continue
+			}
+			if c := g.Values[id].Const; c != nil && c.DType() == tensor.Float32 {
+				consts[c] = true
+			}
+		}
+	}
+	return ops.NewBF16Run(consts)
 }
 
 // allocOnly, deferred, recovers a panic whose value is or wraps a

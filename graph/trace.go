@@ -21,6 +21,16 @@ type Trace struct {
 	fixed []addrRange
 	// quota: by length, how many buffers Backward may still hand back
 	quota map[int]int
+	// bf: the bf16 state of the forward pass (nil: float32), which
+	// Backward goes on with
+	bf *ops.BF16Run
+	// ckpt: gradient checkpointing (checkpoint.go); nil when off
+	ckpt *checkpoints
+	// held: the bf16 copies of saved product inputs, by value, with the
+	// number of saved stubs that read each; stubs: the value of each stub
+	held     map[int][]uint16
+	heldRefs map[int]int
+	stubs    map[*tensor.Tensor]int
 	// Outputs holds the requested outputs.
 	Outputs map[string]*tensor.Tensor
 	// BackwardNodes counts the nodes Backward ran (for tests and reports);
@@ -35,9 +45,62 @@ func (t *Trace) record(node int, in, out []*tensor.Tensor) {
 	}
 	// Keep only what the node's backward reads (ops.Saver): the rest of
 	// its inputs and outputs may be released as soon as forward is done.
-	n := t.g.Nodes[node]
-	t.ins[node], t.outs[node] = ops.Saved(n.Op, in, out, t.need(n, in))
+	t.save(node, in, out)
 }
+
+// save keeps what node's backward reads of its inputs and outputs
+// (ops.Saver); in a bf16 run, inputs read only by bf16 products
+// (ops.BF16Saver) are kept as bf16 copies, one per value, shared by the
+// nodes that read it.
+func (t *Trace) save(node int, in, out []*tensor.Tensor) {
+	n := t.g.Nodes[node]
+	need := t.need(n, in)
+	sin, sout := ops.Saved(n.Op, in, out, need)
+	if bs, ok := n.Op.(ops.BF16Saver); ok && t.bf != nil && holdBF16 {
+		sin = append([]*tensor.Tensor(nil), sin...)
+		for _, k := range bs.SavesBF16(need) {
+			id := n.In[k]
+			x := sin[k]
+			if id < 0 || x == nil || x != in[k] || x.DType() != tensor.Float32 || x.Len() == 0 || t.g.Values[id].Const != nil {
+				continue
+			}
+			h, ok := t.held[id]
+			if !ok {
+				h = make([]uint16, x.Len())
+				kernels.BF16Round(h, x.F32())
+				t.held[id] = h
+			}
+			t.heldRefs[id]++
+			stub := tensor.Zeros(tensor.Float32, 0)
+			stub.Shape = append([]int(nil), x.Shape...)
+			t.bf.Hold(stub, h)
+			t.stubs[stub] = id
+			sin[k] = stub
+		}
+	}
+	t.ins[node], t.outs[node] = sin, sout
+}
+
+// dropHeld forgets the bf16 copies that the saved inputs of a node whose
+// backward is done hold, each once no other saved input reads it.
+func (t *Trace) dropHeld(ins []*tensor.Tensor) {
+	for _, x := range ins {
+		id, ok := t.stubs[x]
+		if !ok {
+			continue
+		}
+		delete(t.stubs, x)
+		t.bf.Release(x)
+		if t.heldRefs[id]--; t.heldRefs[id] == 0 {
+			delete(t.held, id)
+			delete(t.heldRefs, id)
+		}
+	}
+}
+
+// holdBF16: bf16 traces keep product inputs as bf16 copies (tests turn it
+// off to compare).
+var holdBF16 = true
 
 // need says which inputs of n backward asks gradients for (as Backward
 // computes it from the recorded inputs).
@@ -131,7 +194,7 @@ func (g *Graph) Forward(feeds map[string]*tensor.Tensor, outputs []string, train
 	}
 	tr := &Trace{g: g, plan: plan,
 		ins: make([][]*tensor.Tensor, len(g.Nodes)), outs: make([][]*tensor.Tensor, len(g.Nodes)),
-		fixed: g.fixedSpans(feeds), quota: map[int]int{}}
+		fixed: g.fixedSpans(feeds), quota: map[int]int{}, held: map[int][]uint16{}, heldRefs: map[int]int{}, stubs: map[*tensor.Tensor]int{}}
 	vals, err := g.execute(feeds, want, tr)
 	if err != nil {
 		return nil, err
@@ -173,12 +236,25 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			rel.fixed = append(rel.fixed, s)
 		}
 	}
+	if t.ckpt != nil {
+		// the layers' inputs stay until their layer is recomputed
+		for _, x := range t.ckpt.keep {
+			if s, ok := spanOfT(x); ok {
+				rel.fixed = append(rel.fixed, s)
+			}
+		}
+	}
 	t.BackwardNodes = 0
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		if !t.plan.active[i] {
 			continue
 		}
 		n := g.Nodes[i]
+		if c := t.ckpt; c != nil && c.seg[i] >= 0 && !c.done[c.seg[i]] {
+			if err := t.recompute(c.seg[i]); err != nil {
+				return nil, err
+			}
+		}
 		outs := t.outs[i]
 		dout := make([]*tensor.Tensor, len(outs))
 		any := false
@@ -190,12 +266,13 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		if !any {
 			cands := append(append([]*tensor.Tensor(nil), t.ins[i]...), outs...)
+			t.dropHeld(t.ins[i])
 			t.ins[i], t.outs[i] = nil, nil
 			rel.release(cands, i)
 			continue
 		}
 		need := t.need(n, t.ins[i])
-		gin, err := safeBackward(n, t.ins[i], outs, dout, need)
+		gin, err := safeBackward(n, t.ins[i], outs, dout, need, t.bf)
 		if err != nil {
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
@@ -229,6 +306,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		// release this node's activations and the output gradients
 		cands = append(append(append(cands, t.ins[i]...), outs...), dout...)
+		t.dropHeld(t.ins[i])
 		t.ins[i], t.outs[i] = nil, nil
 		for _, o := range n.Out {
 			if o >= 0 {
@@ -237,7 +315,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		rel.release(cands, i)
 	}
-	t.ins, t.outs, t.fixed, t.quota = nil, nil, nil, nil
+	t.ins, t.outs, t.fixed, t.quota, t.ckpt, t.held, t.heldRefs, t.stubs = nil, nil, nil, nil, nil, nil, nil, nil
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	// the caller may change what it gets in place (accumulate, clip): no
 	// two parameters may share a gradient tensor (an op can hand one
@@ -259,8 +337,11 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 
 // safeBackward runs one op's backward; a tensor above the memory limit
 // becomes an error, any other panic goes on (allocOnly, run.go).
-func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, err error) {
+func safeBackward(n *Node, in, out, dout []*tensor.Tensor, need []bool, bf *ops.BF16Run) (g []*tensor.Tensor, err error) {
 	defer allocOnly(&err, in)
+	if mp, ok := n.Op.(ops.MixedPrecision); ok && bf != nil {
+		return mp.BackwardBF16(in, out, dout, need, bf)
+	}
 	return n.Op.(ops.Differentiable).Backward(in, out, dout, need)
 }
 

@@ -118,7 +118,13 @@ func planAttnScores(xq, xk *tensor.Tensor) (*attnScoresPlan, error) {
 	return p, nil
 }
 
-func (opAttnScores) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (o opAttnScores) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return o.ForwardBF16(in, nil)
+}
+
+// ForwardBF16 is Forward with float32 products in bf16 (bf16.go); r == nil
+// is Forward.
+func (opAttnScores) ForwardBF16(in []*tensor.Tensor, r *BF16Run) ([]*tensor.Tensor, error) {
 	dt, err := laFloatInputs("FtAttentionScores", in[0], in[1])
 	if err != nil {
 		return nil, err
@@ -128,12 +134,12 @@ func (opAttnScores) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		return attnScoresForward[float32](p, dt, in)
+		return attnScoresForward[float32](r != nil, p, dt, in)
 	}
-	return attnScoresForward[float64](p, dt, in)
+	return attnScoresForward[float64](false, p, dt, in)
 }
 
-func attnScoresForward[T laFloat](p *attnScoresPlan, dt tensor.DType, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func attnScoresForward[T laFloat](bf bool, p *attnScoresPlan, dt tensor.DType, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	alpha, err := attnScale[T]("FtAttentionScores", dt, in[2:]...)
 	if err != nil {
 		return nil, err
@@ -142,11 +148,17 @@ func attnScoresForward[T laFloat](p *attnScoresPlan, dt tensor.DType, in []*tens
 	checkOut[T](0, shape...)
 	s := outBuf[T](tensor.Size(shape))
 	hd := p.h * p.d
-	kernels.GemmBatch(false, true, p.sq, p.sk, p.d, alpha, in[0].Data.([]T), p.qOff, hd, in[1].Data.([]T), p.kOff, hd, 0, s, p.sOff, p.sk)
+	attnGemm(bf, false, true, p.sq, p.sk, p.d, alpha, in[0].Data.([]T), p.qOff, hd, in[1].Data.([]T), p.kOff, hd, 0, s, p.sOff, p.sk)
 	return single(tensor.New(shape, s))
 }
 
-func (opAttnScores) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+func (o opAttnScores) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	return o.BackwardBF16(in, out, dout, need, nil)
+}
+
+// BackwardBF16 is Backward with float32 products in bf16; r == nil is
+// Backward.
+func (opAttnScores) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF16Run) ([]*tensor.Tensor, error) {
 	dt, err := laFloatInputs("FtAttentionScores backward", in[0], in[1])
 	if err != nil {
 		return nil, err
@@ -165,14 +177,14 @@ func (opAttnScores) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*te
 		return res, nil
 	}
 	if dt == tensor.Float32 {
-		err = attnScoresBackward[float32](p, dt, in, dout[0], need, res)
+		err = attnScoresBackward[float32](r != nil, p, dt, in, dout[0], need, res)
 	} else {
-		err = attnScoresBackward[float64](p, dt, in, dout[0], need, res)
+		err = attnScoresBackward[float64](false, p, dt, in, dout[0], need, res)
 	}
 	return res, err
 }
 
-func attnScoresBackward[T laFloat](p *attnScoresPlan, dt tensor.DType, in []*tensor.Tensor, ds *tensor.Tensor, need []bool, res []*tensor.Tensor) error {
+func attnScoresBackward[T laFloat](bf bool, p *attnScoresPlan, dt tensor.DType, in []*tensor.Tensor, ds *tensor.Tensor, need []bool, res []*tensor.Tensor) error {
 	alpha, err := attnScale[T]("FtAttentionScores", dt, in[2:]...)
 	if err != nil {
 		return err
@@ -181,19 +193,19 @@ func attnScoresBackward[T laFloat](p *attnScoresPlan, dt tensor.DType, in []*ten
 	g := ds.Data.([]T)
 	if need[0] { // dQ' = α dS · K'
 		dq := outBuf[T](in[0].Len())
-		kernels.GemmBatch(false, false, p.sq, p.d, p.sk, alpha, g, p.sOff, p.sk, in[1].Data.([]T), p.kOff, hd, 0, dq, p.qOff, hd)
+		attnGemm(bf, false, false, p.sq, p.d, p.sk, alpha, g, p.sOff, p.sk, in[1].Data.([]T), p.kOff, hd, 0, dq, p.qOff, hd)
 		res[0] = tensor.New(in[0].Shape, dq)
 	}
 	if need[1] { // dK' = α dSᵀ · Q'
 		dk := outBuf[T](in[1].Len())
-		kernels.GemmBatch(true, false, p.sk, p.d, p.sq, alpha, g, p.sOff, p.sk, in[0].Data.([]T), p.qOff, hd, 0, dk, p.kOff, hd)
+		attnGemm(bf, true, false, p.sk, p.d, p.sq, alpha, g, p.sOff, p.sk, in[0].Data.([]T), p.qOff, hd, 0, dk, p.kOff, hd)
 		res[1] = tensor.New(in[1].Shape, dk)
 	}
 	// a trainable scale (rare: exports compute it from shapes):
 	// dc1 = c2·Σ dS⊙(Q'K'ᵀ), dc2 = c1·Σ dS⊙(Q'K'ᵀ)
 	if len(need) > 3 && (need[2] && in[2] != nil || need[3] && in[3] != nil) {
 		raw := make([]T, len(g))
-		kernels.GemmBatch(false, true, p.sq, p.sk, p.d, 1, in[0].Data.([]T), p.qOff, hd, in[1].Data.([]T), p.kOff, hd, 0, raw, p.sOff, p.sk)
+		attnGemm(bf, false, true, p.sq, p.sk, p.d, 1, in[0].Data.([]T), p.qOff, hd, in[1].Data.([]T), p.kOff, hd, 0, raw, p.sOff, p.sk)
 		var sum T
 		for i, v := range raw {
 			sum += g[i] * v
@@ -252,7 +264,13 @@ func planAttnContext(pr, xv *tensor.Tensor) (*attnContextPlan, error) {
 	return p, nil
 }
 
-func (opAttnContext) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (o opAttnContext) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return o.ForwardBF16(in, nil)
+}
+
+// ForwardBF16 is Forward with float32 products in bf16 (bf16.go); r == nil
+// is Forward.
+func (opAttnContext) ForwardBF16(in []*tensor.Tensor, r *BF16Run) ([]*tensor.Tensor, error) {
 	dt, err := laFloatInputs("FtAttentionContext", in[0], in[1])
 	if err != nil {
 		return nil, err
@@ -262,21 +280,27 @@ func (opAttnContext) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		return single(attnContextForward[float32](p, in))
+		return single(attnContextForward[float32](r != nil, p, in))
 	}
-	return single(attnContextForward[float64](p, in))
+	return single(attnContextForward[float64](false, p, in))
 }
 
-func attnContextForward[T laFloat](p *attnContextPlan, in []*tensor.Tensor) *tensor.Tensor {
+func attnContextForward[T laFloat](bf bool, p *attnContextPlan, in []*tensor.Tensor) *tensor.Tensor {
 	shape := []int{p.b, p.sq, p.h, p.d}
 	checkOut[T](0, shape...)
 	o := outBuf[T](tensor.Size(shape))
 	hd := p.h * p.d
-	kernels.GemmBatch(false, false, p.sq, p.d, p.sk, 1, in[0].Data.([]T), p.pOff, p.sk, in[1].Data.([]T), p.vOff, hd, 0, o, p.oOff, hd)
+	attnGemm(bf, false, false, p.sq, p.d, p.sk, 1, in[0].Data.([]T), p.pOff, p.sk, in[1].Data.([]T), p.vOff, hd, 0, o, p.oOff, hd)
 	return tensor.New(shape, o)
 }
 
-func (opAttnContext) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+func (o opAttnContext) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	return o.BackwardBF16(in, out, dout, need, nil)
+}
+
+// BackwardBF16 is Backward with float32 products in bf16; r == nil is
+// Backward.
+func (opAttnContext) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF16Run) ([]*tensor.Tensor, error) {
 	dt, err := laFloatInputs("FtAttentionContext backward", in[0], in[1])
 	if err != nil {
 		return nil, err
@@ -295,24 +319,24 @@ func (opAttnContext) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*t
 		return res, nil
 	}
 	if dt == tensor.Float32 {
-		attnContextBackward[float32](p, in, dout[0], need, res)
+		attnContextBackward[float32](r != nil, p, in, dout[0], need, res)
 	} else {
-		attnContextBackward[float64](p, in, dout[0], need, res)
+		attnContextBackward[float64](false, p, in, dout[0], need, res)
 	}
 	return res, nil
 }
 
-func attnContextBackward[T laFloat](p *attnContextPlan, in []*tensor.Tensor, do *tensor.Tensor, need []bool, res []*tensor.Tensor) {
+func attnContextBackward[T laFloat](bf bool, p *attnContextPlan, in []*tensor.Tensor, do *tensor.Tensor, need []bool, res []*tensor.Tensor) {
 	hd := p.h * p.d
 	g := do.Data.([]T)
 	if need[0] { // dP = dO' · V'ᵀ
 		dp := outBuf[T](in[0].Len())
-		kernels.GemmBatch(false, true, p.sq, p.sk, p.d, 1, g, p.oOff, hd, in[1].Data.([]T), p.vOff, hd, 0, dp, p.pOff, p.sk)
+		attnGemm(bf, false, true, p.sq, p.sk, p.d, 1, g, p.oOff, hd, in[1].Data.([]T), p.vOff, hd, 0, dp, p.pOff, p.sk)
 		res[0] = tensor.New(in[0].Shape, dp)
 	}
 	if need[1] { // dV' = Pᵀ · dO'
 		dv := outBuf[T](in[1].Len())
-		kernels.GemmBatch(true, false, p.sk, p.d, p.sq, 1, in[0].Data.([]T), p.pOff, p.sk, g, p.oOff, hd, 0, dv, p.vOff, hd)
+		attnGemm(bf, true, false, p.sk, p.d, p.sq, 1, in[0].Data.([]T), p.pOff, p.sk, g, p.oOff, hd, 0, dv, p.vOff, hd)
 		res[1] = tensor.New(in[1].Shape, dv)
 	}
 }
@@ -345,4 +369,14 @@ func shapeOnlyOf(dt tensor.DType, shape []int) *tensor.Tensor {
 	s := tensor.Zeros(dt, 0)
 	s.Shape = shape
 	return s
+}
+
+// attnGemm is kernels.GemmBatch (beta 0), in bf16 when bf is set and T is
+// float32 (the operands are activations: rounded while packed).
+func attnGemm[T laFloat](bf bool, transA, transB bool, m, n, k int, alpha T, a []T, aOff []int, lda int, b []T, bOff []int, ldb int, beta T, c []T, cOff []int, ldc int) {
+	if f, ok := any(c).([]float32); ok && bf {
+		kernels.GemmBatchBF16(transA, transB, m, n, k, float32(alpha), any(a).([]float32), aOff, lda, any(b).([]float32), bOff, ldb, float32(beta), f, cOff, ldc)
+		return
+	}
+	kernels.GemmBatch(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)
 }

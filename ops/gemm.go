@@ -60,6 +60,12 @@ func (o *opGemm) plan(a, b, c *tensor.Tensor) (laBMM, []int, error) {
 }
 
 func (o *opGemm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return o.ForwardBF16(in, nil)
+}
+
+// ForwardBF16 is Forward with a float32 product in bf16 (bf16.go); r == nil
+// is Forward.
+func (o *opGemm) ForwardBF16(in []*tensor.Tensor, r *BF16Run) ([]*tensor.Tensor, error) {
 	a, b := in[0], in[1]
 	var c *tensor.Tensor
 	if len(in) > 2 {
@@ -74,12 +80,12 @@ func (o *opGemm) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		return single(gemmForward[float32](o, &p, out, a, b, c))
+		return single(gemmForward[float32](o, &p, out, a, b, c, r))
 	}
-	return single(gemmForward[float64](o, &p, out, a, b, c))
+	return single(gemmForward[float64](o, &p, out, a, b, c, nil))
 }
 
-func gemmForward[T laFloat](o *opGemm, p *laBMM, out []int, a, b, c *tensor.Tensor) *tensor.Tensor {
+func gemmForward[T laFloat](o *opGemm, p *laBMM, out []int, a, b, c *tensor.Tensor, r *BF16Run) *tensor.Tensor {
 	var y []T
 	checkOut[T](0, out...)
 	beta := T(o.beta)
@@ -89,11 +95,21 @@ func gemmForward[T laFloat](o *opGemm, p *laBMM, out []int, a, b, c *tensor.Tens
 		y = make([]T, tensor.Size(out))
 		beta = 0
 	}
-	laBMMForward(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), beta, y)
+	if r != nil {
+		laBMMForwardBF16(p, float32(o.alpha), r.operand(a), r.operand(b), float32(beta), any(y).([]float32))
+	} else {
+		laBMMForward(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), beta, y)
+	}
 	return tensor.New(out, y)
 }
 
 func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	return o.BackwardBF16(in, out, dout, need, nil)
+}
+
+// BackwardBF16 is Backward with the float32 products in bf16; r == nil is
+// Backward.
+func (o *opGemm) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF16Run) ([]*tensor.Tensor, error) {
 	a, b := in[0], in[1]
 	var c *tensor.Tensor
 	if len(in) > 2 {
@@ -118,9 +134,9 @@ func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tenso
 		return res, nil
 	}
 	if dt == tensor.Float32 {
-		gemmBackward[float32](o, &p, in, g, need, res)
+		gemmBackward[float32](o, &p, in, g, need, res, r)
 	} else {
-		gemmBackward[float64](o, &p, in, g, need, res)
+		gemmBackward[float64](o, &p, in, g, need, res, nil)
 	}
 	return res, nil
 }
@@ -128,10 +144,16 @@ func (o *opGemm) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tenso
 // Saves: dA reads B, dB reads A (C: shape only).
 func (o *opGemm) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
 
-func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor) {
+func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor, r *BF16Run) {
 	a, b := in[0], in[1]
 	gd := tensor.Data[T](g)
-	da, db := laBMMGrads(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), gd, need[0], need[1])
+	var da, db []T
+	if r != nil {
+		fa, fb := laBMMGradsBF16(p, float32(o.alpha), bfOf(r, a, need[1]), bfOf(r, b, need[0]), any(gd).([]float32), need[0], need[1])
+		da, db = any(fa).([]T), any(fb).([]T)
+	} else {
+		da, db = laBMMGrads(p, T(o.alpha), tensor.Data[T](a), tensor.Data[T](b), gd, need[0], need[1])
+	}
 	if da != nil {
 		res[0] = tensor.New(a.Shape, da)
 	}

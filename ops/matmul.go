@@ -100,7 +100,13 @@ func planMatMul(as, bs []int) (*mmPlan, error) {
 	return p, nil
 }
 
-func (opMatMul) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (o opMatMul) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return o.ForwardBF16(in, nil)
+}
+
+// ForwardBF16 is Forward with a float32 product in bf16 (bf16.go); r == nil
+// is Forward.
+func (opMatMul) ForwardBF16(in []*tensor.Tensor, r *BF16Run) ([]*tensor.Tensor, error) {
 	a, b := in[0], in[1]
 	dt, err := laFloatInputs("MatMul", a, b)
 	if err != nil {
@@ -109,6 +115,12 @@ func (opMatMul) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	p, err := planMatMul(a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
+	}
+	if dt == tensor.Float32 && r != nil {
+		checkOut[float32](0, p.out...)
+		c := outBuf[float32](tensor.Size(p.out))
+		laBMMForwardBF16(&p.prod, 1, r.operand(a), r.operand(b), 0, c)
+		return single(tensor.New(p.out, c))
 	}
 	if dt == tensor.Float32 {
 		return single(matMulForward(p, a.F32(), b.F32()))
@@ -123,7 +135,13 @@ func matMulForward[T laFloat](p *mmPlan, a, b []T) *tensor.Tensor {
 	return tensor.New(p.out, c)
 }
 
-func (opMatMul) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+func (o opMatMul) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	return o.BackwardBF16(in, out, dout, need, nil)
+}
+
+// BackwardBF16 is Backward with the float32 products in bf16; r == nil is
+// Backward.
+func (opMatMul) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF16Run) ([]*tensor.Tensor, error) {
 	a, b := in[0], in[1]
 	dt, err := laFloatInputs("MatMul backward", a, b)
 	if err != nil {
@@ -144,7 +162,12 @@ func (opMatMul) Backward(in, out, dout []*tensor.Tensor, need []bool) ([]*tensor
 		return res, nil
 	}
 	if dt == tensor.Float32 {
-		da, db := laBMMGrads(&p.prod, 1, a.F32(), b.F32(), g.F32(), need[0], need[1])
+		var da, db []float32
+		if r != nil {
+			da, db = laBMMGradsBF16(&p.prod, 1, bfOf(r, a, need[1]), bfOf(r, b, need[0]), g.F32(), need[0], need[1])
+		} else {
+			da, db = laBMMGrads(&p.prod, 1, a.F32(), b.F32(), g.F32(), need[0], need[1])
+		}
 		if da != nil {
 			res[0] = tensor.New(a.Shape, da)
 		}

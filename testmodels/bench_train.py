@@ -20,6 +20,13 @@
     (finetune.BenchmarkInferMiniLM) and ONNX Runtime (CPU provider, all graph
     optimisations, intra_op_num_threads = threads).
 
+--bf16 adds ft with the matrix products in bfloat16 (FT_BENCH_BF16=1:
+graph.Options.BF16, ft run --bf16) to (b) and (c), and PyTorch under
+torch.autocast("cpu", dtype=torch.bfloat16) to (b). --reps N runs every
+system of (b) and (c) N times, interleaved (each repetition runs all systems
+once, in turn), and prints the median with the range and the load average
+seen before each repetition.
+
 Every system runs in its own child process with the same number of threads
 (--threads, default 2: GOMAXPROCS, torch.set_num_threads, ORT intra-op);
 peak RSS is the child's ru_maxrss from wait4. Prints raw figures, ratios
@@ -54,8 +61,11 @@ def run_child(cmd, env, cwd=ROOT):
     return so, se, ru.ru_maxrss / 1024
 
 
-def thread_env(a):
+def thread_env(a, bf16=False):
     env = dict(os.environ)
+    env.pop("FT_BENCH_BF16", None)
+    if bf16:
+        env["FT_BENCH_BF16"] = "1"
     t = str(a.threads)
     env.update({"GOMAXPROCS": t, "OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t,
                 "HF_HUB_OFFLINE": "1", "FT_BENCH_MODEL": os.path.abspath(a.model),
@@ -136,9 +146,9 @@ def gemm(a, report):
 BENCH_RE = re.compile(r"Benchmark(\w+)-?\d*\s+\d+\s+([\d.]+) samples/s")
 
 
-def go_bench(a, name, iters):
+def go_bench(a, name, iters, bf16=False):
     so, _, rss = run_child([a.test_bin, "-test.run", "^$", "-test.bench", "^Benchmark%s$" % name,
-                            "-test.benchtime", "%dx" % iters], thread_env(a), cwd=os.path.join(ROOT, "finetune"))
+                            "-test.benchtime", "%dx" % iters], thread_env(a, bf16), cwd=os.path.join(ROOT, "finetune"))
     m = BENCH_RE.search(so)
     if not m:
         raise SystemExit("no result from Benchmark%s:\n%s" % (name, so[-2000:]))
@@ -168,11 +178,18 @@ def torch_train_child(a):
     mask = torch.ones(a.batch, a.seq, dtype=torch.long)
     y = torch.arange(a.batch) % 2
 
-    def step():
+    def forward():
         h = enc(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
         m = mask.unsqueeze(-1).float()
         logits = head((h * m).sum(1) / m.sum(1).clamp(min=1e-9))
-        loss = torch.nn.functional.cross_entropy(logits, y)
+        return torch.nn.functional.cross_entropy(logits, y)
+
+    def step():
+        if a.child_bf16:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = forward()
+        else:
+            loss = forward()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in named], 1.0)
@@ -205,36 +222,73 @@ def ort_infer_child(a):
     print(json.dumps({"samples_per_s": a.infer_iters * a.batch / (time.perf_counter() - t0)}))
 
 
-def py_child(a, kind):
+def py_child(a, kind, bf16=False):
     cmd = [sys.executable, __file__, "--child", kind, "--threads", str(a.threads), "--batch", str(a.batch),
            "--seq", str(a.seq), "--steps", str(a.steps), "--infer-iters", str(a.infer_iters), "--model", a.model]
     if a.torch_dropout:
         cmd.append("--torch-dropout")
+    if bf16:
+        cmd.append("--child-bf16")
     so, _, rss = run_child(cmd, thread_env(a))
     return json.loads(so.strip().splitlines()[-1])["samples_per_s"], rss
 
 
+def repeat(a, systems):
+    """Runs each (name, fn) of systems a.reps times, interleaved; returns
+    {name: (samples/s list, peak RSS list)} and the load averages seen."""
+    res = {name: ([], []) for name, _ in systems}
+    loads = []
+    for _ in range(a.reps):
+        loads.append(os.getloadavg()[0])
+        for name, fn in systems:
+            sps, rss = fn()
+            res[name][0].append(sps)
+            res[name][1].append(rss)
+    return res, loads
+
+
+def median(xs):
+    ys = sorted(xs)
+    n = len(ys)
+    return ys[n // 2] if n % 2 else (ys[n // 2 - 1] + ys[n // 2]) / 2
+
+
+def print_table(res, loads, ref):
+    print("%-15s %12s %19s %14s" % ("", "samples/s", "range", "peak RSS MB"))
+    for name, (sps, rss) in res.items():
+        print("%-15s %12.2f %8.2f - %8.2f %14.0f" % (name, median(sps), min(sps), max(sps), median(rss)))
+    print("1-minute load average before each repetition: %s" % ", ".join("%.2f" % x for x in loads))
+    out = {"loadavg": loads}
+    for name, (sps, rss) in res.items():
+        out[name] = {"median": median(sps), "min": min(sps), "max": max(sps), "all": sps, "rss_mb": median(rss)}
+    for name, other in ref:
+        if name in res and other in res:
+            r = median(res[name][0]) / median(res[other][0])
+            print("ratio %s / %s (medians): %.3f" % (name, other, r))
+            out["%s / %s" % (name, other)] = r
+    return out
+
+
 def train(a, report):
-    ft, ft_rss = go_bench(a, "TrainStepMiniLM", a.steps)
-    th, th_rss = py_child(a, "torch-train")
-    print("\n(b) training step, MiniLM-L6 + head, batch %d, sequence %d, AdamW, %d threads" % (a.batch, a.seq, a.threads))
-    print("%-10s %12s %14s" % ("", "samples/s", "peak RSS MB"))
-    print("%-10s %12.2f %14.0f" % ("ft", ft, ft_rss))
-    print("%-10s %12.2f %14.0f" % ("PyTorch", th, th_rss))
-    print("ratio ft/PyTorch: speed %.3f, peak RSS %.3f" % (ft / th, ft_rss / th_rss))
-    report["train"] = {"ft": ft, "torch": th, "ratio": ft / th, "ft_rss_mb": ft_rss, "torch_rss_mb": th_rss,
-                       "rss_ratio": ft_rss / th_rss}
+    systems = [("ft", lambda: go_bench(a, "TrainStepMiniLM", a.steps))]
+    if a.bf16:
+        systems.append(("ft bf16", lambda: go_bench(a, "TrainStepMiniLM", a.steps, bf16=True)))
+    systems.append(("PyTorch", lambda: py_child(a, "torch-train")))
+    if a.bf16:
+        systems.append(("PyTorch bf16", lambda: py_child(a, "torch-train", bf16=True)))
+    res, loads = repeat(a, systems)
+    print("\n(b) training step, MiniLM-L6 + head, batch %d, sequence %d, AdamW, %d threads, %d repetition(s)" % (a.batch, a.seq, a.threads, a.reps))
+    report["train"] = print_table(res, loads, [("ft", "PyTorch"), ("ft bf16", "PyTorch bf16"), ("ft bf16", "ft"), ("PyTorch bf16", "PyTorch")])
 
 
 def infer(a, report):
-    ft, ft_rss = go_bench(a, "InferMiniLM", a.infer_iters)
-    ox, ox_rss = py_child(a, "ort-infer")
-    print("\n(c) inference (last_hidden_state), batch %d, sequence %d, %d threads" % (a.batch, a.seq, a.threads))
-    print("%-13s %12s %14s" % ("", "samples/s", "peak RSS MB"))
-    print("%-13s %12.2f %14.0f" % ("ft", ft, ft_rss))
-    print("%-13s %12.2f %14.0f" % ("ONNX Runtime", ox, ox_rss))
-    print("ratio ft/ONNX Runtime: speed %.3f, peak RSS %.3f" % (ft / ox, ft_rss / ox_rss))
-    report["infer"] = {"ft": ft, "ort": ox, "ratio": ft / ox, "ft_rss_mb": ft_rss, "ort_rss_mb": ox_rss}
+    systems = [("ft", lambda: go_bench(a, "InferMiniLM", a.infer_iters))]
+    if a.bf16:
+        systems.append(("ft bf16", lambda: go_bench(a, "InferMiniLM", a.infer_iters, bf16=True)))
+    systems.append(("ONNX Runtime", lambda: py_child(a, "ort-infer")))
+    res, loads = repeat(a, systems)
+    print("\n(c) inference (last_hidden_state), batch %d, sequence %d, %d threads, %d repetition(s)" % (a.batch, a.seq, a.threads, a.reps))
+    report["infer"] = print_table(res, loads, [("ft", "ONNX Runtime"), ("ft bf16", "ONNX Runtime"), ("ft bf16", "ft")])
 
 
 def main():
@@ -248,7 +302,10 @@ def main():
     ap.add_argument("--gemm-iters", type=int, default=20, help="runs per GEMM shape (at least)")
     ap.add_argument("--only", default="gemm,train,infer", help="comma-separated parts: gemm, train, infer")
     ap.add_argument("--torch-dropout", action="store_true", help="train PyTorch in train mode (dropout 0.1)")
+    ap.add_argument("--bf16", action="store_true", help="also ft with bf16 products and PyTorch with bf16 autocast")
+    ap.add_argument("--reps", type=int, default=1, help="repetitions of each system in (b) and (c), interleaved (median and range)")
     ap.add_argument("--json", default="", help="also write the figures to this file")
+    ap.add_argument("--child-bf16", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child == "gemm-torch":

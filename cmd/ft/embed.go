@@ -26,11 +26,11 @@ import (
 
 // embedFlags are ft run's and ft eval's sentence-embedding settings.
 type embedFlags struct {
-	task, loss, normalize, columns string
-	matryoshka                     string
-	scoreScale                     float64
-	miniBatch                      int
-	embeddingOutput                bool
+	loss, normalize, columns string
+	matryoshka               string
+	scoreScale               float64
+	miniBatch                int
+	embeddingOutput          bool
 }
 
 // Task names for sentence embeddings (the Hugging Face Hub's task tag
@@ -38,7 +38,6 @@ type embedFlags struct {
 var embedTasks = []string{"sentence-similarity", "embedding", "sentence-embedding"}
 
 func addEmbedFlags(fs *flag.FlagSet, e *embedFlags) {
-	fs.StringVar(&e.task, "task", "", "sentence-similarity (alias embedding) trains sentence embeddings as sentence-transformers does; text-classification the classifier (default: from the data: anchor/positive, query/positive or sentence1/sentence2/score columns mean sentence-similarity)")
 	fs.StringVar(&e.loss, "loss", "", "sentence-similarity loss, by sentence-transformers' class name: "+strings.Join(embed.LossNames, ", ")+" (default: CoSENTLoss for scored pairs, MultipleNegativesRankingLoss otherwise)")
 	fs.StringVar(&e.normalize, "normalize", "", "true/false: L2-normalise the embeddings (default: as the folder's modules.json says, else false)")
 	fs.StringVar(&e.matryoshka, "matryoshka-dims", "", "wrap the loss in MatryoshkaLoss with these dimensions, e.g. 384,256,128,64")
@@ -52,19 +51,29 @@ func addEmbedFlags(fs *flag.FlagSet, e *embedFlags) {
 // sentence-transformers' column names in the training file.
 func (f *runFlags) embedTask() (bool, error) {
 	switch {
-	case slices.Contains(embedTasks, f.emb.task):
+	case slices.Contains(embedTasks, f.task):
 		return true, nil
-	case f.emb.task == "" && f.train != "":
+	case f.task == "" && f.train != "":
 		d, err := finetune.ReadEmbedData(f.train, f.embedReadOptions())
 		if err != nil {
 			return false, nil // not embedding data: the classifier's reader reports
 		}
 		cols := strings.Join(d.Columns, ",")
 		return cols != "sentence1,sentence2" || d.LabelColumn == "score", nil
-	case f.emb.task == "" || f.emb.task == "text-classification":
+	case f.task == "" || f.task == "text-classification" || f.task == "token-classification":
 		return false, nil
 	}
-	return false, fmt.Errorf("--task %q: use sentence-similarity (or embedding) or text-classification", f.emb.task)
+	return false, taskError(f.task)
+}
+
+// taskFlagHelp is --task's help: the tasks ft run trains.
+const taskFlagHelp = "text-classification, token-classification or sentence-similarity (alias embedding) (default: from the data and the export: " +
+	"a .conll/.conllu file or a *ForTokenClassification export means token-classification; anchor/positive, query/positive or " +
+	"sentence1/sentence2/score columns mean sentence-similarity)"
+
+// taskError refuses an unknown --task.
+func taskError(task string) error {
+	return fmt.Errorf("--task %q: use text-classification, token-classification or sentence-similarity (or embedding)", task)
 }
 
 func (f *runFlags) embedReadOptions() finetune.EmbedReadOptions {

@@ -32,7 +32,7 @@ type execFlags struct {
 	input, dim                        listFlag
 	inputs, saveInputs, output, names string
 	compare                           string
-	random, asJSON                    bool
+	random, asJSON, bf16              bool
 	seed                              uint64
 	atol, rtol                        float64
 	bench, warmup, threads            int
@@ -57,6 +57,7 @@ func newExecFlags(stderr io.Writer) *execFlags {
 	fs.IntVar(&f.warmup, "warmup", 2, "untimed runs before the timed ones of --bench (besides the first run)")
 	fs.IntVar(&f.threads, "threads", 0, "worker threads for GEMM and the parallel loops (sets GOMAXPROCS; 0: all cores)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.bf16, "bf16", false, "matrix products in bfloat16 with float32 accumulation (as ft run --bf16)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: ft exec MODEL [flags]
 
@@ -176,7 +177,9 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "ft exec: note: the worker pool was started with %d threads before --threads %d; running on %d\n", kernels.Workers(), f.threads, threads)
 	}
 
-	g, err := graph.LoadWith(f.fs.Arg(0), graph.OptionsFromEnv())
+	gopt := graph.OptionsFromEnv()
+	gopt.BF16 = f.bf16
+	g, err := graph.LoadWith(f.fs.Arg(0), gopt)
 	if err != nil {
 		return err
 	}

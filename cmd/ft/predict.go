@@ -20,7 +20,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	f := newRunFlags("eval", stderr)
 	// the flags of ft run that evaluation uses; its help lists these only
 	f.only = map[string]bool{}
-	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size"} {
+	for _, n := range []string{"model", "eval", "config", "text-column", "text-pair-column", "label-column", "max-length", "per-device-eval-batch-size",
+		"task", "tag-column", "label-all-tokens", "seqeval-mode", "seqeval-scheme", "return-entity-level-metrics", // token classification
+		"score-scale", "columns", "normalize", "loss", "pooling", // sentence embeddings
+		"bf16",
+	} {
 		f.only[n] = true
 	}
 	f.fs.Lookup("model").Usage = "the fine-tuned export folder, e.g. OUTPUT-DIR/model of ft run (required)"
@@ -117,6 +121,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	file := fs.String("file", "", "read texts from this file, one per line (default: the arguments, else standard input)")
 	maxLength := fs.Int("max-length", 128, "truncate texts to this many tokens (token classification: default the tokenizer's model_max_length, as transformers' pipeline)")
 	strategy := fs.String("aggregation-strategy", "none", "token classification: group tokens into entities as transformers' pipeline: none, simple, first, average or max")
+	bf16 := fs.Bool("bf16", false, "matrix products in bfloat16 with float32 accumulation (as ft run --bf16)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ft predict --model DIR [TEXT ...]\n\nClassifies texts (arguments, --file, or standard input: one per line) and prints one JSON\nline per text: {\"text\", \"label\", \"score\", \"probabilities\"}.\n\n")
 		printFlags(fs.Output(), fs)
@@ -141,7 +146,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: graph.OptionsFromEnv()})
+	gopt := graph.OptionsFromEnv()
+	gopt.BF16 = *bf16
+	m, err := finetune.LoadModel(*model, finetune.ModelOptions{Graph: gopt})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,8 @@ type runFlags struct {
 	// (the demo's validation split), not a file.
 	test    string
 	holdOut bool
+	// task is --task (empty: from the data and the export).
+	task string
 	// emb holds the sentence-embedding flags (embed.go).
 	emb embedFlags
 }
@@ -159,6 +161,9 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	a.Seed = seed
 	fs.StringVar(&a.OnNonFinite, "on-non-finite", "skip", "a step whose loss or gradient is NaN or infinite: skip (weights unchanged, a warning) or stop (the run ends with an error)")
 
+	fs.BoolVar(&a.BF16, "bf16", false, "matrix products in bfloat16 with float32 accumulation (PyTorch's CPU autocast): faster where the CPU has AMX or AVX512_BF16; weights, optimizer and other ops stay float32")
+	fs.BoolVar(&a.GradientCheckpointing, "gradient-checkpointing", false, "keep only each encoder layer's input during training and recompute the layer in backward: less memory, the same gradients, a slower step")
+
 	sec("Evaluation")
 	fs.StringVar(&a.EvalStrategy, "eval-strategy", "", "no, steps or epoch (default: epoch when there is evaluation data)")
 	fs.IntVar(&a.EvalSteps, "eval-steps", 0, "evaluate every N steps (with --eval-strategy steps; default: --logging-steps, as transformers)")
@@ -188,6 +193,8 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.IntVar(&a.LoggingSteps, "logging-steps", 10, "write the mean loss to metrics.jsonl every N steps")
 	fs.StringVar(&f.config, "config", "", "YAML or JSON file of these settings (keys as flags or with underscores, e.g. learning_rate); flags override it")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the parameter table (what trains) and the data summary, then stop")
+	sec("Task")
+	fs.StringVar(&f.task, "task", "", taskFlagHelp)
 	sec("Token classification")
 	addTokenFlags(f)
 	sec("Sentence embeddings")

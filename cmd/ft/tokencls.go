@@ -21,13 +21,12 @@ import (
 
 // tokenFlags are the flags of token classification.
 type tokenFlags struct {
-	task, tagCol, mode, scheme string
-	labelAll, entityLevel      bool
+	tagCol, mode, scheme  string
+	labelAll, entityLevel bool
 }
 
 func addTokenFlags(f *runFlags) {
 	fs, t := f.fs, &f.tok
-	fs.StringVar(&t.task, "task", "", "text-classification or token-classification (default: token-classification for a .conll/.conllu data file or a *ForTokenClassification export)")
 	fs.StringVar(&t.tagCol, "tag-column", "", "token classification: the tag column (CoNLL: a field number from 0, default the last; CoNLL-U: upos (default) or xpos; JSON lines: the key, default tags, ner_tags or pos_tags)")
 	fs.BoolVar(&t.labelAll, "label-all-tokens", false, "token classification: tag every sub-token of a word, not only the first (run_ner.py --label_all_tokens)")
 	fs.StringVar(&t.mode, "seqeval-mode", "default", "token classification: entity metrics in seqeval's default (conlleval) or strict mode")
@@ -38,14 +37,13 @@ func addTokenFlags(f *runFlags) {
 // isTokenTask says whether the run tags tokens: --task says so, or the data
 // file is CoNLL/CoNLL-U, or the export is a *ForTokenClassification.
 func (f *runFlags) isTokenTask(modelDir string) (bool, error) {
-	switch f.tok.task {
-	case "token-classification":
+	switch {
+	case f.task == "token-classification":
 		return true, nil
-	case "text-classification":
+	case f.task == "text-classification" || slices.Contains(embedTasks, f.task):
 		return false, nil
-	case "":
-	default:
-		return false, fmt.Errorf("--task %q: use text-classification or token-classification", f.tok.task)
+	case f.task != "":
+		return false, taskError(f.task)
 	}
 	for _, p := range []string{f.train, f.eval} {
 		switch strings.ToLower(filepath.Ext(p)) {
