@@ -29,7 +29,7 @@ func (s *TextSource) Cached() (*CachedTextSource, error) {
 	if s.Tokenizer.PadID() < 0 {
 		return nil, errors.New("tokenize: padding asked for, but the tokenizer has no pad token")
 	}
-	enc, err := s.encodeAll()
+	enc, err := s.encodeUnpadded(allRows(s.Len()))
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@
 // NormalizeText's comparison rule). A Source makes Batches from row
 // indices: TextSource tokenizes a Dataset (CachedTextSource once for all
 // rows), TensorSource slices fixed tensors; Permutation, Batches,
-// EpochBatches, LengthGroupedBatches (for a LengthSource) and StepsPerEpoch
+// EpochBatches, LengthGroupedBatches (for a LengthSource, whose Lengths a LengthCache
+// can keep) and StepsPerEpoch
 // give the row order a seed names, the same on every machine. Names and defaults follow the Hugging Face datasets and Trainer, so a run
 // configured the same way in both sees the same rows in the same order.
 package dataset

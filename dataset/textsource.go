@@ -15,7 +15,7 @@ type TextSource struct {
 	Inputs    []string // the model's input names
 	MaxLength int
 
-	lengths []int // Lengths, once computed
+	lengths LengthCache
 }
 
 // NewTextSource checks that the tokenizer can give every model input
@@ -36,20 +36,7 @@ func (s *TextSource) Len() int { return s.Data.Len() }
 
 // Lengths returns every row's length in tokens (special tokens included,
 // truncated to MaxLength), tokenizing all rows once.
-func (s *TextSource) Lengths() ([]int, error) {
-	if s.lengths != nil {
-		return s.lengths, nil
-	}
-	enc, err := s.encodeAll()
-	if err != nil {
-		return nil, err
-	}
-	s.lengths = make([]int, len(enc.InputIDs))
-	for i, ids := range enc.InputIDs {
-		s.lengths[i] = len(ids)
-	}
-	return s.lengths, nil
-}
+func (s *TextSource) Lengths() ([]int, error) { return s.lengths.Lengths(s.Len(), s.encodeUnpadded) }
 
 // Batch tokenizes the rows.
 func (s *TextSource) Batch(rows []int) (*Batch, error) {
@@ -71,12 +58,39 @@ func (s *TextSource) Batch(rows []int) (*Batch, error) {
 	return b, nil
 }
 
-// encodeAll tokenizes every row, unpadded (truncated to MaxLength).
-func (s *TextSource) encodeAll() (*tokenize.Encoding, error) {
-	all := make([]int, s.Data.Len())
+// encodeUnpadded tokenizes rows, unpadded (truncated to MaxLength).
+func (s *TextSource) encodeUnpadded(rows []int) (*tokenize.Encoding, error) {
+	texts, pairs := s.Data.Texts(rows)
+	return s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+}
+
+// LengthCache keeps every row's length in tokens for a source's Lengths,
+// computed once from one unpadded encoding of all its rows. The zero value
+// is empty.
+type LengthCache struct{ lengths []int }
+
+// Lengths returns the cached lengths; the first call encodes rows 0..n-1
+// with encode (which must not pad) and keeps each row's number of ids.
+func (c *LengthCache) Lengths(n int, encode func(rows []int) (*tokenize.Encoding, error)) ([]int, error) {
+	if c.lengths != nil {
+		return c.lengths, nil
+	}
+	enc, err := encode(allRows(n))
+	if err != nil {
+		return nil, err
+	}
+	c.lengths = make([]int, len(enc.InputIDs))
+	for i, ids := range enc.InputIDs {
+		c.lengths[i] = len(ids)
+	}
+	return c.lengths, nil
+}
+
+// allRows returns 0..n-1.
+func allRows(n int) []int {
+	all := make([]int, n)
 	for i := range all {
 		all[i] = i
 	}
-	texts, pairs := s.Data.Texts(all)
-	return s.Tokenizer.EncodeBatch(texts, pairs, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+	return all
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -325,7 +326,7 @@ func (m *Model) LoadCheckpoint(path string) (*CheckpointInfo, *checkpoint.File, 
 	if sha != ci.BaseSHA256 {
 		return nil, nil, fmt.Errorf("checkpoint %s was made from base model %s (SHA-256 %s), but %s has SHA-256 %s: give the base model it was trained from", path, ci.ModelPath, short(ci.BaseSHA256), m.Path, short(sha))
 	}
-	if !sameLabels(ci.Labels, m.Labels) {
+	if !slices.Equal(ci.Labels, m.Labels) {
 		return nil, nil, fmt.Errorf("checkpoint %s has labels %v, the model %v", path, ci.Labels, m.Labels)
 	}
 	for _, n := range ci.Trainable {

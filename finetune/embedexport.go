@@ -65,7 +65,7 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 			return fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
 		}
 		if p.Transposed {
-			v = transpose2(v)
+			v = tensor.Transpose2D(v)
 		}
 		for _, n := range m.Graph.StateDictNames(p) {
 			ts[n] = v

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -100,19 +99,10 @@ func moduleOf(weight string) string { return strings.TrimSuffix(weight, ".weight
 
 // loraMatch reports whether a target pattern selects a linear layer.
 func loraMatch(pat, module string) (bool, error) {
-	if !strings.ContainsAny(pat, "*?[") {
+	if !isGlob(pat) {
 		return module == pat || strings.HasSuffix(module, "."+pat), nil
 	}
-	for _, s := range []string{module, module + ".weight"} {
-		ok, err := path.Match(pat, s)
-		if err != nil {
-			return false, fmt.Errorf("bad LoRAConfig.Targets pattern %q: %w", pat, err)
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
+	return globMatch("LoRAConfig.Targets pattern", pat, module, module+".weight")
 }
 
 // IsHeadParam reports whether a parameter belongs to the classification head
@@ -684,8 +674,8 @@ func SavePEFT(m *Model, dir string) error {
 		if l.a.Shape[1] != r || l.scale != scale {
 			return fmt.Errorf("LoRA %s: rank %d scale %g differ from %s's (%d, %g); PEFT's config has one rank", l.module, l.a.Shape[1], l.scale, layers[0].module, r, scale)
 		}
-		st["base_model.model."+l.module+".lora_A.weight"] = transpose2(l.a)
-		st["base_model.model."+l.module+".lora_B.weight"] = transpose2(l.b)
+		st["base_model.model."+l.module+".lora_A.weight"] = tensor.Transpose2D(l.a)
+		st["base_model.model."+l.module+".lora_B.weight"] = tensor.Transpose2D(l.b)
 		modules = append(modules, l.module)
 	}
 	task := "FEATURE_EXTRACTION"
@@ -705,7 +695,7 @@ func SavePEFT(m *Model, dir string) error {
 		}
 		v := p.Value
 		if p.Transposed {
-			v = transpose2(v)
+			v = tensor.Transpose2D(v)
 		}
 		if toSave != nil {
 			st["base_model.model."+p.Name] = v
@@ -759,18 +749,6 @@ func SavePEFT(m *Model, dir string) error {
 		return err
 	}
 	return fileio.WriteFile(filepath.Join(dir, PEFTConfigFile), append(cb, '\n'))
-}
-
-func transpose2(t *tensor.Tensor) *tensor.Tensor {
-	rows, cols := t.Shape[0], t.Shape[1]
-	s := t.F32()
-	d := make([]float32, len(s))
-	for i := 0; i < rows; i++ {
-		for j := 0; j < cols; j++ {
-			d[j*rows+i] = s[i*cols+j]
-		}
-	}
-	return tensor.New([]int{cols, rows}, d)
 }
 
 // EncodeSafetensors serialises float32 tensors in the safetensors format: an

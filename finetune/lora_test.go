@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
-	"ft/optim"
 	"ft/tensor"
 )
 
@@ -111,7 +109,7 @@ func loraModel(t *testing.T, o *loraOracle) (*Model, []*graph.Param, []*graph.Pa
 func setTorch(t *testing.T, p *graph.Param, v *tensor.Tensor) {
 	t.Helper()
 	if p.Transposed {
-		v = transpose2(v)
+		v = tensor.Transpose2D(v)
 	}
 	if !tensor.SameShape(v.Shape, p.Value.Shape) {
 		t.Fatalf("%s: shape %v, oracle gives %v", p.Name, p.Value.Shape, v.Shape)
@@ -122,7 +120,7 @@ func setTorch(t *testing.T, p *graph.Param, v *tensor.Tensor) {
 // torchValue returns a parameter (or gradient) in torch's orientation.
 func torchValue(p *graph.Param, v *tensor.Tensor) *tensor.Tensor {
 	if p.Transposed {
-		return transpose2(v)
+		return tensor.Transpose2D(v)
 	}
 	return v
 }
@@ -222,18 +220,7 @@ func TestLoRAGradients(t *testing.T) {
 func TestLoRATrainParity(t *testing.T) {
 	o := readLoRAOracle(t)
 	m, _, trainable := loraModel(t, o)
-	var nodecay []string
-	for _, gr := range optim.DefaultParamGroups(trainable) {
-		if gr.NoWeightDecay {
-			for _, p := range gr.Params {
-				nodecay = append(nodecay, p.Name)
-			}
-		}
-	}
-	sort.Strings(nodecay)
-	if !reflect.DeepEqual(nodecay, o.NoDecay) {
-		t.Fatalf("no-decay parameters: ft %v, torch %v", nodecay, o.NoDecay)
-	}
+	checkNoDecay(t, trainable, o.NoDecay)
 	var norms []float64
 	tr := &Trainer{
 		Model: m,
@@ -360,42 +347,19 @@ func fixtureFeeds(t *testing.T, m *Model) map[string]*tensor.Tensor {
 	return feeds
 }
 
-// readSafetensors decodes a safetensors file of float32 tensors.
+// readSafetensors reads a safetensors file of float32 tensors
+// (decodeSafetensors, which checks the header against the file).
 func readSafetensors(t *testing.T, path string) map[string]*tensor.Tensor {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := binary.LittleEndian.Uint64(b)
-	var h map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &h); err != nil {
+	st, err := decodeSafetensors(path, b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	data := b[8+n:]
-	out := map[string]*tensor.Tensor{}
-	for k, raw := range h {
-		if k == "__metadata__" {
-			continue
-		}
-		var e struct {
-			DType   string `json:"dtype"`
-			Shape   []int  `json:"shape"`
-			Offsets [2]int `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &e); err != nil {
-			t.Fatal(err)
-		}
-		if e.DType != "F32" {
-			t.Fatalf("%s: dtype %s", k, e.DType)
-		}
-		d := make([]float32, (e.Offsets[1]-e.Offsets[0])/4)
-		for i := range d {
-			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
-		}
-		out[k] = tensor.New(e.Shape, d)
-	}
-	return out
+	return st
 }
 
 func checkPEFT(t *testing.T, m *Model, o *loraOracle) {

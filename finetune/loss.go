@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"ft/dataset"
+	"ft/internal/stats"
 	"ft/tensor"
 )
 
@@ -112,7 +113,7 @@ func (l *CrossEntropyLoss) Loss(logits, target *tensor.Tensor) (float64, *tensor
 			return 0, nil, fmt.Errorf("CrossEntropyLoss: target %d of row %d is not a class id in [0, %d) nor the ignore index %d", y[i], i, c, l.IgnoreIndex)
 		}
 		row := z[i*c : (i+1)*c]
-		lse := logSumExp(row)
+		lse := stats.LogSumExp(row)
 		for k, v := range row {
 			logp[k] = v - lse
 		}
@@ -311,21 +312,6 @@ func fromFloat64s(v []float64, like *tensor.Tensor) *tensor.Tensor {
 	return tensor.New(like.Shape, f)
 }
 
-func logSumExp(row []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range row {
-		m = math.Max(m, v)
-	}
-	if math.IsInf(m, 0) {
-		return m
-	}
-	s := 0.0
-	for _, v := range row {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
-}
-
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -336,19 +322,4 @@ func sigmoid(x float64) float64 {
 
 // Softmax returns the probabilities of a row of logits (computed in
 // float64, after subtracting the row's maximum so that nothing overflows).
-func Softmax(logits []float32) []float64 {
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = math.Max(mx, float64(v))
-	}
-	p := make([]float64, len(logits))
-	s := 0.0
-	for j, v := range logits {
-		p[j] = math.Exp(float64(v) - mx)
-		s += p[j]
-	}
-	for j := range p {
-		p[j] /= s
-	}
-	return p
-}
+func Softmax(logits []float32) []float64 { return stats.Softmax(logits) }

@@ -3,8 +3,9 @@ package finetune
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
+
+	"ft/internal/stats"
 )
 
 // Metrics follow scikit-learn's definitions with zero_division=0: a ratio
@@ -216,54 +217,9 @@ func RegressionMetrics(yTrue, yPred []float64) (*RegressionReport, error) {
 	}
 	r.MSE /= n
 	r.MAE /= n
-	r.Pearson = pearson(yTrue, yPred)
-	r.Spearman = pearson(ranks(yTrue), ranks(yPred))
+	r.Pearson = stats.Pearson(yTrue, yPred)
+	r.Spearman = stats.Spearman(yTrue, yPred)
 	return r, nil
-}
-
-// pearson is Pearson's r (NaN when either side is constant).
-func pearson(x, y []float64) float64 {
-	n := float64(len(x))
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
-	var sxy, sxx, syy float64
-	for i := range x {
-		a, b := x[i]-mx, y[i]-my
-		sxy += a * b
-		sxx += a * a
-		syy += b * b
-	}
-	if sxx == 0 || syy == 0 {
-		return math.NaN()
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
-// ranks returns the 1-based ranks of v, ties sharing their mean rank.
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		mean := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			r[idx[k]] = mean
-		}
-		i = j + 1
-	}
-	return r
 }
 
 // Metrics returns the report as named values for the metrics log.

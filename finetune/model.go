@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -278,7 +279,7 @@ func LoadModel(path string, opt ModelOptions) (*Model, error) {
 		if err := checkTokenLogits(m, mod, opt); err != nil {
 			return nil, err
 		}
-		if opt.Labels != nil && !sameLabels(mod.Labels, opt.Labels) {
+		if opt.Labels != nil && !slices.Equal(mod.Labels, opt.Labels) {
 			if err := replaceClassifier(m, len(opt.Labels), std, r); err != nil {
 				return nil, err
 			}
@@ -361,18 +362,6 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(r)
 	return r
-}
-
-func sameLabels(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func classifierParam(g *graph.Graph) *graph.Param {

@@ -39,17 +39,33 @@ func IsEmbedding(name string) bool {
 	return strings.Contains(name, "embeddings.") || strings.Contains(name, "embed_tokens") || strings.HasPrefix(name, "embeddings")
 }
 
+// matchAny reports whether any pattern selects a parameter name: a glob
+// (isGlob) matches the whole name, any other pattern a substring of it.
 func matchAny(name string, pats []string) (bool, error) {
 	for _, p := range pats {
-		if !strings.ContainsAny(p, "*?[") {
+		if !isGlob(p) {
 			if strings.Contains(name, p) {
 				return true, nil
 			}
 			continue
 		}
-		ok, err := path.Match(p, name)
+		if ok, err := globMatch("pattern", p, name); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// isGlob reports whether a name pattern holds path.Match's wildcards.
+func isGlob(pat string) bool { return strings.ContainsAny(pat, "*?[") }
+
+// globMatch reports whether the glob pat (path.Match) matches any of names;
+// what names the pattern in the error for a malformed one.
+func globMatch(what, pat string, names ...string) (bool, error) {
+	for _, s := range names {
+		ok, err := path.Match(pat, s)
 		if err != nil {
-			return false, fmt.Errorf("bad pattern %q: %w", p, err)
+			return false, fmt.Errorf("bad %s %q: %w", what, pat, err)
 		}
 		if ok {
 			return true, nil

@@ -112,7 +112,7 @@ type TokenSource struct {
 
 	ids     [][]int // the tag id of every word
 	btoi    []int
-	lengths []int
+	lengths dataset.LengthCache
 }
 
 // NewTokenSource checks that the tokenizer gives every model input and that
@@ -169,22 +169,9 @@ func (s *TokenSource) words(rows []int) [][]string {
 // Lengths implements dataset.LengthSource: every sentence's length in
 // sub-tokens (special tokens included, truncated to MaxLength).
 func (s *TokenSource) Lengths() ([]int, error) {
-	if s.lengths != nil {
-		return s.lengths, nil
-	}
-	all := make([]int, s.Len())
-	for i := range all {
-		all[i] = i
-	}
-	enc, err := s.Tokenizer.EncodeWords(s.words(all), nil, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
-	if err != nil {
-		return nil, err
-	}
-	s.lengths = make([]int, len(enc.InputIDs))
-	for i, ids := range enc.InputIDs {
-		s.lengths[i] = len(ids)
-	}
-	return s.lengths, nil
+	return s.lengths.Lengths(s.Len(), func(rows []int) (*tokenize.Encoding, error) {
+		return s.Tokenizer.EncodeWords(s.words(rows), nil, tokenize.Options{MaxLength: s.MaxLength, Padding: tokenize.DoNotPad})
+	})
 }
 
 // Batch implements dataset.Source.

@@ -9,14 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"ft/dataset"
 	"ft/graph"
 	"ft/onnx"
-	"ft/optim"
 	"ft/tensor"
 	"ft/tokenize"
 )
@@ -152,7 +150,7 @@ func TestTokenClassGradientsMatchPyTorch(t *testing.T) {
 				}
 				g := grads[p]
 				if p.Transposed {
-					g = transpose2(g)
+					g = tensor.Transpose2D(g)
 				}
 				want := readTensorPB(t, filepath.Join(m.Dir, "grads", e.Torch+".pb"))
 				if !tensor.SameShape(g.Shape, want.Shape) {
@@ -201,18 +199,7 @@ func TestTokenClassTrainParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var nodecay []string
-			for _, gr := range optim.DefaultParamGroups(m.Graph.Params) {
-				if gr.NoWeightDecay {
-					for _, p := range gr.Params {
-						nodecay = append(nodecay, p.Name)
-					}
-				}
-			}
-			sort.Strings(nodecay)
-			if !slices.Equal(nodecay, o.NoDecay) {
-				t.Fatalf("no-decay parameters: ft %v, torch %v", nodecay, o.NoDecay)
-			}
+			checkNoDecay(t, m.Graph.Params, o.NoDecay)
 			tr := &Trainer{Model: m, Args: o.args(t), Loss: NewCrossEntropyLoss(), Train: src, Trainable: m.Graph.Params}
 			res, err := tr.Fit(context.Background())
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -229,23 +230,7 @@ func TestTrainParityBERT(t *testing.T) {
 		t.Fatalf("oracle loss %q", o.Loss)
 	}
 	// the parameter groups are the oracle's (Hugging Face's no-decay rule)
-	var nodecay []string
-	for _, gr := range optim.DefaultParamGroups(g.Params) {
-		if gr.NoWeightDecay {
-			for _, p := range gr.Params {
-				nodecay = append(nodecay, p.Name)
-			}
-		}
-	}
-	sort.Strings(nodecay)
-	if len(nodecay) != len(o.NoDecay) {
-		t.Fatalf("no-decay parameters: ft %v, torch %v", nodecay, o.NoDecay)
-	}
-	for i := range nodecay {
-		if nodecay[i] != o.NoDecay[i] {
-			t.Fatalf("no-decay parameters: ft %v, torch %v", nodecay, o.NoDecay)
-		}
-	}
+	checkNoDecay(t, g.Params, o.NoDecay)
 	losses, lrs, norms := runParity(t, o, src, g, NewCrossEntropyLoss())
 	for i, lr := range lrs {
 		if math.Abs(lr-o.LearningRates[i]) > 1e-12*o.LR {
@@ -298,5 +283,23 @@ func TestTensorSource(t *testing.T) {
 	src.Feeds["token_type_ids"] = tensor.New([]int{2, 2}, []int64{0, 0, 0, 0})
 	if _, err := src.Batch([]int{0}); err == nil {
 		t.Error("a feed with 2 rows of 3: no error")
+	}
+}
+
+// checkNoDecay fails t unless the parameters optim.DefaultParamGroups keeps
+// from weight decay are, sorted, the oracle's (Hugging Face's no-decay rule).
+func checkNoDecay(t *testing.T, params []*graph.Param, want []string) {
+	t.Helper()
+	var got []string
+	for _, gr := range optim.DefaultParamGroups(params) {
+		if gr.NoWeightDecay {
+			for _, p := range gr.Params {
+				got = append(got, p.Name)
+			}
+		}
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("no-decay parameters: ft %v, torch %v", got, want)
 	}
 }

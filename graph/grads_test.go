@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"ft/internal/stats"
 	"ft/tensor"
 )
 
@@ -44,17 +45,7 @@ func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.T
 			if labels.I64()[i] == -100 {
 				continue
 			}
-			row := z[i*c : (i+1)*c]
-			m := math.Inf(-1)
-			for _, v := range row {
-				m = math.Max(m, float64(v))
-			}
-			s := 0.0
-			for _, v := range row {
-				s += math.Exp(float64(v) - m)
-			}
-			for j, v := range row {
-				p := math.Exp(float64(v)-m) / s
+			for j, p := range stats.Softmax(z[i*c : (i+1)*c]) {
 				if int64(j) == labels.I64()[i] {
 					p--
 				}
@@ -70,18 +61,6 @@ func lossSeed(t *testing.T, out *tensor.Tensor, labels *tensor.Tensor) *tensor.T
 		t.Fatalf("labels of type %s", labels.DType())
 	}
 	return tensor.New(out.Shape, g)
-}
-
-func transpose2(x *tensor.Tensor) *tensor.Tensor {
-	r, c := x.Shape[0], x.Shape[1]
-	d := x.F32()
-	o := make([]float32, len(d))
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			o[j*r+i] = d[i*c+j]
-		}
-	}
-	return tensor.New([]int{c, r}, o)
 }
 
 // TestFixtureGradientsMatchPyTorch: for every fixture with grads/, the gradient
@@ -149,7 +128,7 @@ func TestFixtureGradientsMatchPyTorch(t *testing.T) {
 				want := readPB(t, filepath.Join(dir, "grads", p.Name+".pb"))
 				got := grads[p]
 				if p.Transposed {
-					got = transpose2(got)
+					got = tensor.Transpose2D(got)
 				}
 				if !tensor.SameShape(got.Shape, want.Shape) {
 					t.Errorf("%s: gradient shape %v, torch %v", p.Name, got.Shape, want.Shape)

@@ -11,12 +11,11 @@ import (
 // row lengths.
 func TestAddBiasF32(t *testing.T) {
 	r := rand.New(rand.NewSource(6))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 15, 16, 17, 48, 384} {
 		for _, rows := range []int{0, 1, 3, 7} {
 			x, b := randRow(r, rows*n, 0, 3), randRow(r, n, 0, 1)
-			for _, avx := range []bool{false, old} {
+			for _, avx := range paths {
 				hasAVX512 = avx
 				y := make([]float32, len(x))
 				AddBiasF32(x, b, y)
@@ -42,13 +41,12 @@ func TestAddBiasF32(t *testing.T) {
 // vector and portable paths give the same bits (same additions, same order).
 func TestBiasGradF32(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 15, 16, 17, 48, 384} {
 		for _, rows := range []int{0, 1, 3, 100} {
 			dy, db0 := randRow(r, rows*n, 0, 1), randRow(r, n, 0, 1)
 			var got [2][]float32
-			for k, avx := range []bool{false, old} {
+			for k, avx := range paths {
 				hasAVX512 = avx
 				db := append([]float32(nil), db0...)
 				BiasGradF32(dy, db)

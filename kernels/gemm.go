@@ -94,21 +94,10 @@ func Gemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T,
 // may repeat (a broadcast operand); the C regions must not overlap. Each
 // product gives exactly the bits Gemm gives for it alone.
 func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, aOff []int, lda int, b []T, bOff []int, ldb int, beta T, c []T, cOff []int, ldc int) {
+	if gemmBatchTrivial("kernels.GemmBatch", m, n, k, alpha == 0, aOff, bOff, beta, c, cOff, ldc) {
+		return
+	}
 	batch := len(cOff)
-	if m <= 0 || n <= 0 || batch == 0 {
-		return
-	}
-	if len(aOff) != batch || len(bOff) != batch {
-		panic("kernels.GemmBatch: offset lists of different lengths")
-	}
-	if k <= 0 || alpha == 0 {
-		ParallelFor(batch, Grain(batch, m*n), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				scaleC(m, n, beta, c[cOff[i]:], ldc)
-			}
-		})
-		return
-	}
 	if m*n*k <= gemmSmall {
 		ParallelFor(batch, Grain(batch, 2*m*n*k), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -118,11 +107,8 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 		return
 	}
 	kern := kernelFor[T]()
-	mcT, ncT := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, batch, Workers())
-	tm := (m + mcT - 1) / mcT
-	tn := (n + ncT - 1) / ncT
-	tiles := tm * tn
-	flops := 2 * min(m, mcT) * min(n, ncT) * k
+	g := newGemmGrid(kern.mr, kern.nr, kern.mc, kern.nc, m, n, k, batch)
+	mcT, ncT, mPad, nPad := g.mc, g.nc, g.mPad, g.nPad
 	// An operand that several tiles share (op(B) when there are several
 	// rows of tiles, op(A) when there are several columns) is packed once,
 	// in parallel, instead of once per tile.
@@ -133,27 +119,24 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	var pre0 tilePre[T]
 	if kern.fnS != nil {
 		pre0.directA = true
-		pre0.directB = !transB && tm == 1 && ldb <= 2*kern.nr
+		pre0.directB = !transB && g.tm == 1 && ldb <= 2*kern.nr
 	}
 	var preA, preB *[]T
-	mPad, nPad := (m+kern.mr-1)/kern.mr*kern.mr, (n+kern.nr-1)/kern.nr*kern.nr
-	if tn > 1 && !pre0.directA {
+	if g.tn > 1 && !pre0.directA {
 		preA = prepack(packA[T], transA, a, aOff, lda, m, mPad, k, kern.mr)
 		defer putPackBuf(preA)
 	}
-	if tm > 1 {
+	if g.tm > 1 {
 		preB = prepack(packB[T], transB, b, bOff, ldb, n, nPad, k, kern.nr)
 		defer putPackBuf(preB)
 	}
-	ParallelFor(batch*tiles, Grain(batch*tiles, flops), func(lo, hi int) {
+	ParallelFor(batch*g.tiles, Grain(batch*g.tiles, g.flops), func(lo, hi int) {
 		buf := getPackBuf[T](mcT*gemmKC + gemmKC*ncT + kern.mr*kern.nr)
 		pa := (*buf)[:mcT*gemmKC]
 		pb := (*buf)[mcT*gemmKC : mcT*gemmKC+gemmKC*ncT]
 		t := (*buf)[mcT*gemmKC+gemmKC*ncT:]
 		for task := lo; task < hi; task++ {
-			bi, ti := task/tiles, task%tiles
-			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
-			mc, nc := min(mcT, m-i0), min(ncT, n-j0)
+			bi, i0, j0, mc, nc := g.tile(task)
 			pre := pre0
 			if preA != nil {
 				pre.a, pre.aw = (*preA)[bi*k*mPad:(bi+1)*k*mPad], mPad
@@ -168,6 +151,55 @@ func GemmBatch[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	})
 }
 
+// gemmBatchTrivial does the part of a batch of products that needs no
+// product: nothing for an empty batch or an empty C, C = beta·C for k ≤ 0 or
+// a zero alpha (alphaZero). It reports whether the batch is done, and
+// panics (naming the caller) on offset lists of different lengths.
+func gemmBatchTrivial[T float32 | float64](caller string, m, n, k int, alphaZero bool, aOff, bOff []int, beta T, c []T, cOff []int, ldc int) bool {
+	batch := len(cOff)
+	if m <= 0 || n <= 0 || batch == 0 {
+		return true
+	}
+	if len(aOff) != batch || len(bOff) != batch {
+		panic(caller + ": offset lists of different lengths")
+	}
+	if k <= 0 || alphaZero {
+		ParallelFor(batch, Grain(batch, m*n), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				scaleC(m, n, beta, c[cOff[i]:], ldc)
+			}
+		})
+		return true
+	}
+	return false
+}
+
+// gemmGrid is how a batch of m×n products is cut into tiles of mc×nc
+// (gemmTiles): tm×tn tiles a product, flops of work in a full tile, and m
+// and n padded to whole strips of the micro-kernel's mr and nr.
+type gemmGrid struct {
+	m, n, mc, nc, tm, tn, tiles, flops, mPad, nPad int
+}
+
+func newGemmGrid(mr, nr, mc, nc, m, n, k, batch int) gemmGrid {
+	g := gemmGrid{m: m, n: n}
+	g.mc, g.nc = gemmTiles(mr, nr, mc, nc, m, n, batch, Workers())
+	g.tm = (m + g.mc - 1) / g.mc
+	g.tn = (n + g.nc - 1) / g.nc
+	g.tiles = g.tm * g.tn
+	g.flops = 2 * min(m, g.mc) * min(n, g.nc) * k
+	g.mPad, g.nPad = (m+mr-1)/mr*mr, (n+nr-1)/nr*nr
+	return g
+}
+
+// tile returns task's product bi and its tile: first row i0 and column j0
+// of C, mc rows and nc columns.
+func (g gemmGrid) tile(task int) (bi, i0, j0, mc, nc int) {
+	bi, ti := task/g.tiles, task%g.tiles
+	i0, j0 = (ti/g.tn)*g.mc, (ti%g.tn)*g.nc
+	return bi, i0, j0, min(g.mc, g.m-i0), min(g.nc, g.n-j0)
+}
+
 // prepack packs an operand of width w (op(A)'s rows or op(B)'s columns) of
 // every product whole, with pack (packA or packB): k blocks of gemmKC in
 // order, block p0 at p0·pad holding all strips of r, as a tile would pack
@@ -177,19 +209,37 @@ func prepack[T float32 | float64](pack func(bool, []T, int, int, int, int, int, 
 	size := k * pad
 	buf := getPackBuf[T](len(off) * size)
 	dst := *buf
-	kBlocks := (k + gemmKC - 1) / gemmKC
-	group := max(1, 64/r) * r // columns (rows) per unit of work
-	groups := (w + group - 1) / group
-	units := len(off) * kBlocks * groups
-	ParallelFor(units, Grain(units, 2*group*gemmKC), func(lo, hi int) {
+	g := newPackGrid(len(off), k, gemmKC, w, r)
+	ParallelFor(g.units, Grain(g.units, 2*g.group*gemmKC), func(lo, hi int) {
 		for u := lo; u < hi; u++ {
-			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
-			p0, j0 := (rest/groups)*gemmKC, (rest%groups)*group
-			kc := min(gemmKC, k-p0)
-			pack(trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, r, dst[bi*size+p0*pad+j0*kc:])
+			bi, p0, kc, j0, cols := g.unit(u)
+			pack(trans, src[off[bi]:], ld, j0, cols, p0, kc, r, dst[bi*size+p0*pad+j0*kc:])
 		}
 	})
 	return buf
+}
+
+// packGrid cuts the packing of a whole operand (prepack, prepackBF16) into
+// units of work: per product, per k block of kcMax, a group of columns
+// (op(A)'s rows or op(B)'s columns), a whole number of strips of r.
+type packGrid struct {
+	k, kcMax, w, group, groups, kBlocks, units int
+}
+
+func newPackGrid(batch, k, kcMax, w, r int) packGrid {
+	g := packGrid{k: k, kcMax: kcMax, w: w, group: max(1, 64/r) * r}
+	g.kBlocks = (k + kcMax - 1) / kcMax
+	g.groups = (w + g.group - 1) / g.group
+	g.units = batch * g.kBlocks * g.groups
+	return g
+}
+
+// unit returns unit u's product bi, k block (from p0, kc long) and columns
+// (from j0, cols wide).
+func (g packGrid) unit(u int) (bi, p0, kc, j0, cols int) {
+	bi, rest := u/(g.kBlocks*g.groups), u%(g.kBlocks*g.groups)
+	p0, j0 = (rest/g.groups)*g.kcMax, (rest%g.groups)*g.group
+	return bi, p0, min(g.kcMax, g.k-p0), j0, min(g.group, g.w-j0)
 }
 
 // tilePre points a tile at operands packed beforehand (prepack), nil where
@@ -301,18 +351,25 @@ func gemmTilePre[T float32 | float64](kern microKernel[T], transA, transB bool, 
 				if !edge {
 					continue
 				}
-				for r := 0; r < mm; r++ {
-					crow := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nn]
-					trow := t[r*nr : r*nr+nn]
-					if acc {
-						for j, v := range trow {
-							crow[j] += v
-						}
-					} else {
-						copy(crow, trow)
-					}
-				}
+				storeTile(c[ir*ldc+jr:], ldc, t, nr, mm, nn, acc)
 			}
+		}
+	}
+}
+
+// storeTile moves the mm×nn corner of the scratch tile t (rows nr apart)
+// into c (from its first element, rows ldc apart): c += t when acc, else
+// c = t. It finishes the edge tiles a micro-kernel computes into t.
+func storeTile[T float32 | float64](c []T, ldc int, t []T, nr, mm, nn int, acc bool) {
+	for r := 0; r < mm; r++ {
+		crow := c[r*ldc : r*ldc+nn]
+		trow := t[r*nr : r*nr+nn]
+		if acc {
+			for j, v := range trow {
+				crow[j] += v
+			}
+		} else {
+			copy(crow, trow)
 		}
 	}
 }

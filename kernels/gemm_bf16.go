@@ -226,50 +226,33 @@ func GemmBF16[SA, SB BF16Operand](transA, transB bool, m, n, k int, alpha float3
 // the bits GemmBF16 gives for it alone, on any number of threads and with
 // every kernel. When beta is 0, C is only written.
 func GemmBatchBF16[SA, SB BF16Operand](transA, transB bool, m, n, k int, alpha float32, a []SA, aOff []int, lda int, b []SB, bOff []int, ldb int, beta float32, c []float32, cOff []int, ldc int) {
+	if gemmBatchTrivial("kernels.GemmBatchBF16", m, n, k, alpha == 0, aOff, bOff, beta, c, cOff, ldc) {
+		return
+	}
 	batch := len(cOff)
-	if m <= 0 || n <= 0 || batch == 0 {
-		return
-	}
-	if len(aOff) != batch || len(bOff) != batch {
-		panic("kernels.GemmBatchBF16: offset lists of different lengths")
-	}
-	if k <= 0 || alpha == 0 {
-		ParallelFor(batch, Grain(batch, m*n), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				scaleC(m, n, beta, c[cOff[i]:], ldc)
-			}
-		})
-		return
-	}
 	kern := bf16Kern()
-	mcT, ncT := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, batch, Workers())
-	tm := (m + mcT - 1) / mcT
-	tn := (n + ncT - 1) / ncT
-	tiles := tm * tn
-	flops := 2 * min(m, mcT) * min(n, ncT) * k
-	mPad, nPad := (m+kern.mr-1)/kern.mr*kern.mr, (n+kern.nr-1)/kern.nr*kern.nr
+	g := newGemmGrid(kern.mr, kern.nr, kern.mc, kern.nc, m, n, k, batch)
+	mcT, ncT, mPad, nPad := g.mc, g.nc, g.mPad, g.nPad
 	k2 := kern.packedPairs(k) // pairs of the packed operands
 	// An operand that several tiles share is packed (converted) once.
 	var preA, preB *[]uint32
-	if tn > 1 {
+	if g.tn > 1 {
 		preA = prepackBF16(kern, packBF16A[SA], transA, a, aOff, lda, m, mPad, k, kern.mr)
 		defer putPackBF16(preA)
 	}
-	if tm > 1 {
+	if g.tm > 1 {
 		preB = prepackBF16(kern, packBF16B[SB], transB, b, bOff, ldb, n, nPad, k, kern.nr)
 		defer putPackBF16(preB)
 	}
 	kc2Max := bf16KC / 2
-	ParallelFor(batch*tiles, Grain(batch*tiles, flops), func(lo, hi int) {
+	ParallelFor(batch*g.tiles, Grain(batch*g.tiles, g.flops), func(lo, hi int) {
 		buf := getPackBF16(mcT*kc2Max + kc2Max*ncT)
 		pa := (*buf)[:mcT*kc2Max]
 		pb := (*buf)[mcT*kc2Max:]
 		tb := getPackBuf[float32](kern.mr * kern.nr) // scratch tile for edges
 		t := *tb
 		for task := lo; task < hi; task++ {
-			bi, ti := task/tiles, task%tiles
-			i0, j0 := (ti/tn)*mcT, (ti%tn)*ncT
-			mc, nc := min(mcT, m-i0), min(ncT, n-j0)
+			bi, i0, j0, mc, nc := g.tile(task)
 			var pre bf16Pre
 			if preA != nil {
 				pre.a, pre.aw = (*preA)[bi*k2*mPad:(bi+1)*k2*mPad], mPad
@@ -302,16 +285,11 @@ func prepackBF16[S BF16Operand](kern bf16Kernel, pack func(bf16Kernel, bool, []S
 	size := kern.packedPairs(k) * pad
 	buf := getPackBF16(len(off) * size)
 	dst := *buf
-	kBlocks := (k + bf16KC - 1) / bf16KC
-	group := max(1, 64/r) * r
-	groups := (w + group - 1) / group
-	units := len(off) * kBlocks * groups
-	ParallelFor(units, Grain(units, 4*group*bf16KC), func(lo, hi int) {
+	g := newPackGrid(len(off), k, bf16KC, w, r)
+	ParallelFor(g.units, Grain(g.units, 4*g.group*bf16KC), func(lo, hi int) {
 		for u := lo; u < hi; u++ {
-			bi, rest := u/(kBlocks*groups), u%(kBlocks*groups)
-			p0, j0 := (rest/groups)*bf16KC, (rest%groups)*group
-			kc := min(bf16KC, k-p0)
-			pack(kern, trans, src[off[bi]:], ld, j0, min(group, w-j0), p0, kc, dst[bi*size+p0/2*pad+j0*kern.pairs(kc):])
+			bi, p0, kc, j0, cols := g.unit(u)
+			pack(kern, trans, src[off[bi]:], ld, j0, cols, p0, kc, dst[bi*size+p0/2*pad+j0*kern.pairs(kc):])
 		}
 	})
 	return buf
@@ -358,17 +336,7 @@ func bf16Tile[SA, SB BF16Operand](kern bf16Kernel, transA, transB bool, mc, nc, 
 					continue
 				}
 				kern.fn(kc2, as, bs, t, nr, alpha, false) // edge: through the scratch tile
-				for r := 0; r < mm; r++ {
-					crow := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nn]
-					trow := t[r*nr : r*nr+nn]
-					if acc {
-						for j, v := range trow {
-							crow[j] += v
-						}
-					} else {
-						copy(crow, trow)
-					}
-				}
+				storeTile(c[ir*ldc+jr:], ldc, t, nr, mm, nn, acc)
 			}
 		}
 	}

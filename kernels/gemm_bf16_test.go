@@ -266,17 +266,7 @@ func naiveGemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32,
 		for j := 0; j < n; j++ {
 			s, sa := 0.0, 0.0
 			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
+				av, bv := opElem(a, lda, transA, i, p), opElem(b, ldb, transB, p, j)
 				s += bf(av) * bf(bv)
 				sa += math.Abs(bf(av) * bf(bv))
 			}
@@ -315,23 +305,7 @@ func TestGemmBF16(t *testing.T) {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
 				name := fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v_a%g_b%g_pad%d", tc.m, tc.n, tc.k, ta, tb, tc.alpha, tc.beta, tc.pad)
-				ar, ac := tc.m, tc.k
-				if ta {
-					ar, ac = tc.k, tc.m
-				}
-				br, bc := tc.k, tc.n
-				if tb {
-					br, bc = tc.n, tc.k
-				}
-				lda, ldb, ldc := ac+tc.pad, bc+tc.pad, tc.n+tc.pad
-				a := randSlice[float32](r, max(ar*lda, 1))
-				b := randSlice[float32](r, max(br*ldb, 1))
-				c0 := randSlice[float32](r, tc.m*ldc)
-				if tc.beta == 0 {
-					for i := range c0 {
-						c0[i] = float32(math.NaN()) // beta = 0 must not read C
-					}
-				}
+				a, b, c0, lda, ldb, ldc := gemmOperands[float32](r, tc, ta, tb)
 				alpha, beta := float32(tc.alpha), float32(tc.beta)
 				want, bound := naiveGemmBF16(ta, tb, tc.m, tc.n, tc.k, alpha, a, lda, b, ldb, beta, c0, ldc)
 				var ref []float32
@@ -381,13 +355,7 @@ func TestGemmBF16Operands(t *testing.T) {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
 				a, b := randSlice[float32](r, m*k), randSlice[float32](r, k*n)
-				lda, ldb := k, n
-				if ta {
-					lda = m
-				}
-				if tb {
-					ldb = k
-				}
+				lda, ldb := leadingDims(m, n, k, ta, tb)
 				a16, b16 := make([]uint16, len(a)), make([]uint16, len(b))
 				BF16Round(a16, a)
 				BF16Round(b16, b)
@@ -429,17 +397,8 @@ func TestGemmBatchBF16(t *testing.T) {
 			for _, tb := range []bool{false, true} {
 				a := randSlice[float32](r, 2*m*k)
 				b := randSlice[float32](r, k*n)
-				lda, ldb := k, n
-				if ta {
-					lda = m
-				}
-				if tb {
-					ldb = k
-				}
-				var aOff, bOff, cOff []int
-				for i := 0; i < batch; i++ {
-					aOff, bOff, cOff = append(aOff, (i%2)*m*k), append(bOff, 0), append(cOff, i*m*n)
-				}
+				lda, ldb := leadingDims(m, n, k, ta, tb)
+				aOff, bOff, cOff := broadcastOffsets(batch, m, n, k)
 				c := randSlice[float32](r, batch*m*n)
 				want := append([]float32(nil), c...)
 				for i := 0; i < batch; i++ {
@@ -469,13 +428,7 @@ func TestGemmBF16TilingInvariant(t *testing.T) {
 		kernelBF16 = kern
 		for _, tr := range [][2]bool{{false, true}, {true, false}} {
 			ta, tb := tr[0], tr[1]
-			lda, ldb := k, n
-			if ta {
-				lda = m
-			}
-			if tb {
-				ldb = k
-			}
+			lda, ldb := leadingDims(m, n, k, ta, tb)
 			var ref []float32
 			for _, w := range []int{1, 2, 3, 16, 64, 1000} {
 				mc, nc := gemmTiles(kern.mr, kern.nr, kern.mc, kern.nc, m, n, 1, w)
@@ -536,17 +489,8 @@ func BenchmarkGemmLayersBF16(b *testing.B) {
 			BF16Round(b16, bb)
 			c = make([]float32, batch*m*n)
 		})
-		lda, ldb := k, n
-		if ta {
-			lda = m
-		}
-		if tb {
-			ldb = k
-		}
-		var aOff, bOff, cOff []int
-		for j := 0; j < batch; j++ {
-			aOff, bOff, cOff = append(aOff, j*m*k), append(bOff, j*k*n), append(cOff, j*m*n)
-		}
+		lda, ldb := leadingDims(m, n, k, ta, tb)
+		aOff, bOff, cOff := batchOffsets(batch, m, n, k)
 		flop := 2 * float64(batch) * float64(m) * float64(n) * float64(k)
 		type variant struct {
 			name string

@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// opElem is element [i][j] of op(X) for X stored with leading dimension ld
+// (transposed where trans).
+func opElem[T any](x []T, ld int, trans bool, i, j int) T {
+	if trans {
+		return x[j*ld+i]
+	}
+	return x[i*ld+j]
+}
+
 // naiveGemm is the reference: a triple loop in float64.
 func naiveGemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) []float64 {
 	out := make([]float64, m*n)
@@ -14,17 +23,7 @@ func naiveGemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 		for j := 0; j < n; j++ {
 			s := 0.0
 			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
+				av, bv := opElem(a, lda, transA, i, p), opElem(b, ldb, transB, p, j)
 				s += float64(av) * float64(bv)
 			}
 			r := float64(alpha) * s
@@ -49,6 +48,61 @@ type gemmCase struct {
 	m, n, k     int
 	alpha, beta float64
 	pad         int // extra elements per row of A, B and C (lda > columns)
+}
+
+// gemmOperands draws tc's operands for the transpositions ta, tb, every row
+// padded by tc.pad: A and B random, C random, or NaN where beta is 0 (C
+// must then not be read).
+func gemmOperands[T float32 | float64](r *rand.Rand, tc gemmCase, ta, tb bool) (a, b, c []T, lda, ldb, ldc int) {
+	ar, ac := tc.m, tc.k
+	if ta {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc := tc.k, tc.n
+	if tb {
+		br, bc = tc.n, tc.k
+	}
+	lda, ldb, ldc = ac+tc.pad, bc+tc.pad, tc.n+tc.pad
+	a = randSlice[T](r, max(ar*lda, 1))
+	b = randSlice[T](r, max(br*ldb, 1))
+	c = randSlice[T](r, tc.m*ldc)
+	if tc.beta == 0 {
+		for i := range c {
+			c[i] = T(math.NaN())
+		}
+	}
+	return a, b, c, lda, ldb, ldc
+}
+
+// leadingDims returns lda and ldb of unpadded operands of op(A) m×k and
+// op(B) k×n, stored transposed where ta, tb.
+func leadingDims(m, n, k int, ta, tb bool) (lda, ldb int) {
+	lda, ldb = k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	return lda, ldb
+}
+
+// broadcastOffsets returns the offsets of a batch with broadcast operands:
+// two A matrices used alternately, one B for all, C one after another.
+func broadcastOffsets(batch, m, n, k int) (aOff, bOff, cOff []int) {
+	for i := 0; i < batch; i++ {
+		aOff, bOff, cOff = append(aOff, (i%2)*m*k), append(bOff, 0), append(cOff, i*m*n)
+	}
+	return aOff, bOff, cOff
+}
+
+// batchOffsets returns the offsets of batch products stored one after
+// another (A m×k, B k×n, C m×n).
+func batchOffsets(batch, m, n, k int) (aOff, bOff, cOff []int) {
+	for i := 0; i < batch; i++ {
+		aOff, bOff, cOff = append(aOff, i*m*k), append(bOff, i*k*n), append(cOff, i*m*n)
+	}
+	return aOff, bOff, cOff
 }
 
 var gemmCases = []gemmCase{
@@ -107,17 +161,8 @@ func TestGemmDirectA(t *testing.T) {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
 				a, b := randSlice[float32](r, batch*m*k), randSlice[float32](r, batch*k*n)
-				lda, ldb := k, n
-				if ta {
-					lda = m
-				}
-				if tb {
-					ldb = k
-				}
-				var aOff, bOff, cOff []int
-				for i := 0; i < batch; i++ {
-					aOff, bOff, cOff = append(aOff, i*m*k), append(bOff, i*k*n), append(cOff, i*m*n)
-				}
+				lda, ldb := leadingDims(m, n, k, ta, tb)
+				aOff, bOff, cOff := batchOffsets(batch, m, n, k)
 				var c [2][]float32
 				for i, fnS := range []func(int, []float32, int, int, []float32, int, []float32, int, float32, bool){nil, old.fnS} {
 					kernel32.fnS = fnS
@@ -140,23 +185,7 @@ func testGemm[T float32 | float64](t *testing.T, tol float64) {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
 				name := fmt.Sprintf("%T/m%d_n%d_k%d_tA%v_tB%v_a%g_b%g_pad%d", T(0), tc.m, tc.n, tc.k, ta, tb, tc.alpha, tc.beta, tc.pad)
-				ar, ac := tc.m, tc.k
-				if ta {
-					ar, ac = tc.k, tc.m
-				}
-				br, bc := tc.k, tc.n
-				if tb {
-					br, bc = tc.n, tc.k
-				}
-				lda, ldb, ldc := ac+tc.pad, bc+tc.pad, tc.n+tc.pad
-				a := randSlice[T](r, max(ar*lda, 1))
-				b := randSlice[T](r, max(br*ldb, 1))
-				c := randSlice[T](r, tc.m*ldc)
-				if tc.beta == 0 {
-					for i := range c {
-						c[i] = T(math.NaN()) // beta = 0 must not read C
-					}
-				}
+				a, b, c, lda, ldb, ldc := gemmOperands[T](r, tc, ta, tb)
 				want := naiveGemm(ta, tb, tc.m, tc.n, tc.k, T(tc.alpha), a, lda, b, ldb, T(tc.beta), c, ldc)
 				orig := append([]T(nil), c...)
 				Gemm(ta, tb, tc.m, tc.n, tc.k, T(tc.alpha), a, lda, b, ldb, T(tc.beta), c, ldc)
@@ -204,12 +233,7 @@ func TestGemmBatch(t *testing.T) {
 		const batch = 5
 		a := randSlice[float32](r, 2*m*k) // two A matrices, used alternately
 		b := randSlice[float32](r, k*n)   // one B for all
-		var aOff, bOff, cOff []int
-		for i := 0; i < batch; i++ {
-			aOff = append(aOff, (i%2)*m*k)
-			bOff = append(bOff, 0)
-			cOff = append(cOff, i*m*n)
-		}
+		aOff, bOff, cOff := broadcastOffsets(batch, m, n, k)
 		c := randSlice[float32](r, batch*m*n)
 		want := append([]float32(nil), c...)
 		for i := 0; i < batch; i++ {
@@ -259,13 +283,7 @@ func benchGemm[T float32 | float64](b *testing.B, m, n, k int, ta, tb bool) {
 	a := randSlice[T](r, m*k)
 	bb := randSlice[T](r, k*n)
 	c := make([]T, m*n)
-	lda, ldb := k, n
-	if ta {
-		lda = m
-	}
-	if tb {
-		ldb = k
-	}
+	lda, ldb := leadingDims(m, n, k, ta, tb)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Gemm(ta, tb, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
@@ -374,17 +392,8 @@ func BenchmarkGemmLayers(b *testing.B) {
 			a := randSlice[float32](r, batch*m*k)
 			bb := randSlice[float32](r, batch*k*n)
 			c := make([]float32, batch*m*n)
-			lda, ldb := k, n
-			if ta {
-				lda = m
-			}
-			if tb {
-				ldb = k
-			}
-			var aOff, bOff, cOff []int
-			for j := 0; j < batch; j++ {
-				aOff, bOff, cOff = append(aOff, j*m*k), append(bOff, j*k*n), append(cOff, j*m*n)
-			}
+			lda, ldb := leadingDims(m, n, k, ta, tb)
+			aOff, bOff, cOff := batchOffsets(batch, m, n, k)
 			GemmBatch(ta, tb, m, n, k, 1, a, aOff, lda, bb, bOff, ldb, 0, c, cOff, n) // warm the pools
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -70,6 +70,14 @@ func LayerNormGradSumsF32(x, g, w, dw, db []float32, mean, rstd float32) (sdn, s
 	if s, sx, ok := lnBwdSumsAsm(x, g, w, dw, db, mean, rstd); ok {
 		return s, sx
 	}
+	return LayerNormGradSums(x, g, w, dw, db, mean, rstd)
+}
+
+// LayerNormGradSums is LayerNormGradSumsF32's loop for a row of X with the
+// sums and gradients in A, in the order of the row: the float32 kernel's
+// portable path (A float32) and ops' float64-accumulated backward.
+func LayerNormGradSums[X, A float32 | float64](x, g, w []X, dw, db []A, mean, rstd A) (sdn, sdnx A) {
+	g = g[:len(x)]
 	if w != nil {
 		w = w[:len(x)]
 	}
@@ -80,11 +88,11 @@ func LayerNormGradSumsF32(x, g, w, dw, db []float32, mean, rstd float32) (sdn, s
 		db = db[:len(x)]
 	}
 	for j, v := range x {
-		xh := (v - mean) * rstd
-		gj := g[j]
+		xh := (A(v) - mean) * rstd
+		gj := A(g[j])
 		dn := gj
 		if w != nil {
-			dn *= w[j]
+			dn *= A(w[j])
 		}
 		sdn += dn
 		sdnx += dn * xh

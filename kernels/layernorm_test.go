@@ -32,15 +32,14 @@ func randRow(r *rand.Rand, n int, off, scale float64) []float32 {
 // and B, out of place and in place, on body and tail lengths.
 func TestLayerNormF32(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	const eps = 1e-5
 	for _, n := range []int{1, 15, 16, 17, 33, 128, 384, 400} {
 		for _, off := range []float64{0, 5} {
 			x := randRow(r, n, off, 2)
 			w, b := randRow(r, n, 1, 0.5), randRow(r, n, 0, 0.5)
 			m64, rs64 := lnRef64(x, eps)
-			for _, avx := range []bool{false, old} {
+			for _, avx := range paths {
 				hasAVX512 = avx
 				mean, rstd := LayerNormStatsF32(x, eps)
 				if math.Abs(float64(mean)-m64) > 1e-6*(math.Abs(m64)+2) {
@@ -85,8 +84,7 @@ func TestLayerNormF32(t *testing.T) {
 // dx = rstd·(dn - mean dn - xhat·mean(dn·xhat)), dn = g·w; dx may alias g.
 func TestLayerNormGradF32(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	const eps = 1e-5
 	for _, n := range []int{1, 15, 16, 17, 33, 128, 384, 400} {
 		x := randRow(r, n, 3, 2)
@@ -110,7 +108,7 @@ func TestLayerNormGradF32(t *testing.T) {
 			if !withW {
 				ww = nil
 			}
-			for _, avx := range []bool{false, old} {
+			for _, avx := range paths {
 				hasAVX512 = avx
 				mean, rstd := LayerNormStatsF32(x, eps)
 				dw := append([]float32(nil), dw0...)
@@ -164,18 +162,10 @@ func BenchmarkLayerNormF32(b *testing.B) {
 	x := randRow(r, 256*d, 1, 2)
 	w, bb := randRow(r, d, 1, 0.5), randRow(r, d, 0, 0.5)
 	y := make([]float32, len(x))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
-	for _, avx := range []bool{false, old} {
-		hasAVX512 = avx
-		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < len(x); j += d {
-					m, s := LayerNormStatsF32(x[j:j+d], 1e-5)
-					LayerNormF32(x[j:j+d], w, bb, y[j:j+d], m, s)
-				}
-			}
-			b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds()/1e9, "Gelem/s")
-		})
-	}
+	benchPaths(b, len(x), func() {
+		for j := 0; j < len(x); j += d {
+			m, s := LayerNormStatsF32(x[j:j+d], 1e-5)
+			LayerNormF32(x[j:j+d], w, bb, y[j:j+d], m, s)
+		}
+	})
 }

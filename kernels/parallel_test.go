@@ -189,3 +189,26 @@ func TestPoolPoison(t *testing.T) {
 	}()
 	p.Put(b[:10])
 }
+
+// avx512Paths returns the paths a kernel test runs — portable (false), then
+// the CPU's own (true where it has AVX-512) — and restores hasAVX512 when
+// tb ends; the test sets hasAVX512 to each in turn.
+func avx512Paths(tb testing.TB) []bool {
+	native := hasAVX512
+	tb.Cleanup(func() { hasAVX512 = native })
+	return []bool{false, native}
+}
+
+// benchPaths runs body as a sub-benchmark on each path of avx512Paths
+// ("portable", "avx512"), reporting elems per run as Gelem/s.
+func benchPaths(b *testing.B, elems int, body func()) {
+	for _, avx := range avx512Paths(b) {
+		hasAVX512 = avx
+		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				body()
+			}
+			b.ReportMetric(float64(b.N*elems)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+}

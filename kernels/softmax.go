@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // SoftmaxF32 sets y = exp(x - max x) / Σ exp(x - max x) over one row (Exp32;
 // exp is 0 below -86). Rows whose length is a multiple of 16 run on
 // AVX-512 where the CPU has it (softmax_amd64.s: 16 partial sums, fused
@@ -12,12 +14,7 @@ func SoftmaxF32(x, y []float32) {
 	if softmaxAsm(x, y) {
 		return
 	}
-	mx := x[0]
-	for _, v := range x[1:] {
-		if v > mx {
-			mx = v
-		}
-	}
+	mx := maxF32(x)
 	var sum float32
 	for i, v := range x {
 		e := Exp32(v - mx)
@@ -28,6 +25,36 @@ func SoftmaxF32(x, y []float32) {
 	for i := range y {
 		y[i] *= inv
 	}
+}
+
+// LogSoftmaxF32 sets y = (x - max x) - log Σ exp(x - max x) over one row
+// (Exp32 for the terms, the log in float64). x and y may be the same slice.
+func LogSoftmaxF32(x, y []float32) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	mx := maxF32(x)
+	var sum float32
+	for _, v := range x {
+		sum += Exp32(v - mx)
+	}
+	ls := float32(math.Log(float64(sum)))
+	for i, v := range x {
+		y[i] = (v - mx) - ls
+	}
+}
+
+// maxF32 is the largest value of a non-empty row (a NaN after the first
+// element never replaces it).
+func maxF32(x []float32) float32 {
+	mx := x[0]
+	for _, v := range x[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	return mx
 }
 
 // SoftmaxGradF32 sets dx = y·(g - Σ g·y) over one row, the gradient of

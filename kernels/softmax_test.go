@@ -4,14 +4,15 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"ft/internal/stats"
 )
 
 // TestSoftmaxF32: vector (rows of 16k) and portable paths against float64
 // softmax; a NaN in a row makes the row NaN; -Inf entries get 0.
 func TestSoftmaxF32(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 16, 33, 128, 512} {
 		for _, scale := range []float64{1, 30} {
 			x := make([]float32, n)
@@ -22,22 +23,13 @@ func TestSoftmaxF32(t *testing.T) {
 				x[3] = float32(math.Inf(-1))
 				x[5] = -1e4 // far below the rest: exp underflows to 0
 			}
-			mx := math.Inf(-1)
-			for _, v := range x {
-				mx = math.Max(mx, float64(v))
-			}
-			want := make([]float64, n)
-			s := 0.0
-			for i, v := range x {
-				want[i] = math.Exp(float64(v) - mx)
-				s += want[i]
-			}
-			for _, avx := range []bool{false, old} {
+			want := stats.Softmax(x)
+			for _, avx := range paths {
 				hasAVX512 = avx
 				y := make([]float32, n)
 				SoftmaxF32(x, y)
 				for i := range y {
-					w := want[i] / s
+					w := want[i]
 					if math.Abs(float64(y[i])-w) > 1e-6*math.Max(w, 1e-3) {
 						t.Fatalf("n=%d scale=%g avx512=%v: y[%d] = %g, want %g", n, scale, avx, i, y[i], w)
 					}
@@ -62,6 +54,36 @@ func TestSoftmaxF32(t *testing.T) {
 	}
 }
 
+// TestLogSoftmaxF32: against float64 log-softmax, in place and out of place.
+func TestLogSoftmaxF32(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, n := range []int{1, 7, 64} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 20)
+		}
+		x64 := make([]float64, n)
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		lse := stats.LogSumExp(x64)
+		y := make([]float32, n)
+		LogSoftmaxF32(x, y)
+		for i, v := range x64 {
+			w := v - lse
+			if math.Abs(float64(y[i])-w) > 1e-5*math.Max(1, math.Abs(w)) {
+				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], w)
+			}
+		}
+		LogSoftmaxF32(x, x)
+		for i := range x {
+			if x[i] != y[i] {
+				t.Fatalf("n=%d: in place y[%d] = %g, out of place %g", n, i, x[i], y[i])
+			}
+		}
+	}
+}
+
 func BenchmarkSoftmaxF32(b *testing.B) {
 	x := make([]float32, 128*1024)
 	r := rand.New(rand.NewSource(1))
@@ -69,27 +91,18 @@ func BenchmarkSoftmaxF32(b *testing.B) {
 		x[i] = float32(r.NormFloat64() * 3)
 	}
 	y := make([]float32, len(x))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
-	for _, avx := range []bool{false, old} {
-		hasAVX512 = avx
-		b.Run(map[bool]string{false: "portable", true: "avx512"}[avx], func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < len(x); j += 128 {
-					SoftmaxF32(x[j:j+128], y[j:j+128])
-				}
-			}
-			b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds()/1e9, "Gelem/s")
-		})
-	}
+	benchPaths(b, len(x), func() {
+		for j := 0; j < len(x); j += 128 {
+			SoftmaxF32(x[j:j+128], y[j:j+128])
+		}
+	})
 }
 
 // TestSoftmaxGradF32: vector and portable paths against the float64
 // gradient y·(g - Σ g·y), dx may alias g.
 func TestSoftmaxGradF32(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	old := hasAVX512
-	defer func() { hasAVX512 = old }()
+	paths := avx512Paths(t)
 	for _, n := range []int{1, 16, 33, 128, 512} {
 		x, y, g := make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range x {
@@ -100,7 +113,7 @@ func TestSoftmaxGradF32(t *testing.T) {
 		for i := range y {
 			s += float64(g[i]) * float64(y[i])
 		}
-		for _, avx := range []bool{false, old} {
+		for _, avx := range paths {
 			hasAVX512 = avx
 			dx := make([]float32, n)
 			SoftmaxGradF32(y, g, dx)

@@ -36,33 +36,12 @@ func arithMap[T tensor.Number](op byte, a, b *tensor.Tensor) (*tensor.Tensor, er
 	// Each row of the output is one run; rows are independent.
 	grain := max(1, (1<<15)/inner)
 	kernels.ParallelFor(rows, grain, func(lo, hi int) {
-		pos := make([]int, len(out))
-		// position of row lo
-		r := lo
-		for d := len(out) - 2; d >= 0; d-- {
-			pos[d] = r % out[d]
-			r /= out[d]
-		}
+		it := tensor.NewIndex(out, sa, sb)
+		it.Seek(lo)
 		for row := lo; row < hi; row++ {
-			ia, ib := 0, 0
-			for d := 0; d < len(out)-1; d++ {
-				ia += pos[d] * sa[d]
-				ib += pos[d] * sb[d]
-			}
-			isa, isb := 0, 0
-			if len(out) > 0 {
-				isa, isb = sa[len(out)-1], sb[len(out)-1]
-			}
-			xs := ad[ia:]
-			ys := bd[ib:]
-			arithRun(op, od[row*inner:(row+1)*inner], xs, isa, ys, isb)
-			for d := len(out) - 2; d >= 0; d-- {
-				pos[d]++
-				if pos[d] < out[d] {
-					break
-				}
-				pos[d] = 0
-			}
+			ia, ib := it.Off[0], it.Off[1]
+			it.Next()
+			arithRun(op, od[row*inner:(row+1)*inner], ad[ia:], it.InnerStride[0], bd[ib:], it.InnerStride[1])
 		}
 	})
 	return tensor.New(out, od), nil

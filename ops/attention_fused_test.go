@@ -96,7 +96,7 @@ func TestAttentionFusedMatchesUnfused(t *testing.T) {
 		}{{"both", c1, c2}, {"none", nil, nil}, {"q-only", c1, nil}, {"k-only", nil, c2}} {
 			want := unfusedScores(t, xq, xk, sc.c1, sc.c2)
 			got := runOp(t, "FtAttentionScores", nil, xq, xk, sc.c1, sc.c2)
-			if d := maxDiff(got.F64(), want.F64()); d > 1e-13 || !sameShape(got.Shape, want.Shape) {
+			if d := maxDiff(got.F64(), want.F64()); d > 1e-13 || !tensor.SameShape(got.Shape, want.Shape) {
 				t.Errorf("%v scores %s: shape %v want %v, float64 max diff %g", sz, sc.name, got.Shape, want.Shape, d)
 			}
 			want32 := unfusedScores(t, to32(xq), to32(xk), to32(sc.c1), to32(sc.c2))
@@ -110,7 +110,7 @@ func TestAttentionFusedMatchesUnfused(t *testing.T) {
 		}
 		want := unfusedContext(t, p, xv)
 		got := runOp(t, "FtAttentionContext", nil, p, xv)
-		if d := maxDiff(got.F64(), want.F64()); d > 1e-13 || !sameShape(got.Shape, want.Shape) {
+		if d := maxDiff(got.F64(), want.F64()); d > 1e-13 || !tensor.SameShape(got.Shape, want.Shape) {
 			t.Errorf("%v context: shape %v want %v, float64 max diff %g", sz, got.Shape, want.Shape, d)
 		}
 		got32 := runOp(t, "FtAttentionContext", nil, to32(p), to32(xv))
@@ -130,18 +130,6 @@ func maxDiff(a, b []float64) float64 {
 		d = max(d, math.Abs(a[i]-b[i]))
 	}
 	return d
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestAttentionFusedGrad: backward against central differences (float64),

@@ -266,23 +266,7 @@ func lnBackward[T laFloat](x, scale, bias, dy *tensor.Tensor, norm []int, rows, 
 				xr, gr := xd[r*d:r*d+d], g[r*d:r*d+d]
 				mu, rs := lnStats(xr, eps)
 				// Σ dnorm and Σ dnorm·xhat, and the parameter gradients.
-				var sdn, sdnx float64
-				for j, v := range xr {
-					xh := (float64(v) - mu) * rs
-					gj := float64(gr[j])
-					dn := gj
-					if w != nil {
-						dn *= float64(w[j])
-					}
-					sdn += dn
-					sdnx += dn * xh
-					if cw != nil {
-						cw[j] += gj * xh
-					}
-					if cb != nil {
-						cb[j] += gj
-					}
-				}
+				sdn, sdnx := kernels.LayerNormGradSums(xr, gr, w, cw, cb, mu, rs)
 				if dx == nil {
 					continue
 				}

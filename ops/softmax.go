@@ -184,26 +184,13 @@ func softmaxRow[T laFloat](log bool, x, y []T) {
 	}
 }
 
-// softmaxRow32 is softmaxRow for float32 with kernels.Exp32.
+// softmaxRow32 is softmaxRow for float32 (kernels.Exp32, vectorised where
+// the CPU allows).
 func softmaxRow32(log bool, x, y []float32) {
-	y = y[:len(x)]
-	if !log {
-		kernels.SoftmaxF32(x, y) // vectorised where the CPU allows
-		return
-	}
-	mx := x[0]
-	for _, v := range x[1:] {
-		if v > mx {
-			mx = v
-		}
-	}
-	var sum float32
-	for _, v := range x {
-		sum += kernels.Exp32(v - mx)
-	}
-	ls := float32(math.Log(float64(sum)))
-	for i, v := range x {
-		y[i] = (v - mx) - ls
+	if log {
+		kernels.LogSoftmaxF32(x, y)
+	} else {
+		kernels.SoftmaxF32(x, y)
 	}
 }
 

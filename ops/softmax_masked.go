@@ -69,15 +69,11 @@ func maskedSoftmax[T laFloat](a, b, y []T, as, bs, shape []int) {
 	la, lb := sa[r-1], sb[r-1] // 1, or 0 where broadcast along the row
 	rows := len(y) / n
 	laRows(rows, 8*n, func(lo, hi int) {
+		it := tensor.NewIndex(shape, sa, sb)
+		it.Seek(lo)
 		for row := lo; row < hi; row++ {
-			oa, ob := 0, 0
-			rem := row
-			for d := r - 2; d >= 0; d-- {
-				i := rem % shape[d]
-				rem /= shape[d]
-				oa += i * sa[d]
-				ob += i * sb[d]
-			}
+			oa, ob := it.Off[0], it.Off[1]
+			it.Next()
 			yr := y[row*n : row*n+n]
 			switch {
 			case la == 1 && lb == 1:

@@ -231,18 +231,11 @@ func laOffsets(shape, strides []int) []int {
 	if len(offs) == 0 {
 		return offs
 	}
-	pos := make([]int, len(shape))
-	o := 0
-	for i := range offs {
-		offs[i] = o
-		for d := len(shape) - 1; d >= 0; d-- {
-			pos[d]++
-			o += strides[d]
-			if pos[d] < shape[d] {
-				break
-			}
-			o -= strides[d] * shape[d]
-			pos[d] = 0
+	i := 0
+	for it := tensor.NewIndex(shape, strides); it.Next(); {
+		for j := 0; j < it.Inner; j++ {
+			offs[i] = it.Off[0] + j*it.InnerStride[0]
+			i++
 		}
 	}
 	return offs

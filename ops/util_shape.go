@@ -130,15 +130,11 @@ func (mvKern[T]) strided(dt *tensor.Tensor, dOff int, dSt []int, st *tensor.Tens
 	// runs [lo, hi) of the outer positions; each writes its own elements of
 	// dst, so chunks can run in parallel and give the same bits.
 	body := func(lo, hi int) {
-		pos := make([]int, last)
-		d0, s0 := dOff, sOff
-		for a, rem := last-1, lo; a >= 0; a-- {
-			pos[a] = rem % shape[a]
-			rem /= shape[a]
-			d0 += pos[a] * dSt[a]
-			s0 += pos[a] * sSt[a]
-		}
+		it := tensor.NewIndex(shape, dSt, sSt)
+		it.Seek(lo)
 		for run := lo; run < hi; run++ {
+			d0, s0 := dOff+it.Off[0], sOff+it.Off[1]
+			it.Next()
 			switch {
 			case di == 1 && si == 1:
 				copy(dst[d0:d0+n], src[s0:s0+n])
@@ -153,18 +149,6 @@ func (mvKern[T]) strided(dt *tensor.Tensor, dOff int, dSt []int, st *tensor.Tens
 					o += di
 					p += si
 				}
-			}
-			// advance the outer position
-			for a := last - 1; a >= 0; a-- {
-				pos[a]++
-				d0 += dSt[a]
-				s0 += sSt[a]
-				if pos[a] < shape[a] {
-					break
-				}
-				d0 -= dSt[a] * shape[a]
-				s0 -= sSt[a] * shape[a]
-				pos[a] = 0
 			}
 		}
 	}

@@ -91,6 +91,28 @@ func NewIndex(shape []int, strides ...[]int) *Index {
 	return it
 }
 
+// Seek moves to run number run of the walk (row-major over every dimension
+// but the last), as run+1 calls of Next would from the start, so that a
+// parallel chunk of runs can start where it begins; the next Next advances
+// from there. It returns false (and ends the walk) past the last run.
+func (it *Index) Seek(run int) bool {
+	it.started = true
+	it.done = run < 0 || run >= Size(it.shape)/max(it.Inner, 1) || Size(it.shape) == 0
+	clear(it.Off)
+	if it.done {
+		return false
+	}
+	for d := len(it.pos) - 1; d >= 0; d-- {
+		p := run % it.shape[d]
+		run /= it.shape[d]
+		it.pos[d] = p
+		for k := range it.Off {
+			it.Off[k] += p * it.strides[k][d]
+		}
+	}
+	return true
+}
+
 // Next advances to the next run; it returns false when the walk is over.
 func (it *Index) Next() bool {
 	if it.done {

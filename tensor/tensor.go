@@ -5,6 +5,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -300,16 +301,32 @@ func (t *Tensor) String() string {
 }
 
 // SameShape reports whether two shapes are equal.
-func SameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
+func SameShape(a, b []int) bool { return slices.Equal(a, b) }
+
+// Transpose2D returns the transpose of a rank-2 float tensor [rows, cols]
+// as a new [cols, rows] tensor. Any other rank or type panics: callers hold
+// tensors whose shape they built.
+func Transpose2D(t *Tensor) *Tensor {
+	if len(t.Shape) != 2 {
+		panic(fmt.Sprintf("tensor.Transpose2D: shape %v is not rank 2", t.Shape))
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	switch d := t.Data.(type) {
+	case []float32:
+		return transpose2D(t.Shape[0], t.Shape[1], d)
+	case []float64:
+		return transpose2D(t.Shape[0], t.Shape[1], d)
+	}
+	panic(fmt.Sprintf("tensor.Transpose2D: type %s is not float", t.DType()))
+}
+
+func transpose2D[T Float](rows, cols int, s []T) *Tensor {
+	d := make([]T, len(s))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			d[j*rows+i] = s[i*cols+j]
 		}
 	}
-	return true
+	return New([]int{cols, rows}, d)
 }
 
 // AddInto adds src to dst elementwise (float tensors of one shape and type):

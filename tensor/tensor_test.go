@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -47,6 +48,40 @@ func TestIndexWalk(t *testing.T) {
 	}
 }
 
+// TestIndexSeek: Seek(r) gives the offsets of run r of a plain walk, and
+// Next goes on from there; past the end the walk is over.
+func TestIndexSeek(t *testing.T) {
+	out := []int{2, 3, 4}
+	sa, sb := BroadcastStrides([]int{2, 1, 4}, out), BroadcastStrides([]int{3, 1}, out)
+	var want [][]int
+	for it := NewIndex(out, sa, sb); it.Next(); {
+		want = append(want, slices.Clone(it.Off))
+	}
+	for r := range want {
+		it := NewIndex(out, sa, sb)
+		if !it.Seek(r) || !slices.Equal(it.Off, want[r]) {
+			t.Fatalf("Seek(%d): offsets %v, want %v", r, it.Off, want[r])
+		}
+		for q := r + 1; q < len(want); q++ {
+			if !it.Next() || !slices.Equal(it.Off, want[q]) {
+				t.Fatalf("Seek(%d) then Next to run %d: offsets %v, want %v", r, q, it.Off, want[q])
+			}
+		}
+		if it.Next() {
+			t.Fatalf("Seek(%d): the walk goes on past run %d", r, len(want)-1)
+		}
+	}
+	if NewIndex(out, sa, sb).Seek(len(want)) {
+		t.Fatal("Seek past the last run succeeded")
+	}
+	if it := NewIndex([]int{}, []int{}); !it.Seek(0) || it.Inner != 1 || it.Next() {
+		t.Fatal("a scalar walk is one run")
+	}
+	if NewIndex([]int{2, 0}, []int{0, 1}).Seek(0) {
+		t.Fatal("Seek in an empty walk succeeded")
+	}
+}
+
 func TestCloneReshapeInts(t *testing.T) {
 	x := New([]int{2, 2}, []int64{1, 2, 3, 4})
 	c := x.Clone()
@@ -64,5 +99,19 @@ func TestCloneReshapeInts(t *testing.T) {
 	}
 	if _, err := New([]int{1}, []float32{1}).Ints(); err == nil {
 		t.Fatal("Ints of a float tensor must fail")
+	}
+}
+
+func TestTranspose2D(t *testing.T) {
+	x := New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	y := Transpose2D(x)
+	if !SameShape(y.Shape, []int{3, 2}) || !slices.Equal(y.F32(), []float32{1, 4, 2, 5, 3, 6}) {
+		t.Fatalf("Transpose2D = %v", y)
+	}
+	if z := Transpose2D(New([]int{1, 2}, []float64{7, 8})); !SameShape(z.Shape, []int{2, 1}) || !slices.Equal(z.F64(), []float64{7, 8}) {
+		t.Fatalf("Transpose2D float64 = %v", z)
+	}
+	if x.F32()[1] != 2 {
+		t.Fatal("Transpose2D changed its input")
 	}
 }

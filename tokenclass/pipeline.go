@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"ft/internal/stats"
 )
 
 // Strategy is an aggregation strategy of transformers'
@@ -213,7 +215,7 @@ func Aggregate(text string, tokens []Token, logits [][]float32, opt AggregateOpt
 		if tok.Unknown {
 			word, sub = ref, false
 		}
-		pre = append(pre, preEntity{word, softmax(logits[i]), tok.Start, tok.End, i, sub})
+		pre = append(pre, preEntity{word, stats.Softmax(logits[i]), tok.Start, tok.End, i, sub})
 	}
 
 	var ents []Entity
@@ -347,24 +349,6 @@ func groupSub(group []Entity, decode func([]string) string) Entity {
 		scores[i], words[i] = e.Score, e.Word
 	}
 	return Entity{EntityGroup: name, Score: nanMean(scores), Word: decode(words), Start: group[0].Start, End: group[len(group)-1].End, Index: -1}
-}
-
-// softmax of one row of logits, in float64.
-func softmax(row []float32) []float64 {
-	m := math.Inf(-1)
-	for _, v := range row {
-		m = math.Max(m, float64(v))
-	}
-	out := make([]float64, len(row))
-	var sum float64
-	for i, v := range row {
-		out[i] = math.Exp(float64(v) - m)
-		sum += out[i]
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return out
 }
 
 // argmax is numpy's: the first index of the largest value (NaN wins, as
