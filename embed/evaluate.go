@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"ft/internal/stats"
 )
 
 // Pairwise similarity functions of ST's evaluators, by the names ST reports.
@@ -62,53 +64,10 @@ func EvaluateSimilarity(e1, e2 Matrix, gold []float64) (map[string]float64, erro
 
 // Pearson is the Pearson correlation of x and y (scipy.stats.pearsonr's
 // statistic, clipped to [-1, 1]).
-func Pearson(x, y []float64) float64 {
-	n := float64(len(x))
-	mx, my := 0.0, 0.0
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
-	sxy, sxx, syy := 0.0, 0.0, 0.0
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return math.NaN()
-	}
-	r := sxy / math.Sqrt(sxx*syy)
-	return math.Max(-1, math.Min(1, r))
-}
+func Pearson(x, y []float64) float64 { return stats.Pearson(x, y) }
 
 // Spearman is the Pearson correlation of the average ranks of x and y.
-func Spearman(x, y []float64) float64 { return Pearson(rankAverage(x), rankAverage(y)) }
-
-// rankAverage ranks from 1, ties sharing their average rank (scipy's rankdata).
-func rankAverage(x []float64) []float64 {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
-	r := make([]float64, len(x))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && x[idx[j+1]] == x[idx[i]] {
-			j++
-		}
-		avg := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			r[idx[k]] = avg
-		}
-		i = j + 1
-	}
-	return r
-}
+func Spearman(x, y []float64) float64 { return stats.Spearman(x, y) }
 
 // RetrievalConfig holds the cut-offs of ST's InformationRetrievalEvaluator;
 // DefaultRetrievalConfig has ST's defaults.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"ft/internal/stats"
 )
 
 // Loss is a sentence-embedding loss over columns of embeddings (anchor,
@@ -163,7 +165,7 @@ func rankingLoss(name string, cols []Matrix, scale float64, sim Similarity, symm
 			for j := 0; j < N; j++ {
 				s[j] = scale * dot(a, cand(j))
 			}
-			lse := logSumExp(s)
+			lse := stats.LogSumExp(s)
 			loss += half * (lse - s[i]) / float64(B)
 			da := drows[0].Row(i)
 			for j := 0; j < N; j++ {
@@ -188,7 +190,7 @@ func rankingLoss(name string, cols []Matrix, scale float64, sim Similarity, symm
 			for i := 0; i < B; i++ {
 				col[i] = scale * dot(rows[0].Row(i), p)
 			}
-			lse := logSumExp(col)
+			lse := stats.LogSumExp(col)
 			loss += half * (lse - col[j]) / float64(B)
 			dp := drows[1].Row(j)
 			for i := 0; i < B; i++ {
@@ -215,21 +217,6 @@ func rankingLoss(name string, cols []Matrix, scale float64, sim Similarity, symm
 		}
 	}
 	return loss, grads, nil
-}
-
-func logSumExp(x []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = math.Max(m, v)
-	}
-	if math.IsInf(m, 0) {
-		return m
-	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
 }
 
 // ---- CoSENT and AnglE ----
@@ -349,7 +336,7 @@ func cosent(s, labels []float64, scale float64) (float64, []float64) {
 			}
 		}
 	}
-	lse := logSumExp(v)
+	lse := stats.LogSumExp(v)
 	ds := make([]float64, n)
 	k := 1
 	for i := 0; i < n; i++ {
