@@ -100,45 +100,13 @@ func DefaultRetrievalConfig() RetrievalConfig {
 // "cosine_map@100". Exactly tied scores are ranked by corpus id, larger
 // first (see the package doc).
 func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, corpusIDs []string, corpus Matrix, relevant map[string][]string) (map[string]float64, error) {
-	if err := queries.check("retrieval queries"); err != nil {
-		return nil, err
-	}
-	if err := corpus.check("retrieval corpus"); err != nil {
-		return nil, err
-	}
-	if len(queryIDs) != queries.Rows || len(corpusIDs) != corpus.Rows {
-		return nil, fmt.Errorf("embed: retrieval evaluator: %d query ids for %d query rows, %d corpus ids for %d corpus rows", len(queryIDs), queries.Rows, len(corpusIDs), corpus.Rows)
-	}
-	if queries.Cols != corpus.Cols {
-		return nil, fmt.Errorf("embed: retrieval evaluator: queries have %d dimensions, the corpus %d", queries.Cols, corpus.Cols)
-	}
-	maxK := 0
-	for _, ks := range [][]int{cfg.MRRAtK, cfg.NDCGAtK, cfg.AccuracyAtK, cfg.PrecisionRecallAtK, cfg.MAPAtK} {
-		if len(ks) == 0 {
-			return nil, fmt.Errorf("embed: retrieval evaluator: every cut-off list needs at least one k")
-		}
-		for _, k := range ks {
-			if k <= 0 {
-				return nil, fmt.Errorf("embed: retrieval evaluator: cut-off %d must be positive", k)
-			}
-			maxK = max(maxK, k)
-		}
-	}
-	if err := uniqueIDs("query", queryIDs); err != nil {
-		return nil, err
-	}
-	if err := uniqueIDs("corpus", corpusIDs); err != nil {
+	maxK, err := checkRetrieval(cfg, queryIDs, queries, corpusIDs, corpus)
+	if err != nil {
 		return nil, err
 	}
 	qn, cn := Normalize(queries), Normalize(corpus)
 	var (
-		nq      int
-		acc     = map[int]float64{}
-		prec    = map[int]float64{}
-		rec     = map[int]float64{}
-		mrr     = map[int]float64{}
-		ndcg    = map[int]float64{}
-		mapK    = map[int]float64{}
+		sums    = newRetrievalSums()
 		hits    = make([]hit, 0, maxK+1)
 		isRel   = map[string]bool{}
 		limited []hit
@@ -152,75 +120,136 @@ func EvaluateRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, c
 		if len(isRel) == 0 {
 			continue
 		}
-		nq++
 		limited = topHits(qn.Row(q), cn, corpusIDs, maxK, hits[:0])
-		top := func(k int) []hit { return limited[:min(k, len(limited))] }
-		nrel := float64(len(isRel))
-		for _, k := range cfg.AccuracyAtK {
-			for _, h := range top(k) {
-				if isRel[h.id] {
-					acc[k]++
-					break
-				}
-			}
-		}
-		for _, k := range cfg.PrecisionRecallAtK {
-			n := 0.0
-			for _, h := range top(k) {
-				if isRel[h.id] {
-					n++
-				}
-			}
-			prec[k] += n / float64(k)
-			rec[k] += n / nrel
-		}
-		for _, k := range cfg.MRRAtK {
-			for r, h := range top(k) {
-				if isRel[h.id] {
-					mrr[k] += 1 / float64(r+1)
-					break
-				}
-			}
-		}
-		for _, k := range cfg.NDCGAtK {
-			dcg, idcg := 0.0, 0.0
-			for r, h := range top(k) {
-				if isRel[h.id] {
-					dcg += 1 / math.Log2(float64(r+2))
-				}
-			}
-			for r := 0; r < min(len(isRel), k); r++ {
-				idcg += 1 / math.Log2(float64(r+2))
-			}
-			ndcg[k] += dcg / idcg
-		}
-		for _, k := range cfg.MAPAtK {
-			n, sum := 0.0, 0.0
-			for r, h := range top(k) {
-				if isRel[h.id] {
-					n++
-					sum += n / float64(r+1)
-				}
-			}
-			mapK[k] += sum / math.Min(float64(k), nrel)
-		}
+		sums.add(cfg, limited, isRel)
 	}
-	if nq == 0 {
+	if sums.nq == 0 {
 		return nil, fmt.Errorf("embed: retrieval evaluator: no query has a relevant document")
 	}
+	return sums.metrics(cfg), nil
+}
+
+// checkRetrieval checks EvaluateRetrieval's arguments and returns the
+// largest cut-off.
+func checkRetrieval(cfg RetrievalConfig, queryIDs []string, queries Matrix, corpusIDs []string, corpus Matrix) (int, error) {
+	if err := queries.check("retrieval queries"); err != nil {
+		return 0, err
+	}
+	if err := corpus.check("retrieval corpus"); err != nil {
+		return 0, err
+	}
+	if len(queryIDs) != queries.Rows || len(corpusIDs) != corpus.Rows {
+		return 0, fmt.Errorf("embed: retrieval evaluator: %d query ids for %d query rows, %d corpus ids for %d corpus rows", len(queryIDs), queries.Rows, len(corpusIDs), corpus.Rows)
+	}
+	if queries.Cols != corpus.Cols {
+		return 0, fmt.Errorf("embed: retrieval evaluator: queries have %d dimensions, the corpus %d", queries.Cols, corpus.Cols)
+	}
+	maxK := 0
+	for _, ks := range [][]int{cfg.MRRAtK, cfg.NDCGAtK, cfg.AccuracyAtK, cfg.PrecisionRecallAtK, cfg.MAPAtK} {
+		if len(ks) == 0 {
+			return 0, fmt.Errorf("embed: retrieval evaluator: every cut-off list needs at least one k")
+		}
+		for _, k := range ks {
+			if k <= 0 {
+				return 0, fmt.Errorf("embed: retrieval evaluator: cut-off %d must be positive", k)
+			}
+			maxK = max(maxK, k)
+		}
+	}
+	if err := uniqueIDs("query", queryIDs); err != nil {
+		return 0, err
+	}
+	if err := uniqueIDs("corpus", corpusIDs); err != nil {
+		return 0, err
+	}
+	return maxK, nil
+}
+
+// retrievalSums are the retrieval metrics summed over the queries with a
+// relevant document (nq), each by cut-off k.
+type retrievalSums struct {
+	nq                              int
+	acc, prec, rec, mrr, ndcg, mapK map[int]float64
+}
+
+func newRetrievalSums() *retrievalSums {
+	return &retrievalSums{acc: map[int]float64{}, prec: map[int]float64{}, rec: map[int]float64{},
+		mrr: map[int]float64{}, ndcg: map[int]float64{}, mapK: map[int]float64{}}
+}
+
+// add scores one query's ranked hits (best first, at most the largest
+// cut-off) against its relevant documents isRel.
+func (m *retrievalSums) add(cfg RetrievalConfig, limited []hit, isRel map[string]bool) {
+	acc, prec, rec, mrr, ndcg, mapK := m.acc, m.prec, m.rec, m.mrr, m.ndcg, m.mapK
+	m.nq++
+	top := func(k int) []hit { return limited[:min(k, len(limited))] }
+	nrel := float64(len(isRel))
+	for _, k := range cfg.AccuracyAtK {
+		for _, h := range top(k) {
+			if isRel[h.id] {
+				acc[k]++
+				break
+			}
+		}
+	}
+	for _, k := range cfg.PrecisionRecallAtK {
+		n := 0.0
+		for _, h := range top(k) {
+			if isRel[h.id] {
+				n++
+			}
+		}
+		prec[k] += n / float64(k)
+		rec[k] += n / nrel
+	}
+	for _, k := range cfg.MRRAtK {
+		for r, h := range top(k) {
+			if isRel[h.id] {
+				mrr[k] += 1 / float64(r+1)
+				break
+			}
+		}
+	}
+	for _, k := range cfg.NDCGAtK {
+		dcg, idcg := 0.0, 0.0
+		for r, h := range top(k) {
+			if isRel[h.id] {
+				dcg += 1 / math.Log2(float64(r+2))
+			}
+		}
+		for r := 0; r < min(len(isRel), k); r++ {
+			idcg += 1 / math.Log2(float64(r+2))
+		}
+		ndcg[k] += dcg / idcg
+	}
+	for _, k := range cfg.MAPAtK {
+		n, sum := 0.0, 0.0
+		for r, h := range top(k) {
+			if isRel[h.id] {
+				n++
+				sum += n / float64(r+1)
+			}
+		}
+		mapK[k] += sum / math.Min(float64(k), nrel)
+	}
+}
+
+// metrics are the means over the queries, under ST's keys.
+func (m *retrievalSums) metrics(cfg RetrievalConfig) map[string]float64 {
+	nq := m.nq
 	out := map[string]float64{}
 	put := func(metric string, m map[int]float64, ks []int) {
 		for _, k := range ks {
 			out["cosine_"+metric+"@"+strconv.Itoa(k)] = m[k] / float64(nq)
 		}
 	}
-	put("accuracy", acc, cfg.AccuracyAtK)
-	put("precision", prec, cfg.PrecisionRecallAtK)
-	put("recall", rec, cfg.PrecisionRecallAtK)
-	put("ndcg", ndcg, cfg.NDCGAtK)
-	put("mrr", mrr, cfg.MRRAtK)
-	put("map", mapK, cfg.MAPAtK)
-	return out, nil
+	put("accuracy", m.acc, cfg.AccuracyAtK)
+	put("precision", m.prec, cfg.PrecisionRecallAtK)
+	put("recall", m.rec, cfg.PrecisionRecallAtK)
+	put("ndcg", m.ndcg, cfg.NDCGAtK)
+	put("mrr", m.mrr, cfg.MRRAtK)
+	put("map", m.mapK, cfg.MAPAtK)
+	return out
 }
 
 // Primary metrics: the keys sentence-transformers uses to pick the best

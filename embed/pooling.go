@@ -169,10 +169,9 @@ func pool(c PoolingConfig, t Tokens, grad *Matrix) (Matrix, []float64, error) {
 	if c.modes() == 0 {
 		return Matrix{}, nil, fmt.Errorf("embed: pooling configuration has no mode on")
 	}
-	B, S, H := t.Batch, t.Seq, t.Dim
+	B, H := t.Batch, t.Dim
 	W := c.OutputDim(H)
-	out := NewMatrix(B, W)
-	var dt []float64
+	p := &pooler{t: t, grad: grad, out: NewMatrix(B, W)}
 	if grad != nil {
 		if err := grad.check("pooling gradient"); err != nil {
 			return Matrix{}, nil, err
@@ -180,126 +179,167 @@ func pool(c PoolingConfig, t Tokens, grad *Matrix) (Matrix, []float64, error) {
 		if grad.Rows != B || grad.Cols != W {
 			return Matrix{}, nil, fmt.Errorf("embed: pooling gradient is %d×%d, want %d×%d", grad.Rows, grad.Cols, B, W)
 		}
-		dt = make([]float64, len(t.Data))
+		p.dt = make([]float64, len(t.Data))
 	}
-	tok := func(b, s int) []float64 { return t.Data[(b*S+s)*H : (b*S+s+1)*H] }
-	dtok := func(b, s int) []float64 { return dt[(b*S+s)*H : (b*S+s+1)*H] }
-	mask := func(b, s int) float64 { return float64(t.Mask[b*S+s]) }
-	off := 0
-	// weighted adds sum_s w(b,s) tok / den(b) and its backward.
-	weighted := func(w func(b, s int) float64, den func(sum float64) float64) {
-		for b := 0; b < B; b++ {
-			sum := 0.0
-			for s := 0; s < S; s++ {
-				sum += w(b, s)
+	// the modes in ST's order of concatenation
+	if c.CLSToken {
+		p.cls(c.MaxTokens)
+	}
+	if c.MaxTokens {
+		p.max()
+	}
+	if c.MeanTokens {
+		p.weighted(p.mask, func(sum float64) float64 { return sum })
+	}
+	if c.MeanSqrtLenTokens {
+		p.weighted(p.mask, math.Sqrt)
+	}
+	if c.WeightedMeanTokens {
+		p.weighted(func(b, s int) float64 { return p.mask(b, s) * float64(s+1) }, func(sum float64) float64 { return sum })
+	}
+	if c.LastToken {
+		p.last()
+	}
+	return p.out, p.dt, nil
+}
+
+// pooler holds one pooling pass: each mode writes its H columns of out at
+// off (and, with grad, adds its gradient to dt) and moves off on.
+type pooler struct {
+	t    Tokens
+	grad *Matrix   // nil: forward only
+	out  Matrix    // Batch × OutputDim
+	dt   []float64 // d loss / d token embeddings, when grad is set
+	off  int
+}
+
+func (p *pooler) tok(b, s int) []float64 {
+	S, H := p.t.Seq, p.t.Dim
+	return p.t.Data[(b*S+s)*H : (b*S+s+1)*H]
+}
+
+func (p *pooler) dtok(b, s int) []float64 {
+	S, H := p.t.Seq, p.t.Dim
+	return p.dt[(b*S+s)*H : (b*S+s+1)*H]
+}
+
+func (p *pooler) mask(b, s int) float64 { return float64(p.t.Mask[b*p.t.Seq+s]) }
+
+// weighted adds sum_s w(b,s) tok / den(b) and its backward.
+func (p *pooler) weighted(w func(b, s int) float64, den func(sum float64) float64) {
+	B, S, H := p.t.Batch, p.t.Seq, p.t.Dim
+	off := p.off
+	for b := 0; b < B; b++ {
+		sum := 0.0
+		for s := 0; s < S; s++ {
+			sum += w(b, s)
+		}
+		d := den(math.Max(sum, 1e-9))
+		o := p.out.Row(b)[off : off+H]
+		for s := 0; s < S; s++ {
+			ws := w(b, s)
+			if ws == 0 {
+				continue
 			}
-			d := den(math.Max(sum, 1e-9))
-			o := out.Row(b)[off : off+H]
+			x := p.tok(b, s)
+			for h := range o {
+				o[h] += x[h] * ws
+			}
+		}
+		for h := range o {
+			o[h] /= d
+		}
+		if p.grad != nil {
+			g := p.grad.Row(b)[off : off+H]
 			for s := 0; s < S; s++ {
 				ws := w(b, s)
 				if ws == 0 {
 					continue
 				}
-				x := tok(b, s)
-				for h := range o {
-					o[h] += x[h] * ws
+				dx := p.dtok(b, s)
+				for h := range g {
+					dx[h] += g[h] * ws / d
 				}
 			}
+		}
+	}
+	p.off += H
+}
+
+// copyToken copies token s of text b into its pooled row and passes the
+// gradient back to it.
+func (p *pooler) copyToken(b, s int) {
+	H := p.t.Dim
+	copy(p.out.Row(b)[p.off:p.off+H], p.tok(b, s))
+	if p.grad != nil {
+		dx := p.dtok(b, s)
+		g := p.grad.Row(b)[p.off : p.off+H]
+		for h := range g {
+			dx[h] += g[h]
+		}
+	}
+}
+
+// cls is CLS-token pooling; maxOn says max pooling is on as well.
+func (p *pooler) cls(maxOn bool) {
+	B, S, H := p.t.Batch, p.t.Seq, p.t.Dim
+	for b := 0; b < B; b++ {
+		if maxOn && p.t.Mask[b*S] == 0 {
+			// ST's CLS output is a view of the token embeddings that its
+			// max pooling then overwrites in place at padded positions:
+			// with left padding and max on, CLS reads -1e9 (no gradient).
+			o := p.out.Row(b)[p.off : p.off+H]
 			for h := range o {
-				o[h] /= d
+				o[h] = maxPoolNeg
 			}
-			if grad != nil {
-				g := grad.Row(b)[off : off+H]
-				for s := 0; s < S; s++ {
-					ws := w(b, s)
-					if ws == 0 {
-						continue
-					}
-					dx := dtok(b, s)
-					for h := range g {
-						dx[h] += g[h] * ws / d
-					}
+			continue
+		}
+		p.copyToken(b, 0)
+	}
+	p.off += H
+}
+
+// max is max pooling over the unmasked tokens.
+func (p *pooler) max() {
+	B, S, H := p.t.Batch, p.t.Seq, p.t.Dim
+	off := p.off
+	for b := 0; b < B; b++ {
+		o := p.out.Row(b)[off : off+H]
+		for h := 0; h < H; h++ {
+			best, arg := math.Inf(-1), 0
+			for s := 0; s < S; s++ {
+				v := maxPoolNeg
+				if p.t.Mask[b*S+s] != 0 {
+					v = p.tok(b, s)[h]
 				}
+				if v > best { // first maximum wins, as torch.max
+					best, arg = v, s
+				}
+			}
+			o[h] = best
+			if p.grad != nil && p.t.Mask[b*S+arg] != 0 {
+				p.dtok(b, arg)[h] += p.grad.Row(b)[off+h]
 			}
 		}
-		off += H
 	}
-	if c.CLSToken {
-		for b := 0; b < B; b++ {
-			if c.MaxTokens && t.Mask[b*S] == 0 {
-				// ST's CLS output is a view of the token embeddings that its
-				// max pooling then overwrites in place at padded positions:
-				// with left padding and max on, CLS reads -1e9 (no gradient).
-				o := out.Row(b)[off : off+H]
-				for h := range o {
-					o[h] = maxPoolNeg
-				}
-				continue
-			}
-			copy(out.Row(b)[off:off+H], tok(b, 0))
-			if grad != nil {
-				dx := dtok(b, 0)
-				g := grad.Row(b)[off : off+H]
-				for h := range g {
-					dx[h] += g[h]
-				}
+	p.off += H
+}
+
+// last is last-token pooling: the last unmasked token of each text.
+func (p *pooler) last() {
+	B, S, H := p.t.Batch, p.t.Seq, p.t.Dim
+	for b := 0; b < B; b++ {
+		last := -1
+		for s := S - 1; s >= 0; s-- {
+			if p.t.Mask[b*S+s] != 0 {
+				last = s
+				break
 			}
 		}
-		off += H
-	}
-	if c.MaxTokens {
-		for b := 0; b < B; b++ {
-			o := out.Row(b)[off : off+H]
-			for h := 0; h < H; h++ {
-				best, arg := math.Inf(-1), 0
-				for s := 0; s < S; s++ {
-					v := maxPoolNeg
-					if t.Mask[b*S+s] != 0 {
-						v = tok(b, s)[h]
-					}
-					if v > best { // first maximum wins, as torch.max
-						best, arg = v, s
-					}
-				}
-				o[h] = best
-				if grad != nil && t.Mask[b*S+arg] != 0 {
-					dtok(b, arg)[h] += grad.Row(b)[off+h]
-				}
-			}
+		if last < 0 {
+			continue // ST gathers position 0 times its mask 0: a zero row
 		}
-		off += H
+		p.copyToken(b, last)
 	}
-	if c.MeanTokens {
-		weighted(mask, func(sum float64) float64 { return sum })
-	}
-	if c.MeanSqrtLenTokens {
-		weighted(mask, math.Sqrt)
-	}
-	if c.WeightedMeanTokens {
-		weighted(func(b, s int) float64 { return mask(b, s) * float64(s+1) }, func(sum float64) float64 { return sum })
-	}
-	if c.LastToken {
-		for b := 0; b < B; b++ {
-			last := -1
-			for s := S - 1; s >= 0; s-- {
-				if t.Mask[b*S+s] != 0 {
-					last = s
-					break
-				}
-			}
-			if last < 0 {
-				continue // ST gathers position 0 times its mask 0: a zero row
-			}
-			copy(out.Row(b)[off:off+H], tok(b, last))
-			if grad != nil {
-				dx := dtok(b, last)
-				g := grad.Row(b)[off : off+H]
-				for h := range g {
-					dx[h] += g[h]
-				}
-			}
-		}
-		off += H
-	}
-	return out, dt, nil
+	p.off += H
 }

@@ -40,7 +40,6 @@ type STSaveOptions struct {
 
 // SaveSentenceTransformerWith is SaveSentenceTransformer with options.
 func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOptions) error {
-	maxSeqLength := opt.MaxSeqLength
 	if opt.EmbeddingOutput && len(e.Dense) > 0 {
 		return fmt.Errorf("a sentence_embedding output in ONNX is not made for models with Dense modules")
 	}
@@ -58,6 +57,19 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 	if err := os.MkdirAll(filepath.Join(dir, "onnx"), 0o755); err != nil {
 		return err
 	}
+	if err := writeSTWeights(m, dir); err != nil {
+		return err
+	}
+	if err := e.writeSTONNX(m, dir, opt.EmbeddingOutput); err != nil {
+		return err
+	}
+	return e.writeSTModules(m, dir, opt.MaxSeqLength)
+}
+
+// writeSTWeights writes the merged model's float32 weights as safetensors,
+// and its config.json (without labels: the encoder has none) and
+// tokenizer files.
+func writeSTWeights(m *Model, dir string) error {
 	ts := map[string]*tensor.Tensor{}
 	for _, p := range m.Graph.Params {
 		v := p.Value
@@ -89,10 +101,12 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 		}
 		mc.Config[k] = v
 	}
-	if err := mc.saveConfigAndTokenizer(dir); err != nil {
-		return err
-	}
-	// onnx/model.onnx with the trained weights
+	return mc.saveConfigAndTokenizer(dir)
+}
+
+// writeSTONNX writes onnx/model.onnx with the trained weights of m, with a
+// sentence_embedding output when embeddingOutput is set.
+func (e *SentenceEncoder) writeSTONNX(m *Model, dir string, embeddingOutput bool) error {
 	om := m.Graph.Model
 	for _, p := range m.Graph.Params {
 		if err := om.SetInitializer(p.Initializer, p.Value); err != nil {
@@ -103,7 +117,7 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 	if err := om.SaveInline(onnxPath); err != nil {
 		return err
 	}
-	if opt.EmbeddingOutput {
+	if embeddingOutput {
 		// on a copy read back: the training graph's model stays as it is
 		cp, err := onnx.Load(onnxPath)
 		if err != nil {
@@ -116,6 +130,13 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 			return err
 		}
 	}
+	return nil
+}
+
+// writeSTModules writes the sentence-transformers files: modules.json,
+// 1_Pooling, the Dense modules, Normalize, sentence_bert_config.json and
+// config_sentence_transformers.json.
+func (e *SentenceEncoder) writeSTModules(m *Model, dir string, maxSeqLength int) error {
 	mods := []stModule{
 		{Idx: 0, Name: "0", Path: "", Type: "sentence_transformers.models.Transformer"},
 		{Idx: 1, Name: "1", Path: "1_Pooling", Type: "sentence_transformers.models.Pooling"},

@@ -225,25 +225,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		}
 		grad[id] = s
 	}
-	rel := &releaser{t: t, fixed: t.fixed, grad: grad}
-	for _, x := range t.Outputs {
-		if s, ok := spanOfT(x); ok {
-			rel.fixed = append(rel.fixed, s)
-		}
-	}
-	for _, x := range seeds {
-		if s, ok := spanOfT(x); ok {
-			rel.fixed = append(rel.fixed, s)
-		}
-	}
-	if t.ckpt != nil {
-		// the layers' inputs stay until their layer is recomputed
-		for _, x := range t.ckpt.keep {
-			if s, ok := spanOfT(x); ok {
-				rel.fixed = append(rel.fixed, s)
-			}
-		}
-	}
+	rel := t.newReleaser(seeds, grad)
 	t.BackwardNodes = 0
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		if !t.plan.active[i] {
@@ -277,32 +259,11 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
 		}
 		t.BackwardNodes++
-		var cands []*tensor.Tensor // buffers this node leaves unreachable, maybe
 		t.BackwardRan = append(t.BackwardRan, n.Name)
-		for k, in := range n.In {
-			if !need[k] || k >= len(gin) || gin[k] == nil {
-				continue
-			}
-			if grad[in] == nil {
-				grad[in] = gin[k]
-				continue
-			}
-			// fan-out: accumulate (the first time into a new tensor, in
-			// one pass, since neither gradient may be changed in place)
-			if !owned[in] {
-				if sum := addNew(grad[in], gin[k]); sum != nil {
-					cands = append(cands, grad[in], gin[k])
-					grad[in], owned[in] = sum, true
-					continue
-				}
-				cands = append(cands, grad[in])
-				grad[in] = grad[in].Clone()
-				owned[in] = true
-			}
-			if err := tensor.AddInto(grad[in], gin[k]); err != nil {
-				return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
-			}
-			cands = append(cands, gin[k])
+		// buffers this node leaves unreachable, maybe
+		cands, err := accumulateGrads(n, need, gin, grad, owned)
+		if err != nil {
+			return nil, err
 		}
 		// release this node's activations and the output gradients
 		cands = append(append(append(cands, t.ins[i]...), outs...), dout...)
@@ -316,6 +277,71 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		rel.release(cands, i)
 	}
 	t.ins, t.outs, t.fixed, t.quota, t.ckpt, t.held, t.heldRefs, t.stubs = nil, nil, nil, nil, nil, nil, nil, nil
+	return t.paramGrads(grad), nil
+}
+
+// newReleaser is Backward's releaser: besides the trace's fixed buffers,
+// the outputs, the seeds and (with checkpointing) the layers' kept inputs
+// are never released.
+func (t *Trace) newReleaser(seeds map[string]*tensor.Tensor, grad []*tensor.Tensor) *releaser {
+	rel := &releaser{t: t, fixed: t.fixed, grad: grad}
+	for _, x := range t.Outputs {
+		if s, ok := spanOfT(x); ok {
+			rel.fixed = append(rel.fixed, s)
+		}
+	}
+	for _, x := range seeds {
+		if s, ok := spanOfT(x); ok {
+			rel.fixed = append(rel.fixed, s)
+		}
+	}
+	if t.ckpt != nil {
+		// the layers' inputs stay until their layer is recomputed
+		for _, x := range t.ckpt.keep {
+			if s, ok := spanOfT(x); ok {
+				rel.fixed = append(rel.fixed, s)
+			}
+		}
+	}
+	return rel
+}
+
+// accumulateGrads adds node n's input gradients gin into grad (owned[v]:
+// grad[v] may be updated in place) and returns the buffers this leaves
+// unreachable, maybe.
+func accumulateGrads(n *Node, need []bool, gin, grad []*tensor.Tensor, owned []bool) ([]*tensor.Tensor, error) {
+	var cands []*tensor.Tensor
+	for k, in := range n.In {
+		if !need[k] || k >= len(gin) || gin[k] == nil {
+			continue
+		}
+		if grad[in] == nil {
+			grad[in] = gin[k]
+			continue
+		}
+		// fan-out: accumulate (the first time into a new tensor, in
+		// one pass, since neither gradient may be changed in place)
+		if !owned[in] {
+			if sum := addNew(grad[in], gin[k]); sum != nil {
+				cands = append(cands, grad[in], gin[k])
+				grad[in], owned[in] = sum, true
+				continue
+			}
+			cands = append(cands, grad[in])
+			grad[in] = grad[in].Clone()
+			owned[in] = true
+		}
+		if err := tensor.AddInto(grad[in], gin[k]); err != nil {
+			return nil, fmt.Errorf("backward of node %q (%s): %w", n.Name, n.OpType, err)
+		}
+		cands = append(cands, gin[k])
+	}
+	return cands, nil
+}
+
+// paramGrads returns one gradient per trainable parameter, zeros where
+// grad has none.
+func (t *Trace) paramGrads(grad []*tensor.Tensor) map[*Param]*tensor.Tensor {
 	res := make(map[*Param]*tensor.Tensor, len(t.plan.params))
 	// the caller may change what it gets in place (accumulate, clip): no
 	// two parameters may share a gradient tensor (an op can hand one
@@ -332,7 +358,7 @@ func (t *Trace) Backward(seeds map[string]*tensor.Tensor) (map[*Param]*tensor.Te
 		given[gr] = true
 		res[p] = gr
 	}
-	return res, nil
+	return res
 }
 
 // safeBackward runs one op's backward; a tensor above the memory limit

@@ -86,6 +86,18 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
+	emitDotAVX512()
+	p("")
+	emitAMX()
+	if err := os.WriteFile("gemm_int8_amd64.s", out.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// emitDotAVX512 writes i8dotAVX512: the VPDPBUSD loop, then the
+// corrections and the store.
+func emitDotAVX512() {
 	p("// func i8dotAVX512(kq int, a, b *byte, c *int32, ldc int, rowU, rowZa, colB, colZb *int32)")
 	p("//")
 	p("// AVX512_VNNI: C[%d×32] = A·B + colZb⊗rowU + rowZa⊗colB (int32, wrapping) for", mr)
@@ -115,6 +127,12 @@ func main() {
 	p("\tADDQ $128, DI")
 	p("\tDECQ CX")
 	p("\tJNZ i8dotAVX512_loop")
+	emitDotAVX512Epilogue()
+}
+
+// emitDotAVX512Epilogue adds the zero-point corrections to the tile in
+// Z0..Z23 and stores it to C.
+func emitDotAVX512Epilogue() {
 	p("i8dotAVX512_fix:")
 	p("\tMOVQ rowU+40(FP), SI")
 	p("\tMOVQ rowZa+48(FP), DI")
@@ -146,8 +164,10 @@ func main() {
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
 
-	p("")
+// emitAMX writes i8amx: the tile loop, then the scratch epilogue.
+func emitAMX() {
 	p("// func i8amx(kq16 int, a *byte, aStride int, b *byte, c *int32, ldc int, rowU, rowZa, colB, colZb *int32, cfg *byte)")
 	p("//")
 	p("// AMX-INT8: C[32×32] = A·B + colZb⊗rowU + rowZa⊗colB (int32, wrapping) for A")
@@ -190,6 +210,12 @@ func main() {
 	p("\tADDQ $2048, R11")
 	p("\tDECQ CX")
 	p("\tJNZ i8amx_loop")
+	emitAMXEpilogue()
+}
+
+// emitAMXEpilogue stores the C tiles to the frame's scratch, releases the
+// tile state and adds the corrections row by row into C.
+func emitAMXEpilogue() {
 	p("i8amx_done:")
 	p("\tLEAQ 0(SP), AX")
 	p("\tLEAQ 64(AX), R10")
@@ -233,9 +259,4 @@ func main() {
 	p("\tJNZ i8amx_store")
 	p("\tVZEROUPPER")
 	p("\tRET")
-
-	if err := os.WriteFile("gemm_int8_amd64.s", out.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 }

@@ -93,158 +93,199 @@ func intValues(m *Model, tp *TensorProto, n int) ([]int32, error) {
 
 // DequantizeWeights rewrites m's main graph in place (see the top of this file).
 func (m *Model) DequantizeWeights() (DequantizeReport, error) {
-	var rep DequantizeReport
 	g := m.Proto.Graph
-	inits := Initializers(g)
 	prod, uses := producerMap(g)
 	usedBefore := map[string]bool{}
 	for v, c := range uses {
 		usedBefore[v] = c > 0
 	}
-	consumers := map[string][]*NodeProto{}
+	d := &dequantizer{m: m, g: g, inits: Initializers(g), prod: prod, uses: uses,
+		consumers: map[string][]*NodeProto{}, remove: map[*NodeProto]bool{}, replace: map[*NodeProto]*NodeProto{}}
 	for _, n := range g.Node {
 		for _, in := range n.Input {
-			consumers[in] = append(consumers[in], n)
+			d.consumers[in] = append(d.consumers[in], n)
 		}
-	}
-	only := func(v, op string) *NodeProto {
-		if c := consumers[v]; len(c) == 1 && uses[v] == 1 && c[0].GetOpType() == op {
-			return c[0]
-		}
-		return nil
-	}
-	remove := map[*NodeProto]bool{}
-	replace := map[*NodeProto]*NodeProto{}
-	newInit := func(name string, t *tensor.Tensor) error {
-		p, err := FromTensor(name, t)
-		if err != nil {
-			return err
-		}
-		g.Initializer = append(g.Initializer, p)
-		inits[name] = p
-		return nil
 	}
 	for _, n := range g.Node {
+		var err error
 		switch n.GetOpType() {
 		case "MatMulInteger":
-			if len(n.Input) < 2 {
-				continue
-			}
-			wq := inits[n.Input[1]]
-			dq := prod[n.Input[0]]
-			if wq == nil || len(wq.Dims) != 2 || dq == nil || dq.GetOpType() != "DynamicQuantizeLinear" || len(n.Input) < 3 || n.Input[2] != dq.Output[2] {
-				continue
-			}
-			cast := only(n.Output[0], "Cast")
-			if cast == nil {
-				continue
-			}
-			mul := only(cast.Output[0], "Mul")
-			if mul == nil {
-				continue
-			}
-			sm := mul.Input[1]
-			if sm == cast.Output[0] {
-				sm = mul.Input[0]
-			}
-			smul := prod[sm]
-			if smul == nil || smul.GetOpType() != "Mul" || uses[sm] != 1 {
-				continue
-			}
-			wsName := smul.Input[1]
-			if wsName == dq.Output[1] {
-				wsName = smul.Input[0]
-			}
-			ws := inits[wsName]
-			if ws == nil {
-				continue
-			}
-			k, nn := int(wq.Dims[0]), int(wq.Dims[1])
-			q, err := intValues(m, wq, k*nn)
-			if err != nil {
-				return rep, fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
-			}
-			var zpT *TensorProto
-			if len(n.Input) > 3 && n.Input[3] != "" {
-				if zpT = inits[n.Input[3]]; zpT == nil {
-					continue
-				}
-			}
-			zp, err := intValues(m, zpT, nn)
-			if err != nil {
-				return rep, fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
-			}
-			st, err := m.Tensor(ws)
-			if err != nil || st.DType() != tensor.Float32 || (st.Len() != 1 && st.Len() != nn) {
-				continue
-			}
-			sc := st.F32()
-			w := make([]float32, k*nn)
-			for i := 0; i < k; i++ {
-				for j := 0; j < nn; j++ {
-					w[i*nn+j] = float32(q[i*nn+j]-zp[j]) * sc[j%len(sc)]
-				}
-			}
-			wName := n.Input[1] + "_dequantized"
-			if inits[wName] == nil {
-				if err := newInit(wName, tensor.New([]int{k, nn}, w)); err != nil {
-					return rep, err
-				}
-			}
-			replace[mul] = NewNode("MatMul", n.GetName()+"_dequantized", []string{dq.Input[0], wName}, []string{mul.Output[0]})
-			remove[n], remove[cast], remove[smul] = true, true, true
-			rep.MatMuls++
+			err = d.matMulInteger(n)
 		case "DequantizeLinear":
-			ga := prod[n.Input[0]]
-			if ga == nil || ga.GetOpType() != "Gather" || uses[n.Input[0]] != 1 || len(ga.Input) != 2 {
-				continue
-			}
-			wq := inits[ga.Input[0]]
-			if wq == nil || len(wq.Dims) < 1 || len(n.Input) < 2 || inits[n.Input[1]] == nil {
-				continue
-			}
-			st, err := m.Tensor(inits[n.Input[1]])
-			if err != nil || st.DType() != tensor.Float32 || st.Len() != 1 {
-				continue // per-tensor only: a per-axis scale applies to the gathered shape
-			}
-			size := 1
-			shape := make([]int, len(wq.Dims))
-			for i, d := range wq.Dims {
-				shape[i] = int(d)
-				size *= int(d)
-			}
-			q, err := intValues(m, wq, size)
-			if err != nil {
-				return rep, fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
-			}
-			var zpT *TensorProto
-			if len(n.Input) > 2 && n.Input[2] != "" {
-				if zpT = inits[n.Input[2]]; zpT == nil {
-					continue
-				}
-			}
-			zp, err := intValues(m, zpT, 1)
-			if err != nil {
-				return rep, fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
-			}
-			w := make([]float32, size)
-			for i := range w {
-				w[i] = float32(q[i]-zp[0]) * st.F32()[0]
-			}
-			wName := ga.Input[0] + "_dequantized"
-			if inits[wName] == nil {
-				if err := newInit(wName, tensor.New(shape, w)); err != nil {
-					return rep, err
-				}
-			}
-			ng := ShallowCopy(ga)
-			ng.Input = []string{wName, ga.Input[1]}
-			ng.Output = []string{n.Output[0]}
-			replace[ga] = ng
-			remove[n] = true
-			rep.Gathers++
+			err = d.gatherDequantize(n)
+		}
+		if err != nil {
+			return d.rep, err
 		}
 	}
+	pruneDequantized(g, d.remove, d.replace, usedBefore)
+	return d.rep, nil
+}
+
+// dequantizer holds one DequantizeWeights pass over a graph.
+type dequantizer struct {
+	m         *Model
+	g         *GraphProto
+	inits     map[string]*TensorProto
+	prod      map[string]*NodeProto
+	uses      map[string]int
+	consumers map[string][]*NodeProto
+	remove    map[*NodeProto]bool
+	replace   map[*NodeProto]*NodeProto
+	rep       DequantizeReport
+}
+
+// only is v's one consumer when that is an op node, else nil.
+func (d *dequantizer) only(v, op string) *NodeProto {
+	if c := d.consumers[v]; len(c) == 1 && d.uses[v] == 1 && c[0].GetOpType() == op {
+		return c[0]
+	}
+	return nil
+}
+
+// newInit adds initializer name holding t.
+func (d *dequantizer) newInit(name string, t *tensor.Tensor) error {
+	p, err := FromTensor(name, t)
+	if err != nil {
+		return err
+	}
+	d.g.Initializer = append(d.g.Initializer, p)
+	d.inits[name] = p
+	return nil
+}
+
+// matMulInteger replaces DynamicQuantizeLinear → MatMulInteger → Cast → Mul
+// (by the input scale times the weight scale) with a float MatMul on the
+// dequantized weight, when n starts that pattern.
+func (d *dequantizer) matMulInteger(n *NodeProto) error {
+	if len(n.Input) < 2 {
+		return nil
+	}
+	wq := d.inits[n.Input[1]]
+	dq := d.prod[n.Input[0]]
+	if wq == nil || len(wq.Dims) != 2 || dq == nil || dq.GetOpType() != "DynamicQuantizeLinear" || len(n.Input) < 3 || n.Input[2] != dq.Output[2] {
+		return nil
+	}
+	cast := d.only(n.Output[0], "Cast")
+	if cast == nil {
+		return nil
+	}
+	mul := d.only(cast.Output[0], "Mul")
+	if mul == nil {
+		return nil
+	}
+	sm := mul.Input[1]
+	if sm == cast.Output[0] {
+		sm = mul.Input[0]
+	}
+	smul := d.prod[sm]
+	if smul == nil || smul.GetOpType() != "Mul" || d.uses[sm] != 1 {
+		return nil
+	}
+	wsName := smul.Input[1]
+	if wsName == dq.Output[1] {
+		wsName = smul.Input[0]
+	}
+	ws := d.inits[wsName]
+	if ws == nil {
+		return nil
+	}
+	k, nn := int(wq.Dims[0]), int(wq.Dims[1])
+	q, err := intValues(d.m, wq, k*nn)
+	if err != nil {
+		return fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
+	}
+	var zpT *TensorProto
+	if len(n.Input) > 3 && n.Input[3] != "" {
+		if zpT = d.inits[n.Input[3]]; zpT == nil {
+			return nil
+		}
+	}
+	zp, err := intValues(d.m, zpT, nn)
+	if err != nil {
+		return fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
+	}
+	st, err := d.m.Tensor(ws)
+	if err != nil || st.DType() != tensor.Float32 || (st.Len() != 1 && st.Len() != nn) {
+		return nil
+	}
+	sc := st.F32()
+	w := make([]float32, k*nn)
+	for i := 0; i < k; i++ {
+		for j := 0; j < nn; j++ {
+			w[i*nn+j] = float32(q[i*nn+j]-zp[j]) * sc[j%len(sc)]
+		}
+	}
+	wName := n.Input[1] + "_dequantized"
+	if d.inits[wName] == nil {
+		if err := d.newInit(wName, tensor.New([]int{k, nn}, w)); err != nil {
+			return err
+		}
+	}
+	d.replace[mul] = NewNode("MatMul", n.GetName()+"_dequantized", []string{dq.Input[0], wName}, []string{mul.Output[0]})
+	d.remove[n], d.remove[cast], d.remove[smul] = true, true, true
+	d.rep.MatMuls++
+	return nil
+}
+
+// gatherDequantize replaces Gather (of int8 weights) → DequantizeLinear
+// with a Gather of the dequantized weights, when n ends that pattern.
+func (d *dequantizer) gatherDequantize(n *NodeProto) error {
+	ga := d.prod[n.Input[0]]
+	if ga == nil || ga.GetOpType() != "Gather" || d.uses[n.Input[0]] != 1 || len(ga.Input) != 2 {
+		return nil
+	}
+	wq := d.inits[ga.Input[0]]
+	if wq == nil || len(wq.Dims) < 1 || len(n.Input) < 2 || d.inits[n.Input[1]] == nil {
+		return nil
+	}
+	st, err := d.m.Tensor(d.inits[n.Input[1]])
+	if err != nil || st.DType() != tensor.Float32 || st.Len() != 1 {
+		return nil // per-tensor only: a per-axis scale applies to the gathered shape
+	}
+	size := 1
+	shape := make([]int, len(wq.Dims))
+	for i, d := range wq.Dims {
+		shape[i] = int(d)
+		size *= int(d)
+	}
+	q, err := intValues(d.m, wq, size)
+	if err != nil {
+		return fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
+	}
+	var zpT *TensorProto
+	if len(n.Input) > 2 && n.Input[2] != "" {
+		if zpT = d.inits[n.Input[2]]; zpT == nil {
+			return nil
+		}
+	}
+	zp, err := intValues(d.m, zpT, 1)
+	if err != nil {
+		return fmt.Errorf("dequantize: node %q: %v", n.GetName(), err)
+	}
+	w := make([]float32, size)
+	for i := range w {
+		w[i] = float32(q[i]-zp[0]) * st.F32()[0]
+	}
+	wName := ga.Input[0] + "_dequantized"
+	if d.inits[wName] == nil {
+		if err := d.newInit(wName, tensor.New(shape, w)); err != nil {
+			return err
+		}
+	}
+	ng := ShallowCopy(ga)
+	ng.Input = []string{wName, ga.Input[1]}
+	ng.Output = []string{n.Output[0]}
+	d.replace[ga] = ng
+	d.remove[n] = true
+	d.rep.Gathers++
+	return nil
+}
+
+// pruneDequantized applies the replacements and removals, then drops what
+// is no longer used: DynamicQuantizeLinear nodes, then initializers and
+// inputs (the int8 weights, scales, zero points) that were used before.
+func pruneDequantized(g *GraphProto, remove map[*NodeProto]bool, replace map[*NodeProto]*NodeProto, usedBefore map[string]bool) {
 	var nodes []*NodeProto
 	for _, n := range g.Node {
 		if r := replace[n]; r != nil {
@@ -256,7 +297,7 @@ func (m *Model) DequantizeWeights() (DequantizeReport, error) {
 	g.Node = nodes
 	// drop what is no longer used: DynamicQuantizeLinear nodes, then
 	// initializers (the int8 weights, scales, zero points)
-	_, uses = producerMap(g)
+	_, uses := producerMap(g)
 	nodes = nodes[:0:0]
 	for _, n := range g.Node {
 		used := n.GetOpType() != "DynamicQuantizeLinear"
@@ -284,5 +325,4 @@ func (m *Model) DequantizeWeights() (DequantizeReport, error) {
 		}
 	}
 	g.Input = ins
-	return rep, nil
 }

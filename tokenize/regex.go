@@ -149,209 +149,293 @@ const (
 // differently (^ and $ at every line, Unicode \b). Possessive X?+, X*+, X++ become (?>X?),
 // (?>X*), (?>X+); \x{HHHH} becomes a \u escape or the character.
 func onigToNET(pat string) (string, bool, error) {
-	var out strings.Builder
-	out.Grow(len(pat) + 32)
-	backtrack := false
-	var groups []int // output offsets of the open groups
-	last := -1       // output offset of the last atom
-	inClass := false
-	classStart := 0
-	for i := 0; i < len(pat); {
-		c := pat[i]
+	tr := &onigTranslator{pat: pat, last: -1}
+	tr.out.Grow(len(pat) + 32)
+	for tr.i < len(pat) {
+		c := pat[tr.i]
+		var err error
 		switch {
 		case c == '\\':
-			if i+1 >= len(pat) {
-				return "", false, fmt.Errorf("trailing backslash")
-			}
-			start := out.Len()
-			d := pat[i+1]
-			i += 2
-			switch d {
-			case 's', 'w':
-				cls := netSpace
-				if d == 'w' {
-					cls = netWord
-				}
-				if inClass {
-					out.WriteString(cls)
-				} else {
-					out.WriteString("[" + cls + "]")
-				}
-			case 'S', 'W':
-				if inClass {
-					return "", false, fmt.Errorf(`\%c inside a character class is not supported`, d)
-				}
-				cls := netSpace
-				if d == 'W' {
-					cls = netWord
-				}
-				out.WriteString("[^" + cls + "]")
-			case 'd':
-				out.WriteString(`\p{Nd}`)
-			case 'D':
-				out.WriteString(`\P{Nd}`)
-			case 'h':
-				if inClass {
-					out.WriteString(`0-9a-fA-F`)
-				} else {
-					out.WriteString(`[0-9a-fA-F]`)
-				}
-			case 'x':
-				if i < len(pat) && pat[i] == '{' {
-					k := strings.IndexByte(pat[i:], '}')
-					if k < 0 {
-						return "", false, fmt.Errorf(`unterminated \x{`)
-					}
-					var v rune
-					if _, err := fmt.Sscanf(pat[i+1:i+k], "%x", &v); err != nil || v > utf8.MaxRune {
-						return "", false, fmt.Errorf(`bad escape \x{%s}`, pat[i+1:i+k])
-					}
-					i += k + 1
-					if v <= 0xFFFF {
-						fmt.Fprintf(&out, `\u%04X`, v)
-					} else {
-						out.WriteRune(v)
-					}
-				} else {
-					out.WriteString(`\x`)
-				}
-			case 'p', 'P':
-				if i < len(pat) && pat[i] == '{' {
-					k := strings.IndexByte(pat[i:], '}')
-					if k < 0 {
-						return "", false, fmt.Errorf(`unterminated \%c{`, d)
-					}
-					name := pat[i+1 : i+k]
-					i += k + 1
-					if strings.HasPrefix(name, "^") { // \p{^L} is \P{L}
-						name = name[1:]
-						d ^= 'p' ^ 'P'
-					}
-					fmt.Fprintf(&out, `\%c{%s}`, d, name)
-				} else {
-					out.WriteByte('\\')
-					out.WriteByte(d)
-				}
-			case 'b', 'B':
-				// Unicode word boundaries (RE2's are ASCII)
-				backtrack = true
-				out.WriteByte('\\')
-				out.WriteByte(d)
-			case 'k', 'g', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-				backtrack = true
-				out.WriteByte('\\')
-				out.WriteByte(d)
-			case 'R', 'X', 'K', 'y', 'Y', 'O':
-				return "", false, fmt.Errorf(`\%c is not supported`, d)
-			default:
-				_, w := utf8.DecodeRuneInString(pat[i-1:])
-				out.WriteByte('\\')
-				out.WriteString(pat[i-1 : i-1+w])
-				i += w - 1
-			}
-			if !inClass {
-				last = start
-			}
-		case inClass:
-			switch c {
-			case ']':
-				inClass = false
-				last = classStart
-			case '[':
-				return "", false, fmt.Errorf("nested character classes are not supported")
-			case '&':
-				if i+1 < len(pat) && pat[i+1] == '&' {
-					return "", false, fmt.Errorf("character class intersection (&&) is not supported")
-				}
-			}
-			out.WriteByte(c)
-			i++
+			err = tr.escape()
+		case tr.inClass:
+			err = tr.classByte(c)
 		case c == '[':
-			classStart = out.Len()
-			inClass = true
-			out.WriteByte('[')
-			i++
-			if i < len(pat) && pat[i] == '^' {
-				out.WriteByte('^')
-				i++
-			}
-			if i < len(pat) && pat[i] == ']' { // a literal ] first in a class
-				out.WriteString(`\]`)
-				i++
-			}
+			tr.openClass()
 		case c == '(':
-			start := out.Len()
-			out.WriteByte('(')
-			i++
-			if i < len(pat) && pat[i] == '?' {
-				rest := pat[i+1:]
-				switch {
-				case strings.HasPrefix(rest, "="), strings.HasPrefix(rest, "!"), strings.HasPrefix(rest, ">"),
-					strings.HasPrefix(rest, "<="), strings.HasPrefix(rest, "<!"):
-					backtrack = true
-				case strings.HasPrefix(rest, "#"):
-					return "", false, fmt.Errorf("comment groups are not supported")
-				default:
-					// (?flags) or (?flags:...) or a named group: copied as is
-					k := strings.IndexAny(rest, ":)>")
-					if k >= 0 && rest[k] == ')' {
-						out.WriteString(pat[i : i+1+k+1])
-						i += k + 2
-						continue
-					}
-				}
-			}
-			groups = append(groups, start)
+			err = tr.openGroup()
 		case c == ')':
-			if len(groups) == 0 {
-				return "", false, fmt.Errorf("unmatched )")
-			}
-			last = groups[len(groups)-1]
-			groups = groups[:len(groups)-1]
-			out.WriteByte(')')
-			i++
+			err = tr.closeGroup()
 		case c == '^' || c == '$':
 			// line anchors in Ruby (RE2's match the text's ends only)
-			backtrack = true
-			out.WriteByte(c)
-			i++
+			tr.backtrack = true
+			tr.out.WriteByte(c)
+			tr.i++
 		case c == '?' || c == '*' || c == '+':
-			out.WriteByte(c)
-			i++
-			if i < len(pat) && pat[i] == '+' {
-				if last < 0 {
-					return "", false, fmt.Errorf("possessive quantifier without an operand")
-				}
-				s := out.String()
-				out.Reset()
-				out.WriteString(s[:last] + "(?>" + s[last:] + ")")
-				backtrack = true
-				i++
-			}
+			err = tr.quantifier(c)
 		case c == '{':
-			k := strings.IndexByte(pat[i:], '}')
-			if k < 0 {
-				out.WriteByte(c)
-				i++
-				continue
-			}
-			out.WriteString(pat[i : i+k+1])
-			i += k + 1
-			if i < len(pat) && pat[i] == '+' && last >= 0 {
-				// Ruby: X{n,m}+ repeats X{n,m} (not possessive; an error in .NET)
-				s := out.String()
-				out.Reset()
-				out.WriteString(s[:last] + "(?:" + s[last:] + ")")
-			}
+			tr.repeat()
 		default:
-			last = out.Len()
-			_, w := utf8.DecodeRuneInString(pat[i:])
-			out.WriteString(pat[i : i+w])
-			i += w
+			tr.last = tr.out.Len()
+			_, w := utf8.DecodeRuneInString(pat[tr.i:])
+			tr.out.WriteString(pat[tr.i : tr.i+w])
+			tr.i += w
+		}
+		if err != nil {
+			return "", false, err
 		}
 	}
-	if inClass {
+	if tr.inClass {
 		return "", false, fmt.Errorf("unterminated character class")
 	}
-	return out.String(), backtrack, nil
+	return tr.out.String(), tr.backtrack, nil
+}
+
+// onigTranslator is onigToNET's state: the pattern and the position in it,
+// the output so far and what it needs to rewrite quantifiers.
+type onigTranslator struct {
+	pat        string
+	i          int // next byte of pat
+	out        strings.Builder
+	backtrack  bool  // the output needs regexp2
+	groups     []int // output offsets of the open groups
+	last       int   // output offset of the last atom (-1: none)
+	inClass    bool
+	classStart int // output offset of the open class
+}
+
+// escape translates the escape at pat[i] ('\\').
+func (tr *onigTranslator) escape() error {
+	pat := tr.pat
+	i := tr.i
+	if i+1 >= len(pat) {
+		return fmt.Errorf("trailing backslash")
+	}
+	out := &tr.out
+	start := out.Len()
+	d := pat[i+1]
+	i += 2
+	switch d {
+	case 's', 'w':
+		cls := netSpace
+		if d == 'w' {
+			cls = netWord
+		}
+		if tr.inClass {
+			out.WriteString(cls)
+		} else {
+			out.WriteString("[" + cls + "]")
+		}
+	case 'S', 'W':
+		if tr.inClass {
+			return fmt.Errorf(`\%c inside a character class is not supported`, d)
+		}
+		cls := netSpace
+		if d == 'W' {
+			cls = netWord
+		}
+		out.WriteString("[^" + cls + "]")
+	case 'd':
+		out.WriteString(`\p{Nd}`)
+	case 'D':
+		out.WriteString(`\P{Nd}`)
+	case 'h':
+		if tr.inClass {
+			out.WriteString(`0-9a-fA-F`)
+		} else {
+			out.WriteString(`[0-9a-fA-F]`)
+		}
+	case 'x':
+		n, err := tr.hexEscape(i)
+		if err != nil {
+			return err
+		}
+		i = n
+	case 'p', 'P':
+		n, err := tr.propertyEscape(i, d)
+		if err != nil {
+			return err
+		}
+		i = n
+	case 'b', 'B':
+		// Unicode word boundaries (RE2's are ASCII)
+		tr.backtrack = true
+		out.WriteByte('\\')
+		out.WriteByte(d)
+	case 'k', 'g', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		tr.backtrack = true
+		out.WriteByte('\\')
+		out.WriteByte(d)
+	case 'R', 'X', 'K', 'y', 'Y', 'O':
+		return fmt.Errorf(`\%c is not supported`, d)
+	default:
+		_, w := utf8.DecodeRuneInString(pat[i-1:])
+		out.WriteByte('\\')
+		out.WriteString(pat[i-1 : i-1+w])
+		i += w - 1
+	}
+	if !tr.inClass {
+		tr.last = start
+	}
+	tr.i = i
+	return nil
+}
+
+// hexEscape translates what follows \x at pat[i] and returns the position
+// after it: \x{HHHH} becomes a \u escape or the character.
+func (tr *onigTranslator) hexEscape(i int) (int, error) {
+	pat, out := tr.pat, &tr.out
+	if i < len(pat) && pat[i] == '{' {
+		k := strings.IndexByte(pat[i:], '}')
+		if k < 0 {
+			return 0, fmt.Errorf(`unterminated \x{`)
+		}
+		var v rune
+		if _, err := fmt.Sscanf(pat[i+1:i+k], "%x", &v); err != nil || v > utf8.MaxRune {
+			return 0, fmt.Errorf(`bad escape \x{%s}`, pat[i+1:i+k])
+		}
+		i += k + 1
+		if v <= 0xFFFF {
+			fmt.Fprintf(out, `\u%04X`, v)
+		} else {
+			out.WriteRune(v)
+		}
+	} else {
+		out.WriteString(`\x`)
+	}
+	return i, nil
+}
+
+// propertyEscape translates what follows \p or \P (d) at pat[i] and
+// returns the position after it: \p{^L} becomes \P{L}.
+func (tr *onigTranslator) propertyEscape(i int, d byte) (int, error) {
+	pat, out := tr.pat, &tr.out
+	if i < len(pat) && pat[i] == '{' {
+		k := strings.IndexByte(pat[i:], '}')
+		if k < 0 {
+			return 0, fmt.Errorf(`unterminated \%c{`, d)
+		}
+		name := pat[i+1 : i+k]
+		i += k + 1
+		if strings.HasPrefix(name, "^") { // \p{^L} is \P{L}
+			name = name[1:]
+			d ^= 'p' ^ 'P'
+		}
+		fmt.Fprintf(out, `\%c{%s}`, d, name)
+	} else {
+		out.WriteByte('\\')
+		out.WriteByte(d)
+	}
+	return i, nil
+}
+
+// classByte copies byte c inside a character class.
+func (tr *onigTranslator) classByte(c byte) error {
+	switch c {
+	case ']':
+		tr.inClass = false
+		tr.last = tr.classStart
+	case '[':
+		return fmt.Errorf("nested character classes are not supported")
+	case '&':
+		if tr.i+1 < len(tr.pat) && tr.pat[tr.i+1] == '&' {
+			return fmt.Errorf("character class intersection (&&) is not supported")
+		}
+	}
+	tr.out.WriteByte(c)
+	tr.i++
+	return nil
+}
+
+// openClass starts a character class at pat[i] ('[').
+func (tr *onigTranslator) openClass() {
+	pat := tr.pat
+	tr.classStart = tr.out.Len()
+	tr.inClass = true
+	tr.out.WriteByte('[')
+	tr.i++
+	if tr.i < len(pat) && pat[tr.i] == '^' {
+		tr.out.WriteByte('^')
+		tr.i++
+	}
+	if tr.i < len(pat) && pat[tr.i] == ']' { // a literal ] first in a class
+		tr.out.WriteString(`\]`)
+		tr.i++
+	}
+}
+
+// openGroup translates the group opening at pat[i] ('(').
+func (tr *onigTranslator) openGroup() error {
+	pat := tr.pat
+	start := tr.out.Len()
+	tr.out.WriteByte('(')
+	tr.i++
+	if i := tr.i; i < len(pat) && pat[i] == '?' {
+		rest := pat[i+1:]
+		switch {
+		case strings.HasPrefix(rest, "="), strings.HasPrefix(rest, "!"), strings.HasPrefix(rest, ">"),
+			strings.HasPrefix(rest, "<="), strings.HasPrefix(rest, "<!"):
+			tr.backtrack = true
+		case strings.HasPrefix(rest, "#"):
+			return fmt.Errorf("comment groups are not supported")
+		default:
+			// (?flags) or (?flags:...) or a named group: copied as is
+			k := strings.IndexAny(rest, ":)>")
+			if k >= 0 && rest[k] == ')' {
+				tr.out.WriteString(pat[i : i+1+k+1])
+				tr.i += k + 2
+				return nil
+			}
+		}
+	}
+	tr.groups = append(tr.groups, start)
+	return nil
+}
+
+// closeGroup translates ')' at pat[i].
+func (tr *onigTranslator) closeGroup() error {
+	if len(tr.groups) == 0 {
+		return fmt.Errorf("unmatched )")
+	}
+	tr.last = tr.groups[len(tr.groups)-1]
+	tr.groups = tr.groups[:len(tr.groups)-1]
+	tr.out.WriteByte(')')
+	tr.i++
+	return nil
+}
+
+// quantifier translates ?, * or + (c) at pat[i]: possessive X?+, X*+, X++
+// become (?>X?), (?>X*), (?>X+).
+func (tr *onigTranslator) quantifier(c byte) error {
+	tr.out.WriteByte(c)
+	tr.i++
+	if tr.i < len(tr.pat) && tr.pat[tr.i] == '+' {
+		if tr.last < 0 {
+			return fmt.Errorf("possessive quantifier without an operand")
+		}
+		s := tr.out.String()
+		tr.out.Reset()
+		tr.out.WriteString(s[:tr.last] + "(?>" + s[tr.last:] + ")")
+		tr.backtrack = true
+		tr.i++
+	}
+	return nil
+}
+
+// repeat translates a {n,m} repetition at pat[i] ('{').
+func (tr *onigTranslator) repeat() {
+	pat := tr.pat
+	k := strings.IndexByte(pat[tr.i:], '}')
+	if k < 0 {
+		tr.out.WriteByte('{')
+		tr.i++
+		return
+	}
+	tr.out.WriteString(pat[tr.i : tr.i+k+1])
+	tr.i += k + 1
+	if tr.i < len(pat) && pat[tr.i] == '+' && tr.last >= 0 {
+		// Ruby: X{n,m}+ repeats X{n,m} (not possessive; an error in .NET)
+		s := tr.out.String()
+		tr.out.Reset()
+		tr.out.WriteString(s[:tr.last] + "(?:" + s[tr.last:] + ")")
+	}
 }

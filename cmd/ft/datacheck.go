@@ -85,15 +85,9 @@ Flags:
 		fs.Usage()
 		return fmt.Errorf("give the training file: ft data check TRAIN [--eval EVAL]")
 	}
-	fail := map[string]bool{}
-	if failOn != "" {
-		for _, p := range strings.Split(failOn, ",") {
-			p = strings.TrimSpace(p)
-			if err := checkChoice("--fail-on", p, false, dataProblems...); err != nil {
-				return flagError{"data check", err.Error()}
-			}
-			fail[p] = true
-		}
+	fail, err := parseFailOn(failOn)
+	if err != nil {
+		return err
 	}
 	if maxLength <= 0 {
 		return fmt.Errorf("--max-length must be positive, got %d", maxLength)
@@ -113,31 +107,11 @@ Flags:
 		}
 		opt.Read.Problem = p
 	}
-	dir := model
-	if dir == "" {
-		bdir, cleanup, err := bundled.Open("ft-data-check-")
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		dir = filepath.Join(bdir, bundled.Model)
-		opt.TokenizerName = "the bundled tiny BERT's (internal/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
-	} else {
-		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-			dir = filepath.Dir(dir)
-		}
-		opt.TokenizerName = filepath.Join(dir, "tokenizer.json")
-		id2label, err := finetune.ExportLabels(dir)
-		if err != nil {
-			return err
-		}
-		opt.Read.ID2Label = id2label
-	}
-	tok, err := tokenize.Load(dir)
+	cleanup, err := dataCheckTokenizer(model, &opt)
 	if err != nil {
-		return fmt.Errorf("%v (--model needs an export folder with tokenizer.json)", err)
+		return err
 	}
-	opt.Tokenizer = tok
+	defer cleanup()
 	rep, err := dataset.CheckData(train, eval, opt)
 	if err != nil {
 		return err
@@ -164,6 +138,55 @@ Flags:
 		return exitError{1}
 	}
 	return nil
+}
+
+// parseFailOn reads --fail-on: comma-separated names of dataProblems.
+func parseFailOn(failOn string) (map[string]bool, error) {
+	fail := map[string]bool{}
+	if failOn != "" {
+		for _, p := range strings.Split(failOn, ",") {
+			p = strings.TrimSpace(p)
+			if err := checkChoice("--fail-on", p, false, dataProblems...); err != nil {
+				return nil, flagError{"data check", err.Error()}
+			}
+			fail[p] = true
+		}
+	}
+	return fail, nil
+}
+
+// dataCheckTokenizer sets opt's tokenizer (and the labels of config.json)
+// from the export folder model, or from the bundled tiny BERT when model is
+// empty; cleanup removes what it unpacked.
+func dataCheckTokenizer(model string, opt *dataset.CheckOptions) (cleanup func(), err error) {
+	cleanup = func() {}
+	dir := model
+	if dir == "" {
+		bdir, bclean, err := bundled.Open("ft-data-check-")
+		if err != nil {
+			return cleanup, err
+		}
+		cleanup = bclean
+		dir = filepath.Join(bdir, bundled.Model)
+		opt.TokenizerName = "the bundled tiny BERT's (internal/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
+	} else {
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+		opt.TokenizerName = filepath.Join(dir, "tokenizer.json")
+		id2label, err := finetune.ExportLabels(dir)
+		if err != nil {
+			return cleanup, err
+		}
+		opt.Read.ID2Label = id2label
+	}
+	tok, err := tokenize.Load(dir)
+	if err != nil {
+		cleanup()
+		return func() {}, fmt.Errorf("%v (--model needs an export folder with tokenizer.json)", err)
+	}
+	opt.Tokenizer = tok
+	return cleanup, nil
 }
 
 // dataProblems are what --fail-on names, in the order of the verdict.

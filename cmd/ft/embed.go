@@ -322,25 +322,7 @@ Flags:
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		model, args = args[0], args[1:]
 	}
-	// texts are the arguments that are not flags
-	var texts, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			rest = append(rest, a)
-			name := strings.TrimLeft(a, "-")
-			if fl := f.fs.Lookup(name); fl != nil && !strings.Contains(name, "=") {
-				if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
-					if i+1 < len(args) {
-						i++
-						rest = append(rest, args[i])
-					}
-				}
-			}
-			continue
-		}
-		texts = append(texts, a)
-	}
+	texts, rest := splitTextArgs(f.fs, args)
 	if err := f.parse(rest); err != nil {
 		return err
 	}
@@ -350,34 +332,9 @@ Flags:
 	if model == "" {
 		return fmt.Errorf("give the model: ft embed MODEL [TEXT...]")
 	}
-	if *file != "" {
-		var r io.Reader = os.Stdin
-		if *file != "-" {
-			fh, err := os.Open(*file)
-			if err != nil {
-				return err
-			}
-			defer fh.Close()
-			r = fh
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := sc.Text(); strings.TrimSpace(t) != "" {
-				texts = append(texts, t)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("%s: %v", *file, err)
-		}
-	} else if len(texts) == 0 {
-		sc := bufio.NewScanner(os.Stdin)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := sc.Text(); strings.TrimSpace(t) != "" {
-				texts = append(texts, t)
-			}
-		}
+	texts, err := readEmbedTexts(*file, texts)
+	if err != nil {
+		return err
 	}
 	if len(texts) == 0 {
 		return fmt.Errorf("no texts: give them as arguments, with --file FILE or on stdin")
@@ -394,18 +351,82 @@ Flags:
 	if err != nil {
 		return err
 	}
+	return writeEmbeddings(*output, texts, x, stdout)
+}
+
+// splitTextArgs separates ft embed's texts (the arguments that are not
+// flags) from its flags and their values.
+func splitTextArgs(fs *flag.FlagSet, args []string) (texts, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			rest = append(rest, a)
+			name := strings.TrimLeft(a, "-")
+			if fl := fs.Lookup(name); fl != nil && !strings.Contains(name, "=") {
+				if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
+					if i+1 < len(args) {
+						i++
+						rest = append(rest, args[i])
+					}
+				}
+			}
+			continue
+		}
+		texts = append(texts, a)
+	}
+	return texts, rest
+}
+
+// readEmbedTexts appends to texts the non-blank lines of file (- for
+// stdin), or of stdin when there is no file and no text argument.
+func readEmbedTexts(file string, texts []string) ([]string, error) {
+	if file != "" {
+		var r io.Reader = os.Stdin
+		if file != "-" {
+			fh, err := os.Open(file)
+			if err != nil {
+				return nil, err
+			}
+			defer fh.Close()
+			r = fh
+		}
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			if t := sc.Text(); strings.TrimSpace(t) != "" {
+				texts = append(texts, t)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+	} else if len(texts) == 0 {
+		sc := bufio.NewScanner(os.Stdin)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			if t := sc.Text(); strings.TrimSpace(t) != "" {
+				texts = append(texts, t)
+			}
+		}
+	}
+	return texts, nil
+}
+
+// writeEmbeddings writes the rows of x, one a text, to output: a .npy
+// matrix, a .jsonl file, or JSON lines on stdout when output is empty.
+func writeEmbeddings(output string, texts []string, x embed.Matrix, stdout io.Writer) error {
 	all := x.Float32()
 	switch {
-	case strings.HasSuffix(*output, ".npy"):
+	case strings.HasSuffix(output, ".npy"):
 		b, err := npy.Encode(tensor.New([]int{x.Rows, x.Cols}, all))
 		if err != nil {
 			return err
 		}
-		return writeNew(*output, b)
-	case *output == "" || strings.HasSuffix(*output, ".jsonl"):
+		return writeNew(output, b)
+	case output == "" || strings.HasSuffix(output, ".jsonl"):
 		var w io.Writer = stdout
 		var buf *strings.Builder
-		if *output != "" {
+		if output != "" {
 			buf = &strings.Builder{}
 			w = buf
 		}
@@ -418,11 +439,11 @@ Flags:
 			fmt.Fprintf(w, "%s\n", b)
 		}
 		if buf != nil {
-			return writeNew(*output, []byte(buf.String()))
+			return writeNew(output, []byte(buf.String()))
 		}
 		return nil
 	}
-	return fmt.Errorf("--output %q: use FILE.npy or FILE.jsonl", *output)
+	return fmt.Errorf("--output %q: use FILE.npy or FILE.jsonl", output)
 }
 
 // writeNew writes a file atomically, refusing to replace one ft did not write.

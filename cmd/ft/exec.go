@@ -151,20 +151,8 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
-	if f.fs.NArg() != 1 {
-		return fmt.Errorf("give one MODEL (a .onnx file or an export folder); got %d arguments (see ft exec --help)", f.fs.NArg())
-	}
-	if err := checkInt("--bench", f.bench, 0, maxBenchRuns, "timed runs (each keeps its latency)"); err != nil {
+	if err := f.check(); err != nil {
 		return err
-	}
-	if err := checkInt("--warmup", f.warmup, 0, maxBenchRuns, "untimed runs"); err != nil {
-		return err
-	}
-	if err := checkInt("--threads", f.threads, 0, maxThreads(), fmt.Sprintf("0: all %d cores; at most 4 threads a core", runtime.NumCPU())); err != nil {
-		return err
-	}
-	if f.atol < 0 || f.rtol < 0 || math.IsNaN(f.atol) || math.IsNaN(f.rtol) {
-		return fmt.Errorf("--atol and --rtol must be non-negative numbers")
 	}
 	// Threads first: the shared worker pool takes GOMAXPROCS when it starts
 	// (at the first parallel loop, possibly while the model loads).
@@ -188,17 +176,9 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var want []string
-	if f.names != "" {
-		for _, n := range strings.Split(f.names, ",") {
-			n = strings.TrimSpace(n)
-			if _, ok := g.ValueID(n); !ok {
-				return fmt.Errorf("--outputs: the model has no value %q (its outputs: %s)", n, strings.Join(g.OutputNames(), ", "))
-			}
-			want = append(want, n)
-		}
-	} else {
-		want = g.OutputNames()
+	want, err := execOutputNames(g, f.names)
+	if err != nil {
+		return err
 	}
 	if f.saveInputs != "" {
 		var arrs []npy.Array
@@ -252,22 +232,65 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 		printExec(stdout, rep)
 	}
 	if c := rep.Compare; c != nil && !c.Pass {
-		var bad []string
-		for _, r := range c.Outputs {
-			if r.OK {
-				continue
-			}
-			if r.Problem != "" {
-				bad = append(bad, fmt.Sprintf("%q (%s)", r.Output, r.Problem))
-			} else {
-				bad = append(bad, fmt.Sprintf("%q (%d elements; worst at %s: ours %s, reference %s, |diff| %s)",
-					r.Output, r.Bad, indexString(r.Worst), fmtVal(float64(r.Ours)), fmtVal(float64(r.Ref)), fmtVal(math.Abs(float64(r.Ours-r.Ref)))))
-			}
-		}
-		return fmt.Errorf("%d of %d outputs out of tolerance (atol %g, rtol %g) against %s: %s",
-			len(bad), len(c.Outputs), c.Atol, c.Rtol, c.Reference, strings.Join(bad, "; "))
+		return compareFailure(c)
 	}
 	return nil
+}
+
+// check validates the flags of ft exec that need no model.
+func (f *execFlags) check() error {
+	if f.fs.NArg() != 1 {
+		return fmt.Errorf("give one MODEL (a .onnx file or an export folder); got %d arguments (see ft exec --help)", f.fs.NArg())
+	}
+	if err := checkInt("--bench", f.bench, 0, maxBenchRuns, "timed runs (each keeps its latency)"); err != nil {
+		return err
+	}
+	if err := checkInt("--warmup", f.warmup, 0, maxBenchRuns, "untimed runs"); err != nil {
+		return err
+	}
+	if err := checkInt("--threads", f.threads, 0, maxThreads(), fmt.Sprintf("0: all %d cores; at most 4 threads a core", runtime.NumCPU())); err != nil {
+		return err
+	}
+	if f.atol < 0 || f.rtol < 0 || math.IsNaN(f.atol) || math.IsNaN(f.rtol) {
+		return fmt.Errorf("--atol and --rtol must be non-negative numbers")
+	}
+	return nil
+}
+
+// execOutputNames resolves --outputs (comma-separated value names) against
+// the graph; empty means the graph outputs.
+func execOutputNames(g *graph.Graph, names string) ([]string, error) {
+	if names == "" {
+		return g.OutputNames(), nil
+	}
+	var want []string
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		if _, ok := g.ValueID(n); !ok {
+			return nil, fmt.Errorf("--outputs: the model has no value %q (its outputs: %s)", n, strings.Join(g.OutputNames(), ", "))
+		}
+		want = append(want, n)
+	}
+	return want, nil
+}
+
+// compareFailure is the error of a --compare that found outputs out of
+// tolerance.
+func compareFailure(c *compareReport) error {
+	var bad []string
+	for _, r := range c.Outputs {
+		if r.OK {
+			continue
+		}
+		if r.Problem != "" {
+			bad = append(bad, fmt.Sprintf("%q (%s)", r.Output, r.Problem))
+		} else {
+			bad = append(bad, fmt.Sprintf("%q (%d elements; worst at %s: ours %s, reference %s, |diff| %s)",
+				r.Output, r.Bad, indexString(r.Worst), fmtVal(float64(r.Ours)), fmtVal(float64(r.Ref)), fmtVal(math.Abs(float64(r.Ours-r.Ref)))))
+		}
+	}
+	return fmt.Errorf("%d of %d outputs out of tolerance (atol %g, rtol %g) against %s: %s",
+		len(bad), len(c.Outputs), c.Atol, c.Rtol, c.Reference, strings.Join(bad, "; "))
 }
 
 // declared is a graph input's declared type and shape.
@@ -297,34 +320,10 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 	for _, n := range names {
 		isInput[n] = true
 	}
-	list := strings.Join(names, ", ")
 	feeds := map[string]*tensor.Tensor{}
 	source := map[string]string{}
-	if f.inputs != "" {
-		arrs, err := npy.ReadNPZFile(f.inputs)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, a := range arrs {
-			if !isInput[a.Name] {
-				return nil, nil, fmt.Errorf("%s: array %q is not an input of the model (its inputs: %s)", f.inputs, a.Name, list)
-			}
-			feeds[a.Name], source[a.Name] = a.Tensor, f.inputs
-		}
-	}
-	for _, spec := range f.input {
-		name, file, ok := strings.Cut(spec, "=")
-		if !ok || name == "" || file == "" {
-			return nil, nil, fmt.Errorf("--input %q: write NAME=FILE.npy", spec)
-		}
-		if !isInput[name] {
-			return nil, nil, fmt.Errorf("--input %s: the model has no input %q (its inputs: %s)", spec, name, list)
-		}
-		t, err := npy.ReadFile(file)
-		if err != nil {
-			return nil, nil, err
-		}
-		feeds[name], source[name] = t, file
+	if err := readGivenInputs(f, isInput, strings.Join(names, ", "), feeds, source); err != nil {
+		return nil, nil, err
 	}
 	dims := map[string]int{}
 	dimFrom := map[string]string{}
@@ -336,42 +335,9 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 		}
 		dims[name], dimFrom[name] = n, "--dim"
 	}
-	// Check given inputs against the declaration and learn the sizes of
-	// their symbolic dimensions.
-	symbolic := map[string]bool{}
-	for _, n := range names {
-		d := declaredOf(g, n)
-		for _, dm := range d.dims {
-			if p := dm.GetDimParam(); p != "" {
-				symbolic[p] = true
-			}
-		}
-		t, ok := feeds[n]
-		if !ok {
-			continue
-		}
-		if d.dtype != tensor.Invalid && t.DType() != d.dtype {
-			return nil, nil, fmt.Errorf("%s: input %q is %s, the model takes %s (convert it, e.g. a.astype(np.%s))", source[n], n, t.DType(), d.dtype, d.dtype)
-		}
-		if d.dims == nil {
-			continue
-		}
-		if len(d.dims) != len(t.Shape) {
-			return nil, nil, fmt.Errorf("%s: input %q has shape %v, the model takes rank %d (%s)", source[n], n, t.Shape, len(d.dims), dimsString(d.dims))
-		}
-		for i, dm := range d.dims {
-			if v := dm.GetDimValue(); v > 0 && int(v) != t.Shape[i] {
-				return nil, nil, fmt.Errorf("%s: input %q has shape %v, the model takes %s", source[n], n, t.Shape, dimsString(d.dims))
-			}
-			p := dm.GetDimParam()
-			if p == "" {
-				continue
-			}
-			if have, ok := dims[p]; ok && have != t.Shape[i] {
-				return nil, nil, fmt.Errorf("%s: input %q has %s = %d (axis %d), but %s gives %s = %d", source[n], n, p, t.Shape[i], i, dimFrom[p], p, have)
-			}
-			dims[p], dimFrom[p] = t.Shape[i], fmt.Sprintf("input %q", n)
-		}
+	symbolic, err := checkGivenInputs(g, names, feeds, source, dims, dimFrom)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, spec := range f.dim {
 		name, _, _ := strings.Cut(spec, "=")
@@ -393,12 +359,99 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 	if len(missing) > 0 && !f.random {
 		return nil, nil, fmt.Errorf("no value for input %s: give --input NAME=FILE.npy, --inputs FILE.npz, or --random", strings.Join(missing, ", "))
 	}
-	rng := rand.New(rand.NewPCG(f.seed, 0x9e3779b97f4a7c15))
+	if err := drawMissingInputs(g, missing, dims, f.seed, feeds, source); err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names {
+		t := feeds[n]
+		rep.Inputs = append(rep.Inputs, execIO{Name: n, DType: t.DType().String(), Shape: t.Shape, Source: source[n]})
+	}
+	return feeds, names, nil
+}
+
+// readGivenInputs reads --inputs and --input into feeds, noting in source
+// the file each came from. list names the graph inputs for the errors.
+func readGivenInputs(f *execFlags, isInput map[string]bool, list string, feeds map[string]*tensor.Tensor, source map[string]string) error {
+	if f.inputs != "" {
+		arrs, err := npy.ReadNPZFile(f.inputs)
+		if err != nil {
+			return err
+		}
+		for _, a := range arrs {
+			if !isInput[a.Name] {
+				return fmt.Errorf("%s: array %q is not an input of the model (its inputs: %s)", f.inputs, a.Name, list)
+			}
+			feeds[a.Name], source[a.Name] = a.Tensor, f.inputs
+		}
+	}
+	for _, spec := range f.input {
+		name, file, ok := strings.Cut(spec, "=")
+		if !ok || name == "" || file == "" {
+			return fmt.Errorf("--input %q: write NAME=FILE.npy", spec)
+		}
+		if !isInput[name] {
+			return fmt.Errorf("--input %s: the model has no input %q (its inputs: %s)", spec, name, list)
+		}
+		t, err := npy.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		feeds[name], source[name] = t, file
+	}
+	return nil
+}
+
+// checkGivenInputs checks the given inputs against their declaration and
+// learns the sizes of their symbolic dimensions into dims (dimFrom says
+// who set each). It returns the set of symbolic dimension names.
+func checkGivenInputs(g *graph.Graph, names []string, feeds map[string]*tensor.Tensor, source map[string]string, dims map[string]int, dimFrom map[string]string) (map[string]bool, error) {
+	symbolic := map[string]bool{}
+	for _, n := range names {
+		d := declaredOf(g, n)
+		for _, dm := range d.dims {
+			if p := dm.GetDimParam(); p != "" {
+				symbolic[p] = true
+			}
+		}
+		t, ok := feeds[n]
+		if !ok {
+			continue
+		}
+		if d.dtype != tensor.Invalid && t.DType() != d.dtype {
+			return nil, fmt.Errorf("%s: input %q is %s, the model takes %s (convert it, e.g. a.astype(np.%s))", source[n], n, t.DType(), d.dtype, d.dtype)
+		}
+		if d.dims == nil {
+			continue
+		}
+		if len(d.dims) != len(t.Shape) {
+			return nil, fmt.Errorf("%s: input %q has shape %v, the model takes rank %d (%s)", source[n], n, t.Shape, len(d.dims), dimsString(d.dims))
+		}
+		for i, dm := range d.dims {
+			if v := dm.GetDimValue(); v > 0 && int(v) != t.Shape[i] {
+				return nil, fmt.Errorf("%s: input %q has shape %v, the model takes %s", source[n], n, t.Shape, dimsString(d.dims))
+			}
+			p := dm.GetDimParam()
+			if p == "" {
+				continue
+			}
+			if have, ok := dims[p]; ok && have != t.Shape[i] {
+				return nil, fmt.Errorf("%s: input %q has %s = %d (axis %d), but %s gives %s = %d", source[n], n, p, t.Shape[i], i, dimFrom[p], p, have)
+			}
+			dims[p], dimFrom[p] = t.Shape[i], fmt.Sprintf("input %q", n)
+		}
+	}
+	return symbolic, nil
+}
+
+// drawMissingInputs draws the missing inputs for --random, in order, from
+// one generator seeded with seed.
+func drawMissingInputs(g *graph.Graph, missing []string, dims map[string]int, seed uint64, feeds map[string]*tensor.Tensor, source map[string]string) error {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	var unsized []string
 	for _, n := range missing {
 		d := declaredOf(g, n)
 		if d.dims == nil {
-			return nil, nil, fmt.Errorf("input %q declares no shape, so --random cannot draw it: give it with --input %s=FILE.npy", n, n)
+			return fmt.Errorf("input %q declares no shape, so --random cannot draw it: give it with --input %s=FILE.npy", n, n)
 		}
 		shape := make([]int, len(d.dims))
 		for i, dm := range d.dims {
@@ -412,7 +465,7 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 					unsized = append(unsized, p)
 				}
 			default:
-				return nil, nil, fmt.Errorf("input %q: axis %d has neither a size nor a name, so --random cannot draw it: give it with --input %s=FILE.npy", n, i, n)
+				return fmt.Errorf("input %q: axis %d has neither a size nor a name, so --random cannot draw it: give it with --input %s=FILE.npy", n, i, n)
 			}
 		}
 		if len(unsized) > 0 {
@@ -420,7 +473,7 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 		}
 		t, how, err := drawInput(g, n, d.dtype, shape, rng)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		feeds[n], source[n] = t, "random: "+how
 	}
@@ -429,13 +482,9 @@ func execFeeds(g *graph.Graph, f *execFlags, rep *execReport) (map[string]*tenso
 		for _, p := range unsized {
 			s = append(s, "--dim "+p+"=N")
 		}
-		return nil, nil, fmt.Errorf("--random needs the size of %s: give %s", strings.Join(unsized, ", "), strings.Join(s, " "))
+		return fmt.Errorf("--random needs the size of %s: give %s", strings.Join(unsized, ", "), strings.Join(s, " "))
 	}
-	for _, n := range names {
-		t := feeds[n]
-		rep.Inputs = append(rep.Inputs, execIO{Name: n, DType: t.DType().String(), Shape: t.Shape, Source: source[n]})
-	}
-	return feeds, names, nil
+	return nil
 }
 
 // drawInput draws a random value for input name, suited to what the graph

@@ -742,10 +742,44 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 	}
 	defer ml.Close()
 	j.trainer.MetricsLog = ml
+	lastCheckpoint := ""
+	j.trainer.Events = j.printEvents(f, stdout, stderr, &lastCheckpoint)
+	printSettings(stdout, j, f)
+	start := time.Now()
+	res, err := j.trainer.Fit(ctx)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		if lastCheckpoint == "" {
+			fmt.Fprintf(stdout, "no checkpoint written (--save-strategy no)\n")
+		} else {
+			fmt.Fprintf(stdout, "checkpoint saved: %s\ncontinue with: ft run --resume %s\n", lastCheckpoint, f.outputDir)
+		}
+		return errInterrupted
+	}
+	dst, err := j.exportTrained(f, res, stdout)
+	if err != nil {
+		return err
+	}
+	bestStep := 0
+	if j.trainer.Eval != nil && !math.IsNaN(res.BestMetric) {
+		bestStep = res.BestStep
+	}
+	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png"), bestStep, j.trainer.Args.MetricForBestModel); err != nil {
+		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
+	return j.printFinalScores(f, res, stdout)
+}
+
+// printEvents returns the trainer's event handler of ft run: a progress bar
+// on a terminal, log lines otherwise. It records the last checkpoint
+// written in *lastCheckpoint.
+func (j *job) printEvents(f *runFlags, stdout, stderr io.Writer, lastCheckpoint *string) func(finetune.Event) {
 	tty := isTerminal(stderr)
 	bar := newProgressBar(stderr)
-	lastCheckpoint := ""
-	j.trainer.Events = func(e finetune.Event) {
+	return func(e finetune.Event) {
 		switch e.Kind {
 		case finetune.EventStep:
 			if tty {
@@ -762,7 +796,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		case finetune.EventResumed:
 			fmt.Fprintf(stdout, "resumed from %s at step %d/%d (epoch %.2f)\n", f.resumePath, e.Step, e.Total, e.Epoch)
 		case finetune.EventSave:
-			lastCheckpoint = e.Path
+			*lastCheckpoint = e.Path
 			if !tty {
 				fmt.Fprintf(stdout, "checkpoint %s\n", e.Path)
 			}
@@ -773,20 +807,11 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 			bar.done()
 		}
 	}
-	printSettings(stdout, j, f)
-	start := time.Now()
-	res, err := j.trainer.Fit(ctx)
-	if err != nil {
-		return err
-	}
-	if res.Interrupted {
-		if lastCheckpoint == "" {
-			fmt.Fprintf(stdout, "no checkpoint written (--save-strategy no)\n")
-		} else {
-			fmt.Fprintf(stdout, "checkpoint saved: %s\ncontinue with: ft run --resume %s\n", lastCheckpoint, f.outputDir)
-		}
-		return errInterrupted
-	}
+}
+
+// exportTrained writes model/ as --export-model asks (restoring the best
+// weights first for "best") and returns where it went, for the summary.
+func (j *job) exportTrained(f *runFlags, res *finetune.Result, stdout io.Writer) (string, error) {
 	dst := filepath.Join(f.outputDir, "model")
 	restored := false
 	switch f.exportModel {
@@ -797,7 +822,7 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 		}
 	case "last", "none":
 	default:
-		return fmt.Errorf("--export-model %q: use best, last or none", f.exportModel)
+		return "", fmt.Errorf("--export-model %q: use best, last or none", f.exportModel)
 	}
 	if f.exportModel != "none" {
 		// (every writer refuses non-finite weights)
@@ -808,19 +833,18 @@ func (j *job) fit(ctx context.Context, f *runFlags, stdout, stderr io.Writer) er
 			save = j.save
 		}
 		if err := save(dst, stdout); err != nil {
-			return err
+			return "", err
 		}
 	} else {
 		dst = "(not exported: --export-model none)"
 	}
-	bestStep := 0
-	if j.trainer.Eval != nil && !math.IsNaN(res.BestMetric) {
-		bestStep = res.BestStep
-	}
-	if err := plotMetricsFile(logPath, filepath.Join(f.outputDir, "curves.png"), bestStep, j.trainer.Args.MetricForBestModel); err != nil {
-		fmt.Fprintf(stderr, "warning: no curves.png: %v\n", err)
-	}
-	fmt.Fprintf(stdout, "\ntrained %d steps in %s; model saved to %s (metrics.jsonl, curves.png beside it)\n", res.Steps, time.Since(start).Round(time.Second), dst)
+	return dst, nil
+}
+
+// printFinalScores prints the final validation scores (evaluating the
+// exported weights where the fit did not) and scores --test once.
+func (j *job) printFinalScores(f *runFlags, res *finetune.Result, stdout io.Writer) error {
+	var err error
 	if j.trainer.Eval != nil {
 		m := res.Final
 		if m == nil {

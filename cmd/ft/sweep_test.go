@@ -73,6 +73,23 @@ func TestSweepFourLearningRates(t *testing.T) {
 		"--eval-strategy", "steps", "--eval-steps", "10", // ft run logs the last evaluation in full precision
 		"--freeze", "embeddings", "--seed", "7", "--metric-for-best-model", "loss",
 		"--sweep-learning-rate", "1e-4,1e-3,3e-3,1e-2", "--output-dir", out}
+	stdout, results := sweepStopAndResume(t, base, out)
+	checkSweepFiles(t, out, results)
+	checkSweepTable(t, out, stdout)
+	checkBestYAMLReproduces(t, out, results)
+	checkTrialAlone(t, filepath.Join(dir, "alone"), base, results)
+
+	// resuming with another base configuration is refused
+	code, _, stderr := runIn(t, append(base, "--max-length", "64")...)
+	if code == 0 || !strings.Contains(stderr, "max_length") || !strings.Contains(stderr, "--output-dir") {
+		t.Errorf("resume with another --max-length: exit %d, %s", code, stderr)
+	}
+}
+
+// sweepStopAndResume runs the sweep stopped after two trials, then resumes
+// it; it returns the second run's stdout and the four trials' results.
+func sweepStopAndResume(t *testing.T, base []string, out string) (string, []sweep.TrialResult) {
+	t.Helper()
 	code, stdout, stderr := runIn(t, append(base, "--max-trials", "2")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
@@ -106,6 +123,13 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if len(results) != 4 {
 		t.Fatalf("%d trials, want 4", len(results))
 	}
+	return stdout, results
+}
+
+// checkSweepFiles checks that every trial succeeded with its own learning
+// rate and that trials wrote their metrics only: no model, no checkpoint.
+func checkSweepFiles(t *testing.T, out string, results []sweep.TrialResult) {
+	t.Helper()
 	lrs := map[float64]bool{}
 	for _, r := range results {
 		if r.Error != "" {
@@ -130,8 +154,12 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if len(lrs) != 4 {
 		t.Errorf("learning rates tried: %v", lrs)
 	}
+}
 
-	// the table, best first by eval loss
+// checkSweepTable checks results.md (best first by eval loss, as printed)
+// and lr.png.
+func checkSweepTable(t *testing.T, out, stdout string) {
+	t.Helper()
 	md, err := os.ReadFile(filepath.Join(out, "results.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +190,12 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if err != nil || img.Bounds().Dx() < 400 {
 		t.Fatalf("lr.png: %v", err)
 	}
+}
 
-	// best.yaml is an ft run config that reproduces the best trial
+// checkBestYAMLReproduces checks that best.yaml is an ft run config that
+// reproduces the best trial's eval metrics exactly.
+func checkBestYAMLReproduces(t *testing.T, out string, results []sweep.TrialResult) {
+	t.Helper()
 	best, ok := sweep.BestTrial(results, "loss", false)
 	if !ok {
 		t.Fatal("no best trial")
@@ -180,7 +212,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if cfg["learning_rate"] != best.Params["learning_rate"] || cfg["max_length"] != 32 || cfg["seed"] != 7 {
 		t.Errorf("best.yaml does not hold the best trial's settings (lr %v):\n%s", best.Params["learning_rate"], b)
 	}
-	code, stdout, stderr = runIn(t, "run", "--config", bestPath)
+	code, stdout, stderr := runIn(t, "run", "--config", bestPath)
 	if code != 0 {
 		t.Fatalf("ft run --config best.yaml: exit %d: %s\n%s", code, stderr, stdout)
 	}
@@ -193,15 +225,19 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if trialEval := lastEval(t, filepath.Join(out, "trial-00"+string(rune('0'+best.Number)), "metrics.jsonl")); trialEval["loss"] != best.Metrics["loss"] {
 		t.Errorf("trial metrics.jsonl eval loss %v, sweep.jsonl %v", trialEval["loss"], best.Metrics["loss"])
 	}
+}
 
-	// trial 3 ran after three others; alone it scores the same
+// checkTrialAlone checks that trial 3, which ran after three others,
+// scores the same run alone (in folder alone): no weights leak between
+// trials.
+func checkTrialAlone(t *testing.T, alone string, base []string, results []sweep.TrialResult) {
+	t.Helper()
 	var last sweep.TrialResult
 	for _, r := range results {
 		if r.Number == 3 {
 			last = r
 		}
 	}
-	alone := filepath.Join(dir, "alone")
 	args := append([]string(nil), base...)
 	for i := range args {
 		if args[i] == "--sweep-learning-rate" {
@@ -211,7 +247,7 @@ func TestSweepFourLearningRates(t *testing.T) {
 			args[i+1] = alone
 		}
 	}
-	if code, stdout, stderr = runIn(t, args...); code != 0 {
+	if code, stdout, stderr := runIn(t, args...); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
 	solo, err := sweep.ReadLog(filepath.Join(alone, "sweep.jsonl"))
@@ -221,12 +257,6 @@ func TestSweepFourLearningRates(t *testing.T) {
 	if solo[0].Metrics["loss"] != last.Metrics["loss"] || solo[0].Metrics["accuracy"] != last.Metrics["accuracy"] {
 		t.Errorf("learning rate %v: eval loss %v after three other trials, %v alone: weights leak between trials",
 			last.Params["learning_rate"], last.Metrics["loss"], solo[0].Metrics["loss"])
-	}
-
-	// resuming with another base configuration is refused
-	code, _, stderr = runIn(t, append(base, "--max-length", "64")...)
-	if code == 0 || !strings.Contains(stderr, "max_length") || !strings.Contains(stderr, "--output-dir") {
-		t.Errorf("resume with another --max-length: exit %d, %s", code, stderr)
 	}
 }
 
