@@ -15,6 +15,7 @@ import (
 
 	"ft/embed"
 	"ft/graph"
+	"ft/internal/testfixture"
 	"ft/tensor"
 	"ft/tokenize"
 )
@@ -316,10 +317,7 @@ func embedFixture(t *testing.T) string {
 // value within 1e-5); with EmbeddingOutput, ONNX Runtime's
 // sentence_embedding output gives them too. Skips without FT_PYTHON.
 func TestSentenceTransformerExport(t *testing.T) {
-	py := os.Getenv("FT_PYTHON")
-	if py == "" {
-		t.Skip("set FT_PYTHON to a Python with sentence-transformers 5.1.2 (testmodels/requirements-finetune.txt)")
-	}
+	py := testfixture.Python(t, "torch", "sentence_transformers", "onnxruntime")
 	for _, v := range []struct {
 		norm, dense, classifier bool
 		modules                 int

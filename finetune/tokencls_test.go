@@ -14,6 +14,7 @@ import (
 
 	"ft/dataset"
 	"ft/graph"
+	"ft/internal/testfixture"
 	"ft/onnx"
 	"ft/tensor"
 	"ft/tokenize"
@@ -460,10 +461,7 @@ func TestTokenClassFESafetensors(t *testing.T) {
 	if header["classifier.weight"] == nil || header["bert.embeddings.word_embeddings.weight"] == nil {
 		t.Fatalf("keys %v", len(header))
 	}
-	py := os.Getenv("FT_PYTHON")
-	if py == "" {
-		t.Skip("set FT_PYTHON to a Python with torch, transformers, onnx and onnxruntime to load the export in transformers")
-	}
+	py := testfixture.Python(t, "torch", "transformers", "onnx", "onnxruntime")
 	script := `
 import sys, warnings
 import numpy as np, onnx, onnxruntime as ort, torch, transformers as tf

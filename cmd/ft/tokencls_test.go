@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"ft/internal/testfixture"
 )
 
 // The token-classification fixture with a tokenizer
@@ -186,10 +188,7 @@ func TestTokenResume(t *testing.T) {
 // export; a LoRA run's PEFT adapter (task_type TOKEN_CLS) on the base model
 // gives the logits of its merged ONNX export.
 func TestTokenExportsLoadInTransformers(t *testing.T) {
-	py := os.Getenv("FT_PYTHON")
-	if py == "" {
-		t.Skip("set FT_PYTHON to a Python with torch, transformers, peft and onnxruntime (testmodels/requirements-finetune.txt) to load ft's exports in transformers")
-	}
+	py := testfixture.Python(t, "torch", "transformers", "peft", "onnxruntime")
 	full, lora, base := t.TempDir(), t.TempDir(), t.TempDir()
 	common := []string{"--model", tokTiny, "--train", tokTrain, "--learning-rate", "1e-3", "--batch-size", "8"}
 	if code, _, errs := runIn(t, append([]string{"run", "--max-steps", "5", "--output-dir", full}, common...)...); code != 0 {
