@@ -70,18 +70,9 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 // and its config.json (without labels: the encoder has none) and
 // tokenizer files.
 func writeSTWeights(m *Model, dir string) error {
-	ts := map[string]*tensor.Tensor{}
-	for _, p := range m.Graph.Params {
-		v := p.Value
-		if v.DType() != tensor.Float32 {
-			return fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
-		}
-		if p.Transposed {
-			v = tensor.Transpose2D(v)
-		}
-		for _, n := range m.Graph.StateDictNames(p) {
-			ts[n] = v
-		}
+	ts, err := float32StateDict(m, func(n string) string { return n })
+	if err != nil {
+		return err
 	}
 	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})
 	if err != nil {
