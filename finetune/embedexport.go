@@ -203,22 +203,9 @@ func addEmbeddingOutput(m *onnx.Model, pc embed.PoolingConfig, normalize bool) e
 	pooled := pre + "pooled"
 	switch {
 	case pc.MeanTokens && pc.OutputDim(1) == 1:
-		if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+		if err := addMeanPoolNodes(m, pre, HiddenOutput); err != nil {
 			return err
 		}
-		if err := m.SetInitializer(pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
-			return err
-		}
-		if err := m.SetInitializer(pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
-			return err
-		}
-		add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
-		add(onnx.NewNode("Cast", pre+"mask_cast", []string{pre + "mask3"}, []string{pre + "maskf"}, onnx.IntAttr("to", int64(onnx.TensorProto_FLOAT))))
-		add(onnx.NewNode("Mul", pre+"masked", []string{HiddenOutput, pre + "maskf"}, []string{pre + "masked"}))
-		add(onnx.NewNode("ReduceSum", pre+"sum", []string{pre + "masked", pre + "axes_1"}, []string{pre + "sum"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("ReduceSum", pre+"count", []string{pre + "maskf", pre + "axes_1"}, []string{pre + "count"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
-		add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pooled}))
 	case pc.CLSToken && pc.OutputDim(1) == 1:
 		if err := m.SetInitializer(pre+"zero", tensor.Scalar[int64](0)); err != nil {
 			return err
