@@ -234,23 +234,14 @@ func NewCoSENTLoss() *CoSENTLoss { return &CoSENTLoss{Scale: 20} }
 func (l *CoSENTLoss) Name() string { return "CoSENTLoss" }
 
 func (l *CoSENTLoss) Compute(cols []Matrix, labels []float64) (float64, []Matrix, error) {
-	B, _, err := checkCols(l.Name(), cols, 2, 2)
+	B, _, err := checkScoredPairs(l.Name(), cols, labels)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := checkLabels(l.Name(), labels, B); err != nil {
-		return 0, nil, err
-	}
 	pc := newPairCos(cols[0], cols[1])
-	s := make([]float64, B)
-	for i := range s {
-		s[i] = pc.value(i)
-	}
-	loss, ds := cosent(s, labels, l.Scale)
-	grads := zerosLike(cols)
-	for i := range s {
-		pc.backward(i, ds[i], grads[0], grads[1])
-	}
+	loss, grads := pairwiseCoSENT(cols, labels, l.Scale, B, pc.value, func(i int, g float64, grads []Matrix) {
+		pc.backward(i, g, grads[0], grads[1])
+	})
 	return loss, grads, nil
 }
 
@@ -268,34 +259,58 @@ func NewAnglELoss() *AnglELoss { return &AnglELoss{Scale: 20} }
 func (l *AnglELoss) Name() string { return "AnglELoss" }
 
 func (l *AnglELoss) Compute(cols []Matrix, labels []float64) (float64, []Matrix, error) {
-	B, D, err := checkCols(l.Name(), cols, 2, 2)
+	B, D, err := checkScoredPairs(l.Name(), cols, labels)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := checkLabels(l.Name(), labels, B); err != nil {
 		return 0, nil, err
 	}
 	if D%2 != 0 {
 		return 0, nil, fmt.Errorf("embed: AnglELoss splits embeddings into real and imaginary halves: dimension %d is odd", D)
 	}
-	s := make([]float64, B)
 	f := make([]float64, B)
-	for i := range s {
+	sim := func(i int) float64 {
 		f[i] = angleRaw(cols[0].Row(i), cols[1].Row(i))
-		s[i] = math.Abs(f[i])
+		return math.Abs(f[i])
 	}
-	loss, ds := cosent(s, labels, l.Scale)
-	grads := zerosLike(cols)
-	for i := range s {
+	loss, grads := pairwiseCoSENT(cols, labels, l.Scale, B, sim, func(i int, g float64, grads []Matrix) {
 		sign := 0.0
 		if f[i] > 0 {
 			sign = 1
 		} else if f[i] < 0 {
 			sign = -1
 		}
-		angleBackward(cols[0].Row(i), cols[1].Row(i), sign*ds[i], grads[0].Row(i), grads[1].Row(i))
-	}
+		angleBackward(cols[0].Row(i), cols[1].Row(i), sign*g, grads[0].Row(i), grads[1].Row(i))
+	})
 	return loss, grads, nil
+}
+
+// checkScoredPairs checks the input of a loss over (sentence1, sentence2)
+// pairs with one score label per pair and returns the batch size and
+// embedding dimension.
+func checkScoredPairs(name string, cols []Matrix, labels []float64) (int, int, error) {
+	B, D, err := checkCols(name, cols, 2, 2)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := checkLabels(name, labels, B); err != nil {
+		return 0, 0, err
+	}
+	return B, D, nil
+}
+
+// pairwiseCoSENT is the CoSENT objective over the n pair similarities
+// sim(0..n-1) (computed in that order): it returns the loss and the
+// gradients w.r.t. cols, which backward(i, dloss/dsim_i, grads) adds into.
+func pairwiseCoSENT(cols []Matrix, labels []float64, scale float64, n int, sim func(i int) float64, backward func(i int, g float64, grads []Matrix)) (float64, []Matrix) {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = sim(i)
+	}
+	loss, ds := cosent(s, labels, scale)
+	grads := zerosLike(cols)
+	for i := range s {
+		backward(i, ds[i], grads)
+	}
+	return loss, grads
 }
 
 // angleRaw is pairwise_angle_sim before its abs: with x = (a, b), y = (c, d),

@@ -70,18 +70,9 @@ func (e *SentenceEncoder) SaveSentenceTransformerWith(dir string, opt STSaveOpti
 // and its config.json (without labels: the encoder has none) and
 // tokenizer files.
 func writeSTWeights(m *Model, dir string) error {
-	ts := map[string]*tensor.Tensor{}
-	for _, p := range m.Graph.Params {
-		v := p.Value
-		if v.DType() != tensor.Float32 {
-			return fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
-		}
-		if p.Transposed {
-			v = tensor.Transpose2D(v)
-		}
-		for _, n := range m.Graph.StateDictNames(p) {
-			ts[n] = v
-		}
+	ts, err := float32StateDict(m, func(n string) string { return n })
+	if err != nil {
+		return err
 	}
 	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})
 	if err != nil {
@@ -212,22 +203,9 @@ func addEmbeddingOutput(m *onnx.Model, pc embed.PoolingConfig, normalize bool) e
 	pooled := pre + "pooled"
 	switch {
 	case pc.MeanTokens && pc.OutputDim(1) == 1:
-		if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+		if err := addMeanPoolNodes(m, pre, HiddenOutput); err != nil {
 			return err
 		}
-		if err := m.SetInitializer(pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
-			return err
-		}
-		if err := m.SetInitializer(pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
-			return err
-		}
-		add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
-		add(onnx.NewNode("Cast", pre+"mask_cast", []string{pre + "mask3"}, []string{pre + "maskf"}, onnx.IntAttr("to", int64(onnx.TensorProto_FLOAT))))
-		add(onnx.NewNode("Mul", pre+"masked", []string{HiddenOutput, pre + "maskf"}, []string{pre + "masked"}))
-		add(onnx.NewNode("ReduceSum", pre+"sum", []string{pre + "masked", pre + "axes_1"}, []string{pre + "sum"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("ReduceSum", pre+"count", []string{pre + "maskf", pre + "axes_1"}, []string{pre + "count"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
-		add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pooled}))
 	case pc.CLSToken && pc.OutputDim(1) == 1:
 		if err := m.SetInitializer(pre+"zero", tensor.Scalar[int64](0)); err != nil {
 			return err

@@ -63,18 +63,9 @@ func (m *Model) SaveSafetensors(dir string) error {
 	if err != nil {
 		return err
 	}
-	ts := map[string]*tensor.Tensor{}
-	for _, p := range m.Graph.Params {
-		v := p.Value
-		if v.DType() != tensor.Float32 {
-			return fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
-		}
-		if p.Transposed {
-			v = tensor.Transpose2D(v)
-		}
-		for _, n := range m.Graph.StateDictNames(p) {
-			ts[rename(n)] = v
-		}
+	ts, err := float32StateDict(m, rename)
+	if err != nil {
+		return err
 	}
 	b, err := EncodeSafetensors(ts, map[string]string{"format": "pt"})
 	if err != nil {
@@ -84,4 +75,24 @@ func (m *Model) SaveSafetensors(dir string) error {
 		return err
 	}
 	return mc.saveConfigAndTokenizer(dir)
+}
+
+// float32StateDict maps the model's parameters to their PyTorch
+// state-dict names (passed through rename), untransposing the ones
+// stored transposed; every parameter must be float32.
+func float32StateDict(m *Model, rename func(string) string) (map[string]*tensor.Tensor, error) {
+	ts := map[string]*tensor.Tensor{}
+	for _, p := range m.Graph.Params {
+		v := p.Value
+		if v.DType() != tensor.Float32 {
+			return nil, fmt.Errorf("parameter %s is %s; the safetensors export writes float32", p.Name, v.DType())
+		}
+		if p.Transposed {
+			v = tensor.Transpose2D(v)
+		}
+		for _, n := range m.Graph.StateDictNames(p) {
+			ts[rename(n)] = v
+		}
+	}
+	return ts, nil
 }

@@ -504,22 +504,9 @@ func addHead(m *onnx.Model, pooling string, n int, std float64, r *rand.Rand) er
 		if !hasMask {
 			return fmt.Errorf("mean pooling needs an attention_mask input, which the export lacks; use ModelOptions.Pooling cls")
 		}
-		if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+		if err := addMeanPoolNodes(m, pre, "last_hidden_state"); err != nil {
 			return err
 		}
-		if err := m.SetInitializer(pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
-			return err
-		}
-		if err := m.SetInitializer(pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
-			return err
-		}
-		add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
-		add(onnx.NewNode("Cast", pre+"mask_cast", []string{pre + "mask3"}, []string{pre + "maskf"}, onnx.IntAttr("to", int64(onnx.TensorProto_FLOAT))))
-		add(onnx.NewNode("Mul", pre+"masked", []string{"last_hidden_state", pre + "maskf"}, []string{pre + "masked"}))
-		add(onnx.NewNode("ReduceSum", pre+"sum", []string{pre + "masked", pre + "axes_1"}, []string{pre + "sum"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("ReduceSum", pre+"count", []string{pre + "maskf", pre + "axes_1"}, []string{pre + "count"}, onnx.IntAttr("keepdims", 0)))
-		add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
-		add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pre + "pooled"}))
 	case "cls":
 		if err := m.SetInitializer(pre+"zero", tensor.Scalar[int64](0)); err != nil {
 			return err
@@ -666,4 +653,30 @@ func ExportLabels(dir string) ([]string, error) {
 		return nil, err
 	}
 	return configLabels(dir, c)
+}
+
+// addMeanPoolNodes appends to m's graph the nodes of attention-masked mean
+// pooling of hidden ([batch, seq, dim]) over the sequence, sum(h*mask) /
+// max(sum(mask), 1e-9), as sentence-transformers computes it; the result
+// is named pre+"pooled", and every new name starts with pre.
+func addMeanPoolNodes(m *onnx.Model, pre, hidden string) error {
+	gp := m.Proto.Graph
+	add := func(nd *onnx.NodeProto) { gp.Node = append(gp.Node, nd) }
+	if err := m.SetInitializer(pre+"axes_2", tensor.New([]int{1}, []int64{2})); err != nil {
+		return err
+	}
+	if err := m.SetInitializer(pre+"axes_1", tensor.New([]int{1}, []int64{1})); err != nil {
+		return err
+	}
+	if err := m.SetInitializer(pre+"eps", tensor.Scalar[float32](1e-9)); err != nil {
+		return err
+	}
+	add(onnx.NewNode("Unsqueeze", pre+"mask_unsqueeze", []string{"attention_mask", pre + "axes_2"}, []string{pre + "mask3"}))
+	add(onnx.NewNode("Cast", pre+"mask_cast", []string{pre + "mask3"}, []string{pre + "maskf"}, onnx.IntAttr("to", int64(onnx.TensorProto_FLOAT))))
+	add(onnx.NewNode("Mul", pre+"masked", []string{hidden, pre + "maskf"}, []string{pre + "masked"}))
+	add(onnx.NewNode("ReduceSum", pre+"sum", []string{pre + "masked", pre + "axes_1"}, []string{pre + "sum"}, onnx.IntAttr("keepdims", 0)))
+	add(onnx.NewNode("ReduceSum", pre+"count", []string{pre + "maskf", pre + "axes_1"}, []string{pre + "count"}, onnx.IntAttr("keepdims", 0)))
+	add(onnx.NewNode("Max", pre+"clamp", []string{pre + "count", pre + "eps"}, []string{pre + "countc"}))
+	add(onnx.NewNode("Div", pre+"mean", []string{pre + "sum", pre + "countc"}, []string{pre + "pooled"}))
+	return nil
 }

@@ -172,16 +172,5 @@ func (qLinearMatMul) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		r := math.RoundToEven(f) + float64(yz)
 		y[i] = int32(max(float64(lo), min(float64(hi), r)))
 	}
-	if out == tensor.Int8 {
-		r := make([]int8, len(y))
-		for i, v := range y {
-			r[i] = int8(v)
-		}
-		return single(tensor.New(c.Shape, r))
-	}
-	r := make([]uint8, len(y))
-	for i, v := range y {
-		r[i] = uint8(v)
-	}
-	return single(tensor.New(c.Shape, r))
+	return single(narrowInt32(c.Shape, y, out)) // out is int8 or uint8
 }

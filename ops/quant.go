@@ -107,6 +107,24 @@ func (p *quantParams) index(o, d, i int) int {
 	return (o*p.blocks+d/p.block)*p.inner + i
 }
 
+// each calls f(k, j, z) for every element k of x in order, with j the index
+// of its scale (and zero point) and z its zero point (0 when zp is nil).
+func (p *quantParams) each(zp []int32, f func(k, j int, z int32)) {
+	for o := 0; o < p.outer; o++ {
+		for d := 0; d < p.dim; d++ {
+			base := (o*p.dim + d) * p.inner
+			for i := 0; i < p.inner; i++ {
+				j := p.index(o, d, i)
+				var z int32
+				if zp != nil {
+					z = zp[j]
+				}
+				f(base+i, j, z)
+			}
+		}
+	}
+}
+
 // planQuant checks scale (and zp, when present) against x.
 func planQuant(op string, x, scale, zp *tensor.Tensor, axis, blockSize int64) (*quantParams, error) {
 	p := &quantParams{outer: 1, dim: 1, inner: x.Len()}
@@ -230,34 +248,30 @@ func (o quantizeLinear) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	sc := scale.F32()
 	y := make([]int32, len(xs))
-	for o := 0; o < p.outer; o++ {
-		for d := 0; d < p.dim; d++ {
-			base := (o*p.dim + d) * p.inner
-			for i := 0; i < p.inner; i++ {
-				j := p.index(o, d, i)
-				var z int32
-				if zp != nil {
-					z = zp[j]
-				}
-				y[base+i] = quantizeValue(xs[base+i], sc[j], z, lo, hi)
-			}
-		}
-	}
+	p.each(zp, func(k, j int, z int32) {
+		y[k] = quantizeValue(xs[k], sc[j], z, lo, hi)
+	})
+	return single(narrowInt32(x.Shape, y, out))
+}
+
+// narrowInt32 is y (already clamped to out's range) as a tensor of type out:
+// int32, int8, or else uint8.
+func narrowInt32(shape []int, y []int32, out tensor.DType) *tensor.Tensor {
 	switch out {
 	case tensor.Int32:
-		return single(tensor.New(x.Shape, y))
+		return tensor.New(shape, y)
 	case tensor.Int8:
 		r := make([]int8, len(y))
 		for i, v := range y {
 			r[i] = int8(v)
 		}
-		return single(tensor.New(x.Shape, r))
+		return tensor.New(shape, r)
 	}
 	r := make([]uint8, len(y))
 	for i, v := range y {
 		r[i] = uint8(v)
 	}
-	return single(tensor.New(x.Shape, r))
+	return tensor.New(shape, r)
 }
 
 func (o dequantizeLinear) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -283,19 +297,9 @@ func (o dequantizeLinear) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, error)
 	}
 	sc := scale.F32()
 	y := make([]float32, len(xs))
-	for o := 0; o < p.outer; o++ {
-		for d := 0; d < p.dim; d++ {
-			base := (o*p.dim + d) * p.inner
-			for i := 0; i < p.inner; i++ {
-				j := p.index(o, d, i)
-				var z int32
-				if zp != nil {
-					z = zp[j]
-				}
-				y[base+i] = float32(xs[base+i]-z) * sc[j]
-			}
-		}
-	}
+	p.each(zp, func(k, j int, z int32) {
+		y[k] = float32(xs[k]-z) * sc[j]
+	})
 	return single(tensor.New(x.Shape, y))
 }
 

@@ -140,27 +140,11 @@ func buildDecoder(c *component) (decoder, error) {
 		r, _ := utf8.DecodeRuneInString(j.Content)
 		return stripDecoder{content: r, start: j.Start, stop: j.Stop}, nil
 	case "Replace":
-		var j struct {
-			Pattern struct {
-				String *string `json:"String"`
-				Regex  *string `json:"Regex"`
-			} `json:"pattern"`
-			Content string `json:"content"`
-		}
-		if err := c.decode(&j); err != nil {
+		r, err := parseReplace(c)
+		if err != nil {
 			return nil, err
 		}
-		switch {
-		case j.Pattern.String != nil:
-			return replaceDecoder{replaceNormalizer{literal: *j.Pattern.String, content: j.Content}}, nil
-		case j.Pattern.Regex != nil:
-			re, err := compileOnig(*j.Pattern.Regex)
-			if err != nil {
-				return nil, fmt.Errorf("Replace: %w", err)
-			}
-			return replaceDecoder{replaceNormalizer{re: re, content: j.Content}}, nil
-		}
-		return nil, fmt.Errorf("Replace: pattern is neither String nor Regex")
+		return replaceDecoder{r}, nil
 	case "Sequence":
 		seq, err := sequenceOf(c, "decoders", buildDecoder, nil)
 		if err != nil {

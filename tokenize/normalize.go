@@ -80,27 +80,11 @@ func buildNormalizer(c *component) (normalizer, error) {
 		}
 		return prependNormalizer{j.Prepend}, nil
 	case "Replace":
-		var j struct {
-			Pattern struct {
-				String *string `json:"String"`
-				Regex  *string `json:"Regex"`
-			} `json:"pattern"`
-			Content string `json:"content"`
-		}
-		if err := c.decode(&j); err != nil {
+		r, err := parseReplace(c)
+		if err != nil {
 			return nil, err
 		}
-		switch {
-		case j.Pattern.String != nil:
-			return &replaceNormalizer{literal: *j.Pattern.String, content: j.Content}, nil
-		case j.Pattern.Regex != nil:
-			re, err := compileOnig(*j.Pattern.Regex)
-			if err != nil {
-				return nil, fmt.Errorf("Replace: %w", err)
-			}
-			return &replaceNormalizer{re: re, content: j.Content}, nil
-		}
-		return nil, fmt.Errorf("Replace: pattern is neither String nor Regex")
+		return &r, nil
 	case "":
 		return nil, fmt.Errorf("normalizer without a type")
 	}
@@ -360,6 +344,32 @@ func prepend(n ntext, prefix string) ntext {
 // expression pattern (sugarme ignores the regex form; XLM-R and ALBERT use
 // it to squeeze runs of spaces). Every character of the content takes the
 // span of the last character of the match.
+// parseReplace reads a Replace normalizer or decoder (the same JSON in
+// tokenizer.json): a String or Regex pattern and its replacement content.
+func parseReplace(c *component) (replaceNormalizer, error) {
+	var j struct {
+		Pattern struct {
+			String *string `json:"String"`
+			Regex  *string `json:"Regex"`
+		} `json:"pattern"`
+		Content string `json:"content"`
+	}
+	if err := c.decode(&j); err != nil {
+		return replaceNormalizer{}, err
+	}
+	switch {
+	case j.Pattern.String != nil:
+		return replaceNormalizer{literal: *j.Pattern.String, content: j.Content}, nil
+	case j.Pattern.Regex != nil:
+		re, err := compileOnig(*j.Pattern.Regex)
+		if err != nil {
+			return replaceNormalizer{}, fmt.Errorf("Replace: %w", err)
+		}
+		return replaceNormalizer{re: re, content: j.Content}, nil
+	}
+	return replaceNormalizer{}, fmt.Errorf("Replace: pattern is neither String nor Regex")
+}
+
 type replaceNormalizer struct {
 	literal string
 	re      *onigRegex

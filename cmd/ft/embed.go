@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"ft/embed"
 	"ft/finetune"
@@ -485,15 +483,7 @@ func runEmbedding(f *runFlags, stdout, stderr io.Writer) error {
 	if f.dryRun {
 		return nil
 	}
-	err = j.fit(ctx, f, stdout, stderr)
-	if errors.Is(err, errInterrupted) {
-		code := 130
-		if signalled() == syscall.SIGTERM {
-			code = 143
-		}
-		return exitError{code}
-	}
-	return err
+	return interruptedExit(j.fit(ctx, f, stdout, stderr), signalled)
 }
 
 // exportEmbedding is ft export for a checkpoint of ft run --task

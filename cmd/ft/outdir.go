@@ -357,10 +357,7 @@ func releaseOnSignal() (stop func()) {
 		select {
 		case s := <-ch:
 			runExitHooks()
-			code := 130
-			if s == syscall.SIGTERM {
-				code = 143
-			}
+			code := signalExitCode(s)
 			os.Exit(code)
 		case <-done:
 		}

@@ -406,20 +406,30 @@ Flags (HF's underscore spellings work too: --learning_rate):
 		return err
 	}
 	defer release()
-	err = job.fit(ctx, f, stdout, stderr)
-	if errors.Is(err, errInterrupted) {
-		code := 130
-		if signalled() == syscall.SIGTERM {
-			code = 143
-		}
-		return exitError{code}
-	}
-	return err
+	return interruptedExit(job.fit(ctx, f, stdout, stderr), signalled)
 }
 
 // errInterrupted is what fit returns after a signal stopped the run (and a
 // checkpoint was saved).
 var errInterrupted = errors.New("interrupted")
+
+// interruptedExit turns fit's errInterrupted into the exit status of the
+// signal that stopped the run; other errors pass through.
+func interruptedExit(err error, signalled func() os.Signal) error {
+	if errors.Is(err, errInterrupted) {
+		return exitError{signalExitCode(signalled())}
+	}
+	return err
+}
+
+// signalExitCode is the shell's exit status for a process ended by s:
+// 143 (128+15) for SIGTERM, else 130 (128+2, SIGINT).
+func signalExitCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 143
+	}
+	return 130
+}
 
 // exitError ends ft with an exit status and no further message.
 type exitError struct{ code int }
@@ -448,10 +458,7 @@ func notifyInterrupt() (context.Context, func() os.Signal, func()) {
 		}
 		select {
 		case s := <-ch:
-			code := 130
-			if s == syscall.SIGTERM {
-				code = 143
-			}
+			code := signalExitCode(s)
 			fmt.Fprintf(os.Stderr, "\nft: second %v: quitting without saving\n", s)
 			runExitHooks()
 			os.Exit(code)
