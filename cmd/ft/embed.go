@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -378,34 +377,12 @@ func splitTextArgs(fs *flag.FlagSet, args []string) (texts, rest []string) {
 // readEmbedTexts appends to texts the non-blank lines of file (- for
 // stdin), or of stdin when there is no file and no text argument.
 func readEmbedTexts(file string, texts []string) ([]string, error) {
-	if file != "" {
-		var r io.Reader = os.Stdin
-		if file != "-" {
-			fh, err := os.Open(file)
-			if err != nil {
-				return nil, err
-			}
-			defer fh.Close()
-			r = fh
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := sc.Text(); strings.TrimSpace(t) != "" {
-				texts = append(texts, t)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
-		}
-	} else if len(texts) == 0 {
-		sc := bufio.NewScanner(os.Stdin)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			if t := sc.Text(); strings.TrimSpace(t) != "" {
-				texts = append(texts, t)
-			}
-		}
+	switch {
+	case file != "":
+		more, err := scanTexts(file)
+		return append(texts, more...), err
+	case len(texts) == 0:
+		return scanTexts("-")
 	}
 	return texts, nil
 }

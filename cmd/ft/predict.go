@@ -180,8 +180,14 @@ func readTexts(args []string, file string) ([]string, error) {
 	if len(args) > 0 {
 		return args, nil
 	}
+	return scanTexts(file)
+}
+
+// scanTexts reads one text a line from file ("" or "-": standard input),
+// skipping blank lines.
+func scanTexts(file string) ([]string, error) {
 	var r io.Reader = os.Stdin
-	if file != "" {
+	if file != "" && file != "-" {
 		fh, err := os.Open(file)
 		if err != nil {
 			return nil, err
@@ -193,9 +199,12 @@ func readTexts(args []string, file string) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
-		if t := strings.TrimRight(sc.Text(), "\r"); t != "" {
+		if t := strings.TrimRight(sc.Text(), "\r"); strings.TrimSpace(t) != "" {
 			texts = append(texts, t)
 		}
 	}
-	return texts, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	return texts, nil
 }
