@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-//go:generate go run gemm_bf16_gen.go
+//go:generate go run gemm_bf16_gen.go amx_gen.go
 
 // Assembly for the bf16 GEMM (gemm_bf16_amd64.s, written by
 // gemm_bf16_gen.go), chosen at init:

@@ -150,10 +150,12 @@ func PackInt8B[T int8 | uint8](k, n int, b []T, ldb int, zb []int32) *Int8B {
 	return p
 }
 
-// i8Buf holds a packed A and its row terms between products.
+// i8Buf holds a packed A and its row terms between products, or a
+// packing worker's row buffer.
 type i8Buf struct {
 	a          []byte
 	rowU, rowZ []int32
+	row        []byte
 }
 
 var i8Pool sync.Pool
@@ -198,7 +200,16 @@ func GemmInt8[T int8 | uint8](m int, a []T, lda int, za []int32, b *Int8B, c []i
 	}
 	pa, rowU, rowZ := buf.a[:strips*sa], buf.rowU[:strips*mr], buf.rowZ[:strips*mr]
 	ParallelFor(strips, Grain(strips, mr*k), func(lo, hi int) {
-		tmp := make([]byte, kq*4) // a row, converted and padded
+		wb, _ := i8Pool.Get().(*i8Buf)
+		if wb == nil {
+			wb = &i8Buf{}
+		}
+		defer i8Pool.Put(wb)
+		if cap(wb.row) < kq*4 {
+			wb.row = make([]byte, kq*4)
+		}
+		tmp := wb.row[:kq*4] // a row, converted and padded
+		clear(tmp)           // the padding past k stays zero
 		for s := lo; s < hi; s++ {
 			dst := pa[s*sa : (s+1)*sa]
 			for r := 0; r < mr; r++ {

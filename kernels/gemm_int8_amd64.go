@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-//go:generate go run gemm_int8_gen.go
+//go:generate go run gemm_int8_gen.go amx_gen.go
 
 // Assembly for the int8 GEMM (gemm_int8_amd64.s, written by
 // gemm_int8_gen.go): a 32×32 tile in four 16×16 AMX tiles (TDPBUSD) where
