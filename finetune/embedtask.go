@@ -477,6 +477,10 @@ func (l *EmbeddingLoss) gradCache(m *Model, b *dataset.Batch, trainable []*graph
 		return 0, nil, err
 	}
 	mbs = max(mbs, 1)
+	full, err := feedMask(b.Feeds)
+	if err != nil {
+		return 0, nil, err
+	}
 	type part struct {
 		feeds map[string]*tensor.Tensor
 		mask  []int64
@@ -491,7 +495,7 @@ func (l *EmbeddingLoss) gradCache(m *Model, b *dataset.Batch, trainable []*graph
 			for bi := r[0]; bi < r[1]; bi++ {
 				rows = append(rows, bi*K+k)
 			}
-			feeds, mask, err := sliceFeeds(b.Feeds, rows, S)
+			feeds, mask, err := sliceFeeds(b.Feeds, full, rows, S)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -558,12 +562,9 @@ func addGrads(acc, g map[*graph.Param]*tensor.Tensor) error {
 }
 
 // sliceFeeds takes rows of [N, S] feeds and trims the padding every row
-// shares (as ST pads each mini-batch's texts to their longest).
-func sliceFeeds(feeds map[string]*tensor.Tensor, rows []int, S int) (map[string]*tensor.Tensor, []int64, error) {
-	full, err := feedMask(feeds)
-	if err != nil {
-		return nil, nil, err
-	}
+// shares (as ST pads each mini-batch's texts to their longest); full is
+// the feeds' attention mask (feedMask), read once per batch by the caller.
+func sliceFeeds(feeds map[string]*tensor.Tensor, full []int64, rows []int, S int) (map[string]*tensor.Tensor, []int64, error) {
 	L := 0
 	for _, r := range rows {
 		for s := S - 1; s >= L; s-- {

@@ -58,6 +58,7 @@ type fit struct {
 	saving        bool
 	base          map[string]*tensor.Tensor // starting values: checkpoints store their XOR with them
 	accum         map[*graph.Param]*tensor.Tensor
+	groups        []optim.ParamGroup // the optimizer's, also the penalties'
 	st            *TrainState
 	res           *Result
 	best          map[*graph.Param][]float32
@@ -97,8 +98,9 @@ func (t *Trainer) newFit(ctx context.Context) (*fit, error) {
 	}
 	f := &fit{t: t, ctx: ctx, a: a, saving: a.OutputDir != "" && a.SaveStrategy != "no",
 		accum: map[*graph.Param]*tensor.Tensor{}, res: &Result{BestMetric: math.NaN()}}
+	f.groups = optim.DefaultParamGroups(t.Trainable)
 	var err error
-	if f.opt, err = t.newOptimizer(); err != nil {
+	if f.opt, err = t.newOptimizer(f.groups); err != nil {
 		return nil, err
 	}
 	t.opt = f.opt
@@ -147,9 +149,8 @@ func (t *Trainer) newFit(ctx context.Context) (*fit, error) {
 	return f, nil
 }
 
-// newOptimizer builds the optimizer the arguments name.
-func (t *Trainer) newOptimizer() (optim.Optimizer, error) {
-	groups := optim.DefaultParamGroups(t.Trainable)
+// newOptimizer builds the optimizer the arguments name over groups.
+func (t *Trainer) newOptimizer(groups []optim.ParamGroup) (optim.Optimizer, error) {
 	a := t.Args
 	adam := optim.AdamConfig{LR: a.LearningRate, Beta1: a.AdamBeta1, Beta2: a.AdamBeta2, Eps: a.AdamEpsilon, WeightDecay: a.WeightDecay}
 	switch a.Optim {
@@ -305,7 +306,7 @@ func (f *fit) forwardBackward(b *dataset.Batch) (float64, error) {
 func (f *fit) update(epoch, bi, nb int, loss float64, finite bool) error {
 	a, st := f.a, f.st
 	if finite && (a.L1 != 0 || a.L2 != 0) {
-		pen, err := optim.Penalty{L1: a.L1, L2: a.L2}.Apply(optim.DefaultParamGroups(f.t.Trainable), f.accum)
+		pen, err := optim.Penalty{L1: a.L1, L2: a.L2}.Apply(f.groups, f.accum)
 		if err != nil {
 			return err
 		}
