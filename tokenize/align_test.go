@@ -79,14 +79,8 @@ func TestAlignGoldens(t *testing.T) {
 
 func checkAlign(t *testing.T, tok *Tokenizer, cases []goldenCase, words []wordCase, path string) {
 	t.Helper()
-	counts := map[string]int{}
-	bad := 0
-	fail := func(format string, args ...any) {
-		bad++
-		if bad <= 10 {
-			t.Errorf(format, args...)
-		}
-	}
+	m := newMismatches(t)
+	counts, fail := m.counts, m.fail
 	for _, line := range readZstdLines(t, path) {
 		var r alignRecord
 		if err := json.Unmarshal(line, &r); err != nil {
@@ -179,8 +173,5 @@ func checkAlign(t *testing.T, tok *Tokenizer, cases []goldenCase, words []wordCa
 			}
 		}
 	}
-	if bad > 0 {
-		t.Errorf("%s: %d mismatches", filepath.Base(path), bad)
-	}
-	t.Logf("%s matched: %v", filepath.Base(path), counts)
+	m.report(filepath.Base(path) + ": ")
 }

@@ -172,14 +172,8 @@ func TestGoldens(t *testing.T) {
 }
 
 func checkGoldens(t *testing.T, tok *Tokenizer, cases []goldenCase, path string) {
-	counts := map[string]int{}
-	bad := 0
-	fail := func(format string, args ...any) {
-		bad++
-		if bad <= 10 {
-			t.Errorf(format, args...)
-		}
-	}
+	m := newMismatches(t)
+	counts, fail := m.counts, m.fail
 	for _, line := range readZstdLines(t, path) {
 		var r goldenRecord
 		if err := json.Unmarshal(line, &r); err != nil {
@@ -253,8 +247,35 @@ func checkGoldens(t *testing.T, tok *Tokenizer, cases []goldenCase, path string)
 			counts["invalid UTF-8"]++
 		}
 	}
-	if bad > 0 {
-		t.Errorf("%d mismatches", bad)
+	m.report("")
+}
+
+// mismatches counts a golden checker's cases per kind and its failures,
+// reporting only the first ten failures in full.
+type mismatches struct {
+	t      *testing.T
+	counts map[string]int
+	bad    int
+}
+
+func newMismatches(t *testing.T) *mismatches {
+	return &mismatches{t: t, counts: map[string]int{}}
+}
+
+func (m *mismatches) fail(format string, args ...any) {
+	m.t.Helper()
+	m.bad++
+	if m.bad <= 10 {
+		m.t.Errorf(format, args...)
 	}
-	t.Logf("matched: %v", counts)
+}
+
+// report ends the check: the number of mismatches (an error) and the
+// matched counts, each line led by prefix.
+func (m *mismatches) report(prefix string) {
+	m.t.Helper()
+	if m.bad > 0 {
+		m.t.Errorf("%s%d mismatches", prefix, m.bad)
+	}
+	m.t.Logf("%smatched: %v", prefix, m.counts)
 }
