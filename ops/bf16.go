@@ -164,9 +164,3 @@ func (r *BF16Run) Release(stub *tensor.Tensor) {
 	defer r.mu.Unlock()
 	delete(r.held, stub)
 }
-
-// SavesBF16 (MatMul): both operands are read only by the products.
-func (opMatMul) SavesBF16(need []bool) []int { return crossed(need) }
-
-// SavesBF16 (Gemm): A and B are read only by the products (C: shape only).
-func (o *opGemm) SavesBF16(need []bool) []int { return crossed(need) }

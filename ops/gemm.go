@@ -144,6 +144,9 @@ func (o *opGemm) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF
 // Saves: dA reads B, dB reads A (C: shape only).
 func (o *opGemm) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
 
+// SavesBF16: A and B are read only by the products (C: shape only; bf16.go).
+func (o *opGemm) SavesBF16(need []bool) []int { return crossed(need) }
+
 func gemmBackward[T laFloat](o *opGemm, p *laBMM, in []*tensor.Tensor, g *tensor.Tensor, need []bool, res []*tensor.Tensor, r *BF16Run) {
 	a, b := in[0], in[1]
 	gd := tensor.Data[T](g)

@@ -153,6 +153,14 @@ func scatterGrad(in, dout []*tensor.Tensor, need []bool) (g []*tensor.Tensor, mo
 	return g, dout[0] != nil
 }
 
+// optInput is input i, nil when absent or beyond the inputs given.
+func optInput(in []*tensor.Tensor, i int) *tensor.Tensor {
+	if i < len(in) {
+		return in[i]
+	}
+	return nil
+}
+
 // errDType reports an unsupported element type.
 func errDType(op string, t *tensor.Tensor) error {
 	return fmt.Errorf("%s: element type %s is not supported", op, t.DType())

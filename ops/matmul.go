@@ -188,3 +188,6 @@ func (opMatMul) BackwardBF16(in, out, dout []*tensor.Tensor, need []bool, r *BF1
 
 // Saves: dA reads B, dB reads A.
 func (opMatMul) Saves(need []bool) (ins, outs []int) { return crossed(need), nil }
+
+// SavesBF16: both operands are read only by the products (bf16.go).
+func (opMatMul) SavesBF16(need []bool) []int { return crossed(need) }

@@ -48,11 +48,9 @@ func int8Product(op string, a, b, azp, bzp *tensor.Tensor) (*tensor.Tensor, int,
 		return nil, 0, fmt.Errorf("%s: %v", op, err)
 	}
 	m, n, k := p.prod.m, p.prod.n, p.prod.k
-	rows := m // rows of A per product before batch folding
+	rows := 1 // rows of A per product before batch folding
 	if len(a.Shape) > 1 {
 		rows = a.Shape[len(a.Shape)-2]
-	} else {
-		rows = 1
 	}
 	za, err := productZeroPoints(op, "a", azp, a.DType(), rows)
 	if err != nil {

@@ -331,11 +331,3 @@ func (dynamicQuantizeLinear) Forward(in []*tensor.Tensor) ([]*tensor.Tensor, err
 	}
 	return []*tensor.Tensor{tensor.New(x.Shape, y), tensor.Scalar(scale), tensor.Scalar(zp)}, nil
 }
-
-// optInput is input i, nil when absent or beyond the inputs given.
-func optInput(in []*tensor.Tensor, i int) *tensor.Tensor {
-	if i < len(in) {
-		return in[i]
-	}
-	return nil
-}
