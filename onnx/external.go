@@ -3,7 +3,6 @@ package onnx
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -24,9 +23,7 @@ const MaxProtoBytes = 1<<31 - 1
 // folder. Offsets are aligned to 64 bytes. Both files are written
 // atomically (the data file first). The model in memory is not changed.
 func (m *Model) SaveExternal(path, dataName string, threshold int) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, DefaultFile)
-	}
+	path = savePath(path)
 	if _, err := resolveLocationName(dataName); err != nil {
 		return err
 	}
@@ -116,9 +113,7 @@ func (m *Model) InlineSize() (int64, error) {
 // in external data are read from its folder and stored inline. The model
 // in memory is not changed.
 func (m *Model) SaveInline(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, DefaultFile)
-	}
+	path = savePath(path)
 	out := proto.Clone(m.Proto).(*ModelProto)
 	src := m.AllTensors()
 	dst := (&Model{Proto: out}).AllTensors()

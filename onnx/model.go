@@ -288,14 +288,21 @@ func (m *Model) Tensor(t *TensorProto) (*tensor.Tensor, error) {
 	return ToTensor(t)
 }
 
+// savePath is the file a save to path writes: path itself, or
+// path/model.onnx when path is a folder.
+func savePath(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return filepath.Join(path, DefaultFile)
+	}
+	return path
+}
+
 // Save writes the model to path (a .onnx file, or a folder that gets
 // model.onnx). Tensors stored as external data are written to files of the
 // same location names beside it, each at its original offset, so that
 // load → save → load gives equal messages. Files are written atomically.
 func (m *Model) Save(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, DefaultFile)
-	}
+	path = savePath(path)
 	dir := filepath.Dir(path)
 	// Gather the external data per location.
 	type piece struct {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -170,9 +169,7 @@ func dataCheckTokenizer(model string, opt *dataset.CheckOptions) (cleanup func()
 		dir = filepath.Join(bdir, bundled.Model)
 		opt.TokenizerName = "the bundled tiny BERT's (internal/bundled/tiny-bert/tokenizer.json; pass --model DIR to count with your model's)"
 	} else {
-		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-			dir = filepath.Dir(dir)
-		}
+		dir = modelFolder(dir)
 		opt.TokenizerName = filepath.Join(dir, "tokenizer.json")
 		id2label, err := finetune.ExportLabels(dir)
 		if err != nil {

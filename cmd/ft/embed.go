@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -472,20 +471,15 @@ func exportEmbedding(path, base, out, format string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	f := newRunFlags("export", stderr)
-	for _, k := range slices.Sorted(maps.Keys(ci.Config)) {
-		if f.fs.Lookup(k) == nil {
-			continue
-		}
-		if err := f.fs.Set(k, ci.Config[k]); err != nil {
-			return fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
-		}
+	f, err := checkpointFlags(path, ci, stderr)
+	if err != nil {
+		return err
 	}
 	modelPath := base
 	if modelPath == "" {
 		modelPath = ci.ModelPath
-		if _, err := os.Stat(modelPath); err != nil {
-			return fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
+		if err := checkBaseModel(path, ci); err != nil {
+			return err
 		}
 	}
 	enc, _, err := f.loadEncoder(modelPath)

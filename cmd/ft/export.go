@@ -4,10 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 
 	"ft/finetune"
 	"ft/graph"
@@ -135,6 +135,30 @@ Flags:
 	return nil
 }
 
+// checkpointFlags returns the flags of ft export set to the settings the
+// checkpoint at path was trained with (those export knows).
+func checkpointFlags(path string, ci *finetune.CheckpointInfo, stderr io.Writer) (*runFlags, error) {
+	f := newRunFlags("export", stderr)
+	for _, k := range slices.Sorted(maps.Keys(ci.Config)) {
+		if f.fs.Lookup(k) == nil {
+			continue
+		}
+		if err := f.fs.Set(k, ci.Config[k]); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
+		}
+	}
+	return f, nil
+}
+
+// checkBaseModel reports a stored base model of the checkpoint at path
+// that is no longer there.
+func checkBaseModel(path string, ci *finetune.CheckpointInfo) error {
+	if _, err := os.Stat(ci.ModelPath); err != nil {
+		return fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
+	}
+	return nil
+}
+
 // rebuildModel builds the model a checkpoint was trained on: the base
 // export adapted with the stored options, LoRA adapters added as the run's
 // flags said. base overrides the stored model path.
@@ -143,19 +167,9 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 	if err != nil {
 		return nil, nil, err
 	}
-	f := newRunFlags("export", stderr)
-	keys := make([]string, 0, len(ci.Config))
-	for k := range ci.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if f.fs.Lookup(k) == nil {
-			continue
-		}
-		if err := f.fs.Set(k, ci.Config[k]); err != nil {
-			return nil, nil, fmt.Errorf("checkpoint %s: stored setting %s=%q: %w", path, k, ci.Config[k], err)
-		}
+	f, err := checkpointFlags(path, ci, stderr)
+	if err != nil {
+		return nil, nil, err
 	}
 	cleanup := func() {}
 	modelPath := base
@@ -169,8 +183,8 @@ func rebuildModel(path, base string, stderr io.Writer) (*finetune.Model, func(),
 			}
 			cleanup = clean
 			modelPath = filepath.Join(dir, bundled.Model)
-		} else if _, err := os.Stat(modelPath); err != nil {
-			return nil, nil, fmt.Errorf("the base model %s of checkpoint %s is not there: give it with --model", ci.ModelPath, path)
+		} else if err := checkBaseModel(path, ci); err != nil {
+			return nil, nil, err
 		}
 	}
 	mo := ci.ModelOptions

@@ -550,14 +550,10 @@ type paramRow struct {
 }
 
 func prepare(f *runFlags, stdout io.Writer) (*job, error) {
-	dir := f.model
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, modelPathError(f.model, err)
+	if err := checkModelPath(f.model); err != nil {
+		return nil, err
 	}
-	if !st.IsDir() {
-		dir = filepath.Dir(dir)
-	}
+	dir := modelFolder(f.model)
 	tok, err := tokenize.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%v (the export folder needs tokenizer.json)", err)

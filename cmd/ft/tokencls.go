@@ -51,9 +51,7 @@ func (f *runFlags) isTokenTask(modelDir string) (bool, error) {
 			return true, nil
 		}
 	}
-	if st, err := os.Stat(modelDir); err == nil && !st.IsDir() {
-		modelDir = filepath.Dir(modelDir)
-	}
+	modelDir = modelFolder(modelDir)
 	if b, err := os.ReadFile(filepath.Join(modelDir, "config.json")); err == nil {
 		var c struct {
 			Architectures []string `json:"architectures"`
