@@ -134,23 +134,18 @@ func checkAlign(t *testing.T, tok *Tokenizer, cases []goldenCase, words []wordCa
 		}
 		var ids, types, mask [][]int64
 		var offs, wids, sids [][]int
+		var derr error
 		if batch {
-			json.Unmarshal(r.IDs, &ids)
-			json.Unmarshal(r.TypeIDs, &types)
-			json.Unmarshal(r.Mask, &mask)
-			json.Unmarshal(r.Offsets, &offs)
-			json.Unmarshal(r.WordIDs, &wids)
-			json.Unmarshal(r.SeqIDs, &sids)
+			derr = decodeGolden(r.IDs, &ids, r.TypeIDs, &types, r.Mask, &mask, r.Offsets, &offs, r.WordIDs, &wids, r.SeqIDs, &sids)
 		} else {
 			var a, b, c []int64
 			var o, w, s []int
-			json.Unmarshal(r.IDs, &a)
-			json.Unmarshal(r.TypeIDs, &b)
-			json.Unmarshal(r.Mask, &c)
-			json.Unmarshal(r.Offsets, &o)
-			json.Unmarshal(r.WordIDs, &w)
-			json.Unmarshal(r.SeqIDs, &s)
+			derr = decodeGolden(r.IDs, &a, r.TypeIDs, &b, r.Mask, &c, r.Offsets, &o, r.WordIDs, &w, r.SeqIDs, &s)
 			ids, types, mask, offs, wids, sids = [][]int64{a}, [][]int64{b}, [][]int64{c}, [][]int{o}, [][]int{w}, [][]int{s}
+		}
+		if derr != nil || len(got.InputIDs) != len(ids) {
+			fail("%s: golden unreadable (%v) or %d rows for %d golden rows", label, derr, len(got.InputIDs), len(ids))
+			continue
 		}
 		for i := range ids {
 			var flat []int

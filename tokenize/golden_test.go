@@ -209,16 +209,17 @@ func checkGoldens(t *testing.T, tok *Tokenizer, cases []goldenCase, path string)
 			continue
 		}
 		var want Encoding
+		var derr error
 		if r.Kind == "batch" {
-			json.Unmarshal(r.IDs, &want.InputIDs)
-			json.Unmarshal(r.TypeIDs, &want.TokenTypeIDs)
-			json.Unmarshal(r.Mask, &want.AttentionMask)
+			derr = decodeGolden(r.IDs, &want.InputIDs, r.TypeIDs, &want.TokenTypeIDs, r.Mask, &want.AttentionMask)
 		} else {
 			var a, b, c []int64
-			json.Unmarshal(r.IDs, &a)
-			json.Unmarshal(r.TypeIDs, &b)
-			json.Unmarshal(r.Mask, &c)
+			derr = decodeGolden(r.IDs, &a, r.TypeIDs, &b, r.Mask, &c)
 			want = Encoding{InputIDs: [][]int64{a}, AttentionMask: [][]int64{c}, TokenTypeIDs: [][]int64{b}}
+		}
+		if derr != nil || len(got.InputIDs) != len(want.InputIDs) {
+			fail("%s: golden unreadable (%v) or %d rows for %d golden rows", label, derr, len(got.InputIDs), len(want.InputIDs))
+			continue
 		}
 		for i := range want.InputIDs {
 			c := cases[idx[i]]
@@ -278,4 +279,20 @@ func (m *mismatches) report(prefix string) {
 		m.t.Errorf("%s%d mismatches", prefix, m.bad)
 	}
 	m.t.Logf("%smatched: %v", prefix, m.counts)
+}
+
+// decodeGolden decodes pairs of (raw JSON, destination), failing on a
+// missing or malformed field: a golden field that does not decode must not
+// leave an empty want that every encoding matches.
+func decodeGolden(pairs ...any) error {
+	for i := 0; i < len(pairs); i += 2 {
+		raw := pairs[i].(json.RawMessage)
+		if len(raw) == 0 {
+			return fmt.Errorf("field %d missing", i/2)
+		}
+		if err := json.Unmarshal(raw, pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
