@@ -54,7 +54,8 @@ func (g *Graph) Layers() (seg []int, n int) {
 // newCheckpoints plans the checkpoints of a forward that runs the needed
 // nodes.
 func (g *Graph) newCheckpoints(needed []bool) *checkpoints {
-	seg, n := g.Layers()
+	g.layersOnce.Do(func() { g.layerSeg, g.layerN = g.Layers() })
+	seg, n := g.layerSeg, g.layerN // read only: computed once per graph
 	c := &checkpoints{seg: seg, needed: needed, boundary: make([]bool, len(g.Values)),
 		keep: map[int]*tensor.Tensor{}, done: make([]bool, n)}
 	for i, nd := range g.Nodes {

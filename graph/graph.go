@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"ft/kernels"
 	"ft/onnx"
@@ -63,6 +64,12 @@ type Param struct {
 
 // Graph is an imported, executable model.
 type Graph struct {
+	// layersOnce computes layerSeg/layerN (Layers) once, for every
+	// checkpointed training forward: the nodes do not change after import.
+	layersOnce sync.Once
+	layerSeg   []int
+	layerN     int
+
 	Model   *onnx.Model
 	Values  []*Value
 	Nodes   []*Node // in topological order, folded nodes removed
